@@ -1,0 +1,1 @@
+"""Articles about municipal digital transformation and the loaders that read them."""
