@@ -1,0 +1,31 @@
+"""NFKC normalisation that remembers where each output character came from."""
+from __future__ import annotations
+
+import unicodedata
+
+_LONG_VOWELS = str.maketrans({"－": "ー", "―": "ー", "‐": "ー", "ｰ": "ー", "〜": "~", "～": "~"})
+
+
+def nfkc(text: str) -> str:
+    """NFKC, the normal form for embedding and matching."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def nfkc_with_map(text: str) -> tuple[str, list[int]]:
+    """NFKC of each character, and for every output character the index of its source character.
+
+    Normalising character by character keeps offsets exact; it differs from whole-string
+    NFKC only for combining sequences, which Japanese articles rarely contain.
+    """
+    out: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        piece = unicodedata.normalize("NFKC", char) if not char.isascii() else char
+        out.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(out), origin
+
+
+def lexical_form(text: str) -> str:
+    """The form the lexical index sees: NFKC, lower case, long vowels and dashes unified."""
+    return nfkc(text).lower().translate(_LONG_VOWELS)
