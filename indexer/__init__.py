@@ -1,0 +1,1 @@
+"""Turn articles into an index directory: chunks, embeddings, FAISS, SQLite, lexical index."""
