@@ -1,0 +1,129 @@
+"""The index directory: generations side by side, a `current` link switched atomically, a writer lock."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+GENERATIONS = "generations"
+CURRENT = "current"
+KEEP = 2
+
+
+class IndexMissing(Exception):
+    """No index has been built in this directory yet."""
+
+    def __init__(self, root: Path) -> None:
+        self.ja = f"索引がありません: {root}。先に `jsearch index` で作成してください"
+        self.en = f"no index at {root}; build one first with `jsearch index`"
+        super().__init__(f"{self.ja} / {self.en}")
+
+
+class WriterBusy(Exception):
+    """Another writer holds the index lock."""
+
+    def __init__(self, root: Path) -> None:
+        self.ja = f"別の索引更新が実行中です: {root}。終わってから再実行してください"
+        self.en = f"another index update is running on {root}; try again when it has finished"
+        super().__init__(f"{self.ja} / {self.en}")
+
+
+@dataclass(frozen=True)
+class IndexDir:
+    """Paths inside one index directory."""
+
+    root: Path
+
+    @property
+    def generations(self) -> Path:
+        return self.root / GENERATIONS
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    def current(self) -> Path | None:
+        """The generation being served, or None before the first build."""
+        link = self.root / CURRENT
+        if not link.is_symlink():
+            return None
+        target = self.root / os.readlink(link)
+        return target if target.is_dir() else None
+
+    def require_current(self) -> Path:
+        current = self.current()
+        if current is None:
+            raise IndexMissing(self.root)
+        return current
+
+    def lock(self, timeout: float = 0) -> FileLock:
+        """The writer lock; acquiring it fails with WriterBusy after `timeout` seconds."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.root / ".writer.lock"), timeout=timeout)
+
+
+def acquire(index: IndexDir, timeout: float) -> FileLock:
+    """Take the writer lock or raise WriterBusy."""
+    lock = index.lock(timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise WriterBusy(index.root) from None
+    return lock
+
+
+def new_generation(index: IndexDir) -> Path:
+    """A fresh temporary directory for the next generation, beside the served ones."""
+    index.generations.mkdir(parents=True, exist_ok=True)
+    name = f".tmp-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**9}"
+    path = index.generations / name
+    path.mkdir()
+    return path
+
+
+def _fsync_tree(path: Path) -> None:
+    for file in sorted(path.rglob("*")):
+        if file.is_file():
+            with open(file, "rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(index: IndexDir, tmp: Path, generation: str) -> Path:
+    """Make a finished generation durable, then switch `current` to it in one rename."""
+    _fsync_tree(tmp)
+    final = index.generations / generation
+    tmp.rename(final)
+    _fsync_dir(index.generations)
+    link_tmp = index.root / f".{CURRENT}.{os.getpid()}"
+    if link_tmp.is_symlink() or link_tmp.exists():
+        link_tmp.unlink()
+    link_tmp.symlink_to(Path(GENERATIONS) / generation)
+    os.replace(link_tmp, index.root / CURRENT)
+    _fsync_dir(index.root)
+    return final
+
+
+def clean(index: IndexDir, keep: int = KEEP) -> list[Path]:
+    """Remove unfinished builds and all but the newest `keep` generations; never the served one."""
+    if not index.generations.is_dir():
+        return []
+    current = index.current()
+    finished = sorted(p for p in index.generations.iterdir() if p.is_dir() and not p.name.startswith("."))
+    stale = [p for p in index.generations.iterdir() if p.name.startswith(".tmp-")]
+    old = [p for p in finished[:-keep] if p != current] if keep else []
+    for path in stale + old:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale + old

@@ -1,0 +1,61 @@
+"""The lexical side of the index: BM25 (bm25s) over character unigrams and bigrams."""
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from indexer.normalize import lexical_form
+
+TOKENIZER = "char-1-2gram-v1"
+
+
+def _is_word_char(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LN"
+
+
+def char_spans(text: str) -> list[tuple[int, int]]:
+    """Runs of letters and digits in already-normalised text: the units n-grams are drawn from."""
+    spans, start = [], None
+    for i, char in enumerate(text + " "):
+        if _is_word_char(char) and start is None:
+            start = i
+        elif not _is_word_char(char) and start is not None:
+            spans.append((start, i))
+            start = None
+    return spans
+
+
+def tokenize(text: str) -> list[str]:
+    """Character unigrams and bigrams within each run; an ASCII run is also kept as one word."""
+    norm = lexical_form(text)
+    tokens: list[str] = []
+    for start, end in char_spans(norm):
+        run = norm[start:end]
+        tokens.extend(run)
+        tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
+        if run.isascii() and len(run) > 2:
+            tokens.append(run)
+    return tokens
+
+
+def build(texts: list[str], directory: Path) -> None:
+    """Index the texts (row i is chunk i) and save the index files into the directory."""
+    retriever = bm25s.BM25()
+    retriever.index([tokenize(t) or [""] for t in texts], show_progress=False)
+    retriever.save(str(directory))
+
+
+def load(directory: Path) -> bm25s.BM25:
+    """The saved index, memory-mapped."""
+    return bm25s.BM25.load(str(directory), mmap=True)
+
+
+def scores(retriever: bm25s.BM25, query: str, mask: np.ndarray | None = None) -> np.ndarray:
+    """BM25 score of every chunk for the query; rows outside the mask score 0."""
+    ids = retriever.get_tokens_ids(tokenize(query))
+    if not ids:
+        return np.zeros(retriever.scores["num_docs"], dtype=np.float32)
+    return retriever.get_scores_from_ids(ids, weight_mask=mask).astype(np.float32)

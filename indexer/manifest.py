@@ -1,0 +1,62 @@
+"""The manifest of an index generation: what built it, and the checks that refuse a mismatch."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+FORMAT_VERSION = 1
+FILE = "manifest.json"
+
+
+class IndexMismatch(Exception):
+    """An index that this code or this model must not read or extend."""
+
+    def __init__(self, ja: str, en: str) -> None:
+        super().__init__(f"{ja} / {en}")
+        self.ja, self.en = ja, en
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Model, sizes and versions of one index generation."""
+
+    model: str
+    dimension: int
+    query_prompt: str
+    passage_prompt: str
+    chunker_version: int
+    lexical_tokenizer: str
+    faiss_index: str
+    articles: int
+    chunks: int
+    created: str
+    generation: str
+    format_version: int = FORMAT_VERSION
+    sources: list[str] = field(default_factory=list)
+
+
+def write(manifest: Manifest, directory: Path) -> None:
+    """Write manifest.json into a generation directory."""
+    (directory / FILE).write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), "utf-8")
+
+
+def read(directory: Path) -> Manifest:
+    """Read and check the manifest of a generation directory."""
+    try:
+        data = json.loads((directory / FILE).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexMismatch(f"索引のマニフェストを読めません: {exc}", f"cannot read the index manifest: {exc}") from None
+    if data.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"索引の形式が古いか新しすぎます（{data.get('format_version')}、必要: {FORMAT_VERSION}）。jsearch index で作り直してください",
+            f"index format {data.get('format_version')} is not {FORMAT_VERSION}; rebuild it with `jsearch index`")
+    return Manifest(**{k: v for k, v in data.items() if k in Manifest.__dataclass_fields__})
+
+
+def check_model(manifest: Manifest, model: str) -> None:
+    """Refuse to use an index with a model other than the one that built it."""
+    if manifest.model != model:
+        raise IndexMismatch(
+            f"索引はモデル {manifest.model} で作られています（指定: {model}）。同じモデルを使うか、索引を作り直してください",
+            f"the index was built with model {manifest.model}, not {model}; use that model or rebuild the index")
