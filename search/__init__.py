@@ -1,0 +1,1 @@
+"""Answer queries from an index directory: dense + lexical fusion, filters, places, highlights."""

@@ -1,0 +1,163 @@
+"""The search engine: one query in, the public JSON answer out, from the generation being served."""
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from indexer import lexical, manifest, vectors
+from indexer.embedder import Embedder
+from indexer.gazetteer import Gazetteer
+from indexer.layout import IndexDir
+from search import fusion
+from search.errors import QueryError
+from search.filters import Filters, allowed_rows, validate
+from search.generation import Generation, load
+from search.highlight import match_spans, snippet
+from search.ranking import rank_places
+
+MAX_QUERY = 1000
+MAX_K = 50
+MIN_CANDIDATES = 100
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Rows in answer order with their final, dense and lexical scores."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+    dense: np.ndarray
+    lexical: np.ndarray
+
+
+def clean_query(query: str | None) -> str:
+    """The query with spaces folded; empty, too long or control characters are refused."""
+    text = " ".join((query or "").split())
+    if not text:
+        raise QueryError("q", "検索語が空です", "the query is empty")
+    if len(text) > MAX_QUERY:
+        raise QueryError("q", f"検索語が長すぎます（{len(text)} 文字、上限 {MAX_QUERY}）",
+                         f"the query is too long ({len(text)} characters, at most {MAX_QUERY})")
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Co") for c in text):
+        raise QueryError("q", "検索語に制御文字が含まれています", "the query contains control characters")
+    return text
+
+
+def check_request(k: int, mode: str) -> None:
+    if not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise QueryError("k", f"件数 k は 1〜{MAX_K} の整数です: {k}", f"k must be an integer from 1 to {MAX_K}, not {k!r}")
+    if mode not in fusion.MODES:
+        raise QueryError("mode", f"不明な検索モードです: {mode}（{' / '.join(fusion.MODES)}）",
+                         f"unknown mode {mode!r}; use one of {', '.join(fusion.MODES)}")
+
+
+class Engine:
+    """Serves searches from the current generation and switches to a newer one between requests."""
+
+    def __init__(self, index_dir: Path, embedder: Embedder, gazetteer: Gazetteer | None = None,
+                 query_cache: int = 0) -> None:
+        self.index = IndexDir(index_dir)
+        self.embedder = embedder
+        self.prefectures = {p.name for p in (gazetteer or Gazetteer.load()).prefectures()}
+        self._lock = threading.Lock()
+        self._generation = self._open(self.index.require_current())
+        self.query_vector = functools.lru_cache(maxsize=query_cache)(self._query_vector) if query_cache \
+            else self._query_vector
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        """The query's embedding; evaluation turns on a per-engine cache so modes share it."""
+        return self.embedder.encode_queries([text])[0]
+
+    def _open(self, path: Path) -> Generation:
+        generation = load(path)
+        manifest.check_model(generation.manifest, self.embedder.info.name)
+        return generation
+
+    @property
+    def generation(self) -> Generation:
+        return self._generation
+
+    def refresh(self) -> bool:
+        """Load the newest generation if `current` moved; in-flight searches keep the old one."""
+        current = self.index.current()
+        if current is None or os.path.samefile(current, self._generation.path):
+            return False
+        with self._lock:
+            if not os.path.samefile(current, self._generation.path):
+                self._generation = self._open(current)
+        return True
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters = Filters()) -> dict:
+        """The public JSON answer for one query."""
+        began = time.perf_counter()
+        text = clean_query(query)
+        check_request(k, mode)
+        checked = validate(filters, self.prefectures)
+        generation = self._generation
+        ranked = self._rank(generation, text, k, mode, allowed_rows(generation.conn, checked))
+        passages = passages_json(generation, ranked, text)
+        return {"query": text, "took_ms": round((time.perf_counter() - began) * 1000, 1),
+                "mode": mode, "generation": generation.name, "passages": passages,
+                "municipalities": rank_places(passages)}
+
+    def _rank(self, generation: Generation, query: str, k: int, mode: str, allowed: np.ndarray | None) -> Ranked:
+        if allowed is not None and allowed.size == 0:
+            return Ranked(*(np.zeros(0),) * 4)
+        pool = max(MIN_CANDIDATES, 5 * k)
+        vector = self.query_vector(query) if mode != "lexical" else None
+        dense_rows = vectors.search(generation.dense, vector, pool, allowed)[1] if vector is not None else None
+        lex_all = lexical.scores(generation.lexical, query, _mask(allowed, generation.size)) \
+            if mode != "dense" else None
+        lex_rows = fusion.top(lex_all, pool) if lex_all is not None else None
+        if lex_rows is not None:
+            lex_rows = lex_rows[lex_all[lex_rows] > 0]
+        rows = np.unique(np.concatenate([r for r in (dense_rows, lex_rows) if r is not None])).astype(np.int64)
+        dense = generation.dense.reconstruct_batch(rows) @ vector if vector is not None else np.zeros(len(rows))
+        lex = lex_all[rows] if lex_all is not None else np.zeros(len(rows))
+        final = {"dense": dense, "lexical": lex}.get(mode)
+        final = fusion.weighted(dense, lex) if final is None else final
+        order = fusion.top(np.asarray(final, dtype=np.float64), k)
+        return Ranked(rows[order], np.asarray(final)[order], dense[order], lex[order])
+
+
+def _mask(allowed: np.ndarray | None, size: int) -> np.ndarray | None:
+    if allowed is None:
+        return None
+    mask = np.zeros(size, dtype=np.float32)
+    mask[allowed] = 1.0
+    return mask
+
+
+def passages_json(generation: Generation, ranked: Ranked, query: str) -> list[dict]:
+    """Passage objects in rank order, with their places and highlights."""
+    rows = [int(r) for r in ranked.rows]
+    if not rows:
+        return []
+    marks = ",".join("?" * len(rows))
+    chunks = {r["row"]: r for r in generation.conn.execute(
+        "SELECT c.*, a.title, a.source, a.published FROM chunks c JOIN articles a ON a.id = c.article_id "
+        f"WHERE c.row IN ({marks})", rows)}
+    places: dict[int, list[dict]] = {}
+    for m in generation.conn.execute(f"SELECT * FROM mentions WHERE row IN ({marks}) ORDER BY row, start", rows):
+        places.setdefault(m["row"], []).append(
+            {k: m[k] for k in ("code", "name", "prefecture", "level", "role", "lat", "lon")})
+    return [_passage(chunks[row], places.get(row, []), float(score), float(d), float(lx), query)
+            for row, score, d, lx in zip(rows, ranked.scores, ranked.dense, ranked.lexical)]
+
+
+def _passage(chunk, places: list[dict], score: float, dense: float, lex: float, query: str) -> dict:
+    spans = match_spans(chunk["text"], query)
+    return {"id": chunk["id"], "article_id": chunk["article_id"], "title": chunk["title"],
+            "source": chunk["source"], "published": chunk["published"], "url": chunk["url"],
+            "text": chunk["text"], "start": chunk["start"], "end": chunk["end"], "score": round(score, 4),
+            "heading": chunk["heading"], "scores": {"dense": round(dense, 4), "lexical": round(lex, 4)},
+            "municipalities": places,
+            "highlights": [{"start": s.start, "end": s.end} for s in spans],
+            "snippet": snippet(chunk["text"], spans)}

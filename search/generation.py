@@ -1,0 +1,37 @@
+"""One loaded index generation: FAISS, BM25 and SQLite opened together, never mixed with another."""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import faiss
+
+from indexer import lexical, manifest, vectors
+from indexer.store import open_readonly
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The files of one generation, opened read-only."""
+
+    path: Path
+    manifest: manifest.Manifest
+    dense: faiss.Index
+    lexical: bm25s.BM25
+    conn: sqlite3.Connection
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def size(self) -> int:
+        return int(self.dense.ntotal)
+
+
+def load(path: Path) -> Generation:
+    """Open a generation directory (its manifest is checked first)."""
+    info = manifest.read(path)
+    return Generation(path, info, vectors.load(path), lexical.load(path / "lexical"), open_readonly(path))

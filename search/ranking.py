@@ -1,0 +1,37 @@
+"""Rank municipalities by the evidence of the top passages."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+ROLE_WEIGHT = {"subject": 1.0, "inherited": 0.6, "mention": 0.35}
+
+
+@dataclass
+class _Tally:
+    place: dict
+    score: float = 0.0
+    passage_ids: list[str] = field(default_factory=list)
+    subject_count: int = 0
+
+
+def evidence(score: float, rank: int, role: str) -> float:
+    """One passage's support for a place: its score, discounted by rank, weighted by role."""
+    return ROLE_WEIGHT.get(role, 0.0) * max(score, 0.0) / math.log2(rank + 2)
+
+
+def rank_places(passages: list[dict]) -> list[dict]:
+    """Places named by the passages (already in rank order), strongest evidence first."""
+    tallies: dict[str, _Tally] = {}
+    for rank, passage in enumerate(passages):
+        for place in passage["municipalities"]:
+            tally = tallies.setdefault(place["code"], _Tally({k: place[k] for k in _PLACE_KEYS}))
+            tally.score += evidence(passage["score"], rank, place["role"])
+            tally.subject_count += place["role"] == "subject"
+            if passage["id"] not in tally.passage_ids:
+                tally.passage_ids.append(passage["id"])
+    ranked = sorted(tallies.values(), key=lambda t: (-t.score, -t.subject_count, t.place["code"]))
+    return [{**t.place, "score": round(t.score, 4), "passage_ids": t.passage_ids} for t in ranked]
+
+
+_PLACE_KEYS = ("code", "name", "prefecture", "level", "lat", "lon")
