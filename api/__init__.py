@@ -1,0 +1,1 @@
+"""The faces of the engine: the `jsearch` command line, the HTTP API, the search page and widget."""

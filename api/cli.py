@@ -1,0 +1,155 @@
+"""The `jsearch` command line: index, search, model and the commands built on them."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from api.errors import USER_ERRORS, bilingual
+from api.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="自治体DX記事のセマンティック検索 / semantic search over municipal DX articles")
+
+IndexDirOpt = Annotated[Optional[Path], typer.Option("--index-dir", help="索引ディレクトリ / index directory "
+                                                                           "(JSEARCH_INDEX_DIR)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON で出力 / print JSON")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="sentence-transformers モデル名かパス / model id "
+                                                                 "or path (JSEARCH_MODEL)")]
+
+
+def fail(exc: Exception, code: int = 1) -> None:
+    """Print a user error in Japanese and English and exit non-zero."""
+    typer.echo(bilingual(exc), err=True)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def _embedder(model: str | None):
+    from indexer.embedder import Embedder
+
+    config = settings()
+    return Embedder.load(model or config.model, config.cache_dir)
+
+
+def _dump(data: dict) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command("model")
+def model_cmd(model: ModelOpt = None, json_out: JsonOpt = False) -> None:
+    """モデルを用意する（同梱モデルの変換）/ prepare the model (convert the bundled one)."""
+    from dataclasses import asdict
+
+    from indexer.embedder import resolve_model
+
+    config = settings()
+    path = resolve_model(model or config.model, config.cache_dir)
+    info = asdict(_embedder(model).info)
+    _dump({"path": str(path), **info}) if json_out else typer.echo(f"モデル / model: {info['name']}\n{path}")
+
+
+@app.command("index")
+def index_cmd(paths: Annotated[Optional[list[Path]], typer.Argument(help="ファイルかフォルダ / files or folders")] = None,
+              index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
+              prune: Annotated[bool, typer.Option("--prune", help="消えたファイルの記事を削除 / drop articles whose "
+                                                                  "files are gone")] = False,
+              rebuild: Annotated[bool, typer.Option("--rebuild", help="既存の記事を引き継がない / start from these "
+                                                                      "paths only")] = False) -> None:
+    """記事を索引に追加・更新する / add or update articles in the index."""
+    from api import indexing
+
+    target = index_dir or settings().index_dir
+    try:
+        sources = indexing.default_sources(target, paths or [])
+        loaded = indexing.load(sources)
+        for error in loaded.errors:
+            typer.echo(f"スキップ / skipped: {error}", err=True)
+        report = indexing.index_articles(target, loaded.articles, sources, _embedder(model),
+                                         prune=prune, rebuild=rebuild, progress=not json_out,
+                                         lock_timeout=settings().lock_timeout)
+    except USER_ERRORS as exc:
+        fail(exc)
+    summary = indexing.summary(report, target, loaded.errors)
+    _dump(summary) if json_out else typer.echo(indexing.describe(summary))
+
+
+@app.command("search")
+def search_cmd(query: Annotated[str, typer.Argument(help="検索語 / query")],
+               k: Annotated[int, typer.Option("-k", help="件数 / number of passages (1-50)")] = 10,
+               mode: Annotated[str, typer.Option("--mode", help="hybrid | dense | lexical")] = "hybrid",
+               prefecture: Annotated[Optional[str], typer.Option("--prefecture", help="都道府県 / prefecture")] = None,
+               municipality: Annotated[Optional[str], typer.Option("--municipality", help="団体コード / code")] = None,
+               source: Annotated[Optional[str], typer.Option("--source", help="掲載元 / source")] = None,
+               date_from: Annotated[Optional[str], typer.Option("--from", help="掲載日の下限 / from YYYY-MM-DD")] = None,
+               date_to: Annotated[Optional[str], typer.Option("--to", help="掲載日の上限 / to YYYY-MM-DD")] = None,
+               index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None) -> None:
+    """質問に答える文章と自治体を探す / find the passages and municipalities that answer a question."""
+    from api.render import listing
+    from search.engine import Engine
+    from search.filters import Filters
+
+    try:
+        engine = Engine(index_dir or settings().index_dir, _embedder(model))
+        answer = engine.search(query, k, mode, Filters(prefecture, municipality, source, date_from, date_to))
+    except USER_ERRORS as exc:
+        fail(exc, 2 if exc.__class__.__name__ == "QueryError" else 1)
+    _dump(answer) if json_out else typer.echo(listing(answer))
+
+
+@app.command("eval")
+def eval_cmd(file: Annotated[Path, typer.Argument(help="dev_queries.json か SQuAD 形式 / dev queries or SQuAD file")],
+             modes: Annotated[Optional[list[str]], typer.Option("--mode", help="hybrid | dense | lexical（複数可）")] = None,
+             index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
+             per_query: Annotated[bool, typer.Option("--per-query", help="質問ごとの結果も表示 / show each query")] = False
+             ) -> None:
+    """検索品質を測る / measure retrieval quality (R@1, R@5, R@10, MRR@10, nDCG@10)."""
+    from api import evaluation
+    from search.engine import check_request
+
+    try:
+        for mode in modes or []:
+            check_request(1, mode)
+        result = evaluation.run_file(file, modes or ["hybrid", "dense", "lexical"], index_dir or settings().index_dir,
+                                     _embedder(model), explicit_index=index_dir is not None)
+    except USER_ERRORS + (evaluation.EvalFileError,) as exc:
+        fail(exc, 2)
+    if json_out:
+        _dump(result)
+        return
+    if per_query:
+        typer.echo(evaluation.per_query_table(result))
+    typer.echo(evaluation.table(result))
+
+
+@app.command("serve")
+def serve_cmd(host: Annotated[str, typer.Option("--host", help="待ち受けアドレス / bind address")] = "127.0.0.1",
+              port: Annotated[int, typer.Option("--port", help="ポート / port")] = 8000,
+              index_dir: IndexDirOpt = None, model: ModelOpt = None) -> None:
+    """HTTP API と検索ページを起動する / run the HTTP API and the search page."""
+    from api.server import run
+
+    config = settings()
+    overrides = {k: v for k, v in (("index_dir", index_dir), ("model", model)) if v is not None}
+    try:
+        run(Settings(**{**config.model_dump(), **overrides}), host, port)
+    except USER_ERRORS as exc:
+        fail(exc)
+
+
+def main() -> None:
+    """Entry point of the `jsearch` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

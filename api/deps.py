@@ -1,0 +1,108 @@
+"""Request dependencies of the HTTP API: settings, the engine (refreshed at most every few tenths of a second), keys."""
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import USER_ERRORS
+from api.settings import Settings
+from search.engine import Engine
+
+log = logging.getLogger("jsearch.api")
+
+
+class ApiError(Exception):
+    """A refusal with an HTTP status, a stable code, the culprit field and Japanese and English wording."""
+
+    def __init__(self, status: int, code: str, field: str, ja: str, en: str,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{ja} / {en}")
+        self.status, self.code, self.field, self.ja, self.en = status, code, field, ja, en
+        self.headers = headers
+
+    def body(self) -> dict:
+        return error_body(self.code, self.field, self.ja, self.en)
+
+
+def error_body(code: str, field: str, ja: str, en: str) -> dict:
+    """The one shape of every error answer."""
+    return {"error": {"code": code, "field": field, "ja": ja, "en": en}}
+
+
+class Refresher:
+    """Switches the engine to a newer generation, at most every `seconds` unless forced."""
+
+    def __init__(self, engine: Engine, seconds: float) -> None:
+        self.engine, self.seconds = engine, seconds
+        self._lock = threading.Lock()
+        self._last = time.monotonic()
+
+    def __call__(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self._last < self.seconds:
+            return
+        if not self._lock.acquire(blocking=force):
+            return  # another request is refreshing; this one keeps the generation it has
+        try:
+            if force or time.monotonic() - self._last >= self.seconds:
+                self._last = time.monotonic()
+                self.engine.refresh()
+        except USER_ERRORS as exc:  # a broken newer generation: keep serving the loaded one
+            log.warning("索引の切り替えに失敗しました / could not switch generations: %s", exc)
+        finally:
+            self._lock.release()
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_engine(request: Request) -> Engine:
+    """The engine, on the newest generation published at most `refresh_seconds` ago."""
+    request.app.state.refresher()
+    return request.app.state.engine
+
+
+_bearer = HTTPBearer(auto_error=False, description="JSEARCH_API_KEY（書き込み）か JSEARCH_READ_KEY（閲覧）")
+
+
+def _matches(given: str, expected: str | None) -> bool:
+    return bool(expected) and hmac.compare_digest(given.encode("utf-8"), str(expected).encode("utf-8"))
+
+
+def _unauthorized(what_ja: str, what_en: str) -> ApiError:
+    return ApiError(401, "unauthorized", "Authorization",
+                    f"{what_ja}が必要です（Authorization: Bearer …）", f"{what_en} is required (Authorization: Bearer …)",
+                    {"WWW-Authenticate": "Bearer"})
+
+
+def require_write_key(settings: Annotated[Settings, Depends(get_settings)],
+                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+    """Writes need JSEARCH_API_KEY; with no key configured they are refused, never open."""
+    if not settings.api_key:
+        raise ApiError(403, "writes_disabled", "Authorization",
+                       "書き込みは無効です。サーバーに JSEARCH_API_KEY を設定してください",
+                       "writes are disabled; set JSEARCH_API_KEY on the server")
+    if credentials is None or not _matches(credentials.credentials, settings.api_key):
+        raise _unauthorized("書き込み用の API キー", "the write API key")
+
+
+def require_read_key(settings: Annotated[Settings, Depends(get_settings)],
+                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+    """Reads are open unless JSEARCH_READ_KEY is set; then the read key or the write key is needed."""
+    if not settings.read_key:
+        return
+    given = credentials.credentials if credentials else ""
+    if not (_matches(given, settings.read_key) or _matches(given, settings.api_key)):
+        raise _unauthorized("閲覧用のキー", "the read key")
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+WriteKeyDep = Annotated[None, Depends(require_write_key)]
+ReadKeyDep = Annotated[None, Depends(require_read_key)]

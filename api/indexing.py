@@ -1,0 +1,57 @@
+"""Indexing as the command line and the API ask for it: sources, loading, the change, the summary."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from corpus.article import Article
+from corpus.bundled import bundled_corpus_dir
+from corpus.loaders import Loaded, LoadError, load_paths
+from indexer import build, manifest
+from indexer.embedder import Embedder
+from indexer.layout import IndexDir
+
+
+def default_sources(index_dir: Path, paths: Sequence[Path]) -> list[Path]:
+    """The paths given; else the sources recorded in the index; else the bundled corpus."""
+    if paths:
+        return [Path(p) for p in paths]
+    current = IndexDir(index_dir).current()
+    recorded = manifest.read(current).sources if current else []
+    return [Path(p) for p in recorded] or [bundled_corpus_dir()]
+
+
+def load(paths: Sequence[Path]) -> Loaded:
+    """Articles under the paths; a path that is missing or empty is an error of its own."""
+    loaded = load_paths(paths)
+    if not loaded.articles:
+        first = loaded.errors[0] if loaded.errors else None
+        raise first if first and len(paths) == 1 and not Path(paths[0]).is_dir() else build.NoArticles()
+    return loaded
+
+
+def index_articles(index_dir: Path, articles: Sequence[Article], sources: Sequence[Path], embedder: Embedder,
+                   prune: bool = False, rebuild: bool = False, progress: bool = False,
+                   lock_timeout: float = 30) -> build.Report:
+    """Upsert the articles as one new generation."""
+    change = build.Change(upsert=tuple(articles), replace_all=rebuild, prune_missing=prune,
+                          sources=tuple(str(Path(s).resolve()) for s in sources))
+    return build.apply(index_dir, change, embedder, progress=progress, lock_timeout=lock_timeout)
+
+
+def summary(report: build.Report, index_dir: Path, errors: Sequence[LoadError] = ()) -> dict:
+    """The `--json` summary of an indexing run."""
+    return {"index_dir": str(index_dir), "generation": report.generation, "articles": report.articles,
+            "chunks": report.chunks, "embedded_chunks": report.embedded_chunks, "added": report.added,
+            "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
+            "seconds": report.seconds, "faiss_index": report.faiss_index,
+            "errors": [{"path": e.path, "ja": e.ja, "en": e.en} for e in errors]}
+
+
+def describe(summary: dict) -> str:
+    """The same summary as two readable lines."""
+    return (f"索引を更新しました: 記事 {summary['articles']} 件、文章 {summary['chunks']} 件"
+            f"（新規埋め込み {summary['embedded_chunks']} 件、追加 {len(summary['added'])}・更新 "
+            f"{len(summary['updated'])}・削除 {len(summary['removed'])}、{summary['seconds']:.1f} 秒）\n"
+            f"Indexed {summary['articles']} articles, {summary['chunks']} passages into {summary['index_dir']} "
+            f"({summary['generation']}).")

@@ -1,0 +1,17 @@
+"""`GET /health`: is the index loaded, and which one."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import EngineDep
+
+router = APIRouter(tags=["状態 / health"])
+
+
+@router.get("/health", summary="稼働状態 / health")
+def health(engine: EngineDep) -> dict:
+    """索引の世代・記事数・文章数・モデル（閲覧キー不要）/ generation, counts and model (no key needed)."""
+    generation = engine.generation
+    info = generation.manifest
+    return {"status": "ok", "generation": generation.name, "articles": info.articles, "chunks": info.chunks,
+            "model": info.model, "created": info.created}

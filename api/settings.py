@@ -1,0 +1,43 @@
+"""Configuration from JSEARCH_* environment variables, with defaults that work on a fresh machine."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def default_index_dir() -> Path:
+    """`$XDG_DATA_HOME/jichitai-search/index`, or under ~/.local/share."""
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "jichitai-search" / "index"
+
+
+class Settings(BaseSettings):
+    """Every setting; flags on the command line override these."""
+
+    model_config = SettingsConfigDict(env_prefix="JSEARCH_", frozen=True)
+
+    index_dir: Path = Field(default_factory=default_index_dir)
+    model: str | None = None
+    cache_dir: Path | None = None
+    api_key: str | None = None
+    read_key: str | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = 10 * 1024 * 1024
+    lock_timeout: float = 30.0
+    refresh_seconds: float = 0.5
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """`JSEARCH_CORS_ORIGINS` as `http://a:8080,http://b` (or a JSON list); trailing slashes dropped."""
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, (list, tuple)):
+            return [str(v).strip().rstrip("/") for v in value if str(v).strip()]
+        return value

@@ -1,0 +1,165 @@
+// 自治体DX 事例検索ウィジェット — embed on any intranet page:
+//   <div id="dx-search"></div>
+//   <script src="http://HOST:PORT/widget.js" data-target="#dx-search"></script>
+// Optional: data-k="5" (passages), data-mode="hybrid", data-key="…" (read key, when the server requires one).
+// The API is the script's own origin (the server must list this page's origin in JSEARCH_CORS_ORIGINS).
+// Shadow DOM isolates the styles both ways; article text is only ever inserted as text.
+(() => {
+  "use strict";
+  const script = document.currentScript
+    || [...document.querySelectorAll("script[src]")].find((s) => /\/widget\.js(\?|$)/.test(s.src));
+  if (!script) return;
+  const api = new URL(script.src, location.href).origin;
+  const options = script.dataset;
+  const k = Math.min(Math.max(parseInt(options.k || "5", 10) || 5, 1), 50);
+
+  let host = options.target ? document.querySelector(options.target) : null;
+  if (!host) {
+    host = document.createElement("div");
+    script.after(host);
+  }
+  if (host.shadowRoot) return; // already mounted
+  const root = host.attachShadow({ mode: "open" });
+
+  const CSS = `
+    :host { all: initial; display: block; font-family: "Hiragino Kaku Gothic ProN", "Yu Gothic UI", "Meiryo",
+      "Noto Sans CJK JP", sans-serif; color: #1d2733; line-height: 1.6; font-size: 15px; }
+    * { box-sizing: border-box; }
+    .box { border: 1px solid #c9d2db; border-radius: 8px; padding: 12px; background: #fff; }
+    form { display: flex; gap: 6px; flex-wrap: wrap; align-items: center; }
+    label { font-weight: bold; }
+    input { flex: 1 1 14em; font: inherit; padding: 6px 8px; border: 2px solid #4e5b68; border-radius: 6px; }
+    button { font: inherit; cursor: pointer; }
+    .go { background: #0b5cad; color: #fff; border: 0; border-radius: 6px; padding: 6px 14px; }
+    :focus-visible { outline: 3px solid #c24d00; outline-offset: 2px; }
+    .status { min-height: 1.4em; margin: 6px 0; font-size: 13px; color: #4e5b68; }
+    .error { color: #b3261e; }
+    ul.chips { list-style: none; display: flex; flex-wrap: wrap; gap: 4px; padding: 0; margin: 0 0 8px; }
+    .chip { border: 1px solid #0b5cad; color: #0b5cad; background: #fff; border-radius: 999px; padding: 1px 4px 1px 10px;
+      display: inline-flex; gap: 4px; align-items: center; font-size: 13px; }
+    .chip[aria-pressed="true"] { background: #e6effa; }
+    .count { background: #0b5cad; color: #fff; border-radius: 999px; padding: 0 6px; font-size: 12px; }
+    ol { list-style: none; padding: 0; margin: 0; }
+    li.hit { border-top: 1px solid #e3e8ee; padding: 8px 0; }
+    .title { font-weight: bold; margin: 0; }
+    a { color: #0b5cad; }
+    .meta { color: #4e5b68; font-size: 12px; margin: 0; }
+    .text { margin: 4px 0 0; font-size: 14px; white-space: pre-wrap; overflow-wrap: anywhere; }
+    mark { background: #fff1a8; color: inherit; }
+    .more { font-size: 13px; margin-top: 6px; display: inline-block; }
+  `;
+
+  const el = (tag, attrs = {}, ...children) => {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value !== null && value !== undefined && value !== false) node.setAttribute(name, String(value));
+    }
+    for (const child of children.flat()) {
+      if (child !== null && child !== undefined) node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  };
+  const safeUrl = (url) => {
+    try {
+      const parsed = new URL(url);
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch {
+      return null;
+    }
+  };
+  const marked = (text, highlights, from, to) => {
+    const nodes = [];
+    let at = from;
+    for (const { start, end } of [...(highlights || [])].sort((a, b) => a.start - b.start)) {
+      const s = Math.max(start, at), e = Math.min(end, to);
+      if (e <= s) continue;
+      if (s > at) nodes.push(document.createTextNode(text.slice(at, s)));
+      nodes.push(el("mark", {}, text.slice(s, e)));
+      at = e;
+    }
+    if (at < to) nodes.push(document.createTextNode(text.slice(at, to)));
+    return nodes;
+  };
+  const label = (p) => (p.level === "prefecture" || !p.prefecture ? p.name : `${p.name}（${p.prefecture}）`);
+
+  const uid = Math.random().toString(36).slice(2, 8);
+  const input = el("input", { id: `dx-q-${uid}`, type: "search", maxlength: "1000", autocomplete: "off",
+    placeholder: "例: 窓口キャッシュレスの事例" });
+  const form = el("form", { role: "search", "aria-label": "自治体DX 事例検索" },
+    el("label", { for: `dx-q-${uid}` }, "事例検索"), input, el("button", { type: "submit", class: "go" }, "検索"));
+  const status = el("p", { class: "status", role: "status", "aria-live": "polite" });
+  const chips = el("ul", { class: "chips", "aria-label": "事例の自治体（押すと絞り込み）" });
+  const hits = el("ol", { "aria-label": "答えとなる文章" });
+  const more = el("a", { class: "more", target: "_blank", rel: "noopener", hidden: true }, "検索ページで詳しく見る");
+  root.append(el("style", {}, CSS), el("div", { class: "box" }, form, status, chips, hits, more));
+
+  let municipality = "";
+  let seq = 0;
+
+  const renderHit = (p) => {
+    const url = safeUrl(p.url);
+    const title = url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, p.title || "（無題）")
+      : el("span", {}, p.title || "（無題）");
+    const text = p.text || "";
+    const first = (p.highlights && p.highlights.length) ? p.highlights[0].start : 0;
+    const from = Math.max(0, Math.min(first - 40, text.length - 220));
+    const to = Math.min(text.length, from + 220);
+    return el("li", { class: "hit" }, el("p", { class: "title" }, title),
+      el("p", { class: "meta" }, [p.source, p.published].filter(Boolean).join("・")),
+      el("p", { class: "text" }, from > 0 ? "…" : "", marked(text, p.highlights, from, to), to < text.length ? "…" : ""));
+  };
+
+  const renderChips = (places) => {
+    chips.replaceChildren(...places.slice(0, 12).map((place) => {
+      const count = (place.passage_ids || []).length;
+      const pressed = municipality === place.code;
+      const button = el("button", { type: "button", class: "chip", "aria-pressed": String(pressed),
+        "aria-label": `${label(place)}、根拠 ${count} 件${pressed ? "（絞り込み中、押すと解除）" : "。この自治体に絞り込む"}` },
+      el("span", {}, label(place)), el("span", { class: "count", "aria-hidden": "true" }, String(count)));
+      button.addEventListener("click", () => {
+        municipality = pressed || place.level === "prefecture" ? "" : place.code;
+        search();
+      });
+      return el("li", {}, button);
+    }));
+  };
+
+  async function search() {
+    const q = input.value.trim();
+    if (!q) {
+      status.textContent = "検索語を入力してください";
+      return;
+    }
+    const query = new URLSearchParams({ q, k: String(k), mode: options.mode || "hybrid" });
+    if (municipality) query.set("municipality", municipality);
+    const mine = ++seq;
+    status.className = "status";
+    status.textContent = "検索しています…";
+    try {
+      const headers = { Accept: "application/json" };
+      if (options.key) headers.Authorization = `Bearer ${options.key}`;
+      const response = await fetch(`${api}/search?${query}`, { headers, mode: "cors", credentials: "omit" });
+      const body = await response.json().catch(() => null);
+      if (mine !== seq) return;
+      if (!response.ok) throw new Error((body && body.error && body.error.ja) || `エラー（${response.status}）`);
+      hits.replaceChildren(...body.passages.map(renderHit));
+      if (!body.passages.length) hits.append(el("li", { class: "hit" }, "見つかりませんでした。"));
+      renderChips(body.municipalities || []);
+      const page = new URLSearchParams({ q });
+      if (municipality) page.set("municipality", municipality);
+      more.setAttribute("href", `${api}/?${page}`);
+      more.hidden = false;
+      status.textContent = `文章 ${body.passages.length} 件、自治体 ${(body.municipalities || []).length} 件`;
+    } catch (error) {
+      if (mine !== seq) return;
+      status.className = "status error";
+      status.textContent = error instanceof TypeError ? "検索サーバーに接続できません" : String(error.message || error);
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    municipality = "";
+    search();
+  });
+})();

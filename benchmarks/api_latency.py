@@ -1,0 +1,169 @@
+"""HTTP search latency against the bare query embedding in one run, then concurrent clients for a while.
+
+Usage: python benchmarks/api_latency.py [--index-dir DIR] [--queries N] [--seconds 60] [--clients 16]
+
+Without --index-dir the bundled corpus is indexed into a temporary directory first. The server is a real
+`jsearch serve` subprocess on loopback (its own process, so client and server do not share a GIL).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILT_IN = ["窓口キャッシュレスの事例", "LINEで行政手続きができる自治体", "マイナンバーカードを使った独自サービス",
+            "職員向けのBPR研修", "郵便物の集計業務の自動化", "RPAで業務を効率化した市", "オンライン申請の導入",
+            "ワクチン接種予約をLINEで", "ガバメントクラウドへの移行", "テレワークの導入支援"]
+
+
+def dev_queries() -> list[str]:
+    """Queries from shared/eval/dev_queries.json when it is there, else a built-in list."""
+    for path in (ROOT.parent / "shared" / "eval" / "dev_queries.json", Path("/work/shared/eval/dev_queries.json")):
+        if path.is_file():
+            return [q["q"] for q in json.loads(path.read_text("utf-8"))["queries"]]
+    return BUILT_IN
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) in milliseconds."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))] * 1000
+
+
+def bundled_index(embedder) -> Path:
+    from corpus.bundled import bundled_corpus_dir
+    from corpus.loaders import load_paths
+    from indexer import build
+
+    root = Path(tempfile.mkdtemp(prefix="jsearch-bench-")) / "index"
+    articles = load_paths([bundled_corpus_dir()]).articles
+    build.apply(root, build.Change(upsert=articles, sources=(str(bundled_corpus_dir()),)), embedder)
+    return root
+
+
+def start_server(index_dir: Path, model: str | None) -> tuple[subprocess.Popen, str]:
+    """`jsearch serve` on a free loopback port; returns once /health answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cmd = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--host", "127.0.0.1",
+           "--port", str(port), "--index-dir", str(index_dir)] + (["--model", model] if model else [])
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(base + "/health", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+def sequential(base: str, queries: list[str]) -> list[float]:
+    times = []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for q in queries:
+            began = time.perf_counter()
+            response = client.get("/search", params={"q": q})
+            times.append(time.perf_counter() - began)
+            response.raise_for_status()
+    return times
+
+
+async def soak(base: str, queries: list[str], clients: int, seconds: float) -> tuple[list[float], int, int]:
+    """`clients` concurrent loops for `seconds`; returns latencies, errors, requests."""
+    times: list[float] = []
+    errors = 0
+    stop = time.monotonic() + seconds
+
+    async def one(worker: int) -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            i = worker
+            while time.monotonic() < stop:
+                began = time.perf_counter()
+                try:
+                    response = await client.get("/search", params={"q": queries[i % len(queries)]})
+                    errors += response.status_code != 200
+                except httpx.HTTPError:
+                    errors += 1
+                times.append(time.perf_counter() - began)
+                i += clients
+
+    await asyncio.gather(*(one(w) for w in range(clients)))
+    return times, errors, len(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-dir", type=Path)
+    parser.add_argument("--model")
+    parser.add_argument("--queries", type=int, default=100, help="sequential queries (dev queries, cycled)")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--clients", type=int, default=16)
+    args = parser.parse_args()
+
+    from api.settings import Settings
+    from indexer.embedder import Embedder
+
+    settings = Settings()
+    embedder = Embedder.load(args.model or settings.model, settings.cache_dir)
+    index_dir = args.index_dir or bundled_index(embedder)
+    scratch = None if args.index_dir else index_dir.parent
+    base_queries = dev_queries()
+    queries = [base_queries[i % len(base_queries)] for i in range(args.queries)]
+
+    embedder.encode_queries(base_queries[:3])  # warm-up
+    bare = []
+    for q in queries:
+        began = time.perf_counter()
+        embedder.encode_queries([q])
+        bare.append(time.perf_counter() - began)
+
+    proc, base = start_server(index_dir, args.model)
+    try:
+        sequential(base, base_queries[:3])  # warm-up
+        http = sequential(base, queries)
+        soaked, errors, total = asyncio.run(soak(base, base_queries, args.clients, args.seconds))
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    print(f"model={embedder.info.name} index={index_dir} queries={len(queries)} (distinct {len(set(queries))}) "
+          f"cpus={os.cpu_count()}\n")
+    print("| measurement | n | p50 ms | p95 ms | mean ms |")
+    print("|---|---|---|---|---|")
+    print(f"| bare encode_queries (1 query) | {len(bare)} | {pct(bare, 50):.1f} | {pct(bare, 95):.1f} | "
+          f"{statistics.mean(bare) * 1000:.1f} |")
+    print(f"| GET /search, 1 client | {len(http)} | {pct(http, 50):.1f} | {pct(http, 95):.1f} | "
+          f"{statistics.mean(http) * 1000:.1f} |")
+    print(f"| ratio HTTP / bare | | {pct(http, 50) / pct(bare, 50):.2f} | {pct(http, 95) / pct(bare, 95):.2f} | "
+          f"{statistics.mean(http) / statistics.mean(bare):.2f} |")
+    print(f"\n{args.clients} concurrent clients for {args.seconds:.0f} s:\n")
+    print("| clients | requests | req/s | p50 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {args.clients} | {total} | {total / args.seconds:.1f} | {pct(soaked, 50):.1f} | {pct(soaked, 99):.1f} | "
+          f"{errors} |")
+
+
+if __name__ == "__main__":
+    main()
