@@ -80,6 +80,70 @@ def index_cmd(paths: Annotated[Optional[list[Path]], typer.Argument(help="ファ
     _dump(summary) if json_out else typer.echo(indexing.describe(summary))
 
 
+@app.command("add")
+def add_cmd(paths: Annotated[list[Path], typer.Argument(help="追加するファイル / files to add")],
+            index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None) -> None:
+    """ファイルを索引に追加・更新する（他の記事はそのまま）/ add or update these files only."""
+    from api import indexing
+
+    target = index_dir or settings().index_dir
+    try:
+        report, loaded = indexing.add_files(target, paths, _embedder(model), settings().lock_timeout)
+    except USER_ERRORS as exc:
+        fail(exc)
+    for error in loaded.errors:
+        typer.echo(f"スキップ / skipped: {error}", err=True)
+    summary = {**indexing.summary(report, target, loaded.errors), "ids": [a.id for a in loaded.articles]}
+    _dump(summary) if json_out else typer.echo(indexing.describe(summary))
+
+
+@app.command("remove")
+def remove_cmd(ids: Annotated[list[str], typer.Argument(help="記事 ID / article ids")],
+               index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None) -> None:
+    """記事を索引から外す / remove articles from the index by id."""
+    from api import indexing
+
+    target = index_dir or settings().index_dir
+    try:
+        report = indexing.remove_ids(target, ids, _embedder(model), settings().lock_timeout)
+    except USER_ERRORS + (indexing.UnknownArticle,) as exc:
+        fail(exc)
+    summary = indexing.summary(report, target)
+    _dump(summary) if json_out else typer.echo(indexing.describe(summary))
+
+
+@app.command("watch")
+def watch_cmd(folder: Annotated[Path, typer.Argument(help="見張るフォルダ / folder to watch")],
+              index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None) -> None:
+    """フォルダを索引し、ファイルの追加・変更・削除を反映し続ける / index a folder and follow its changes."""
+    from api import indexing, watch
+    from indexer import build
+
+    target = index_dir or settings().index_dir
+    if not folder.is_dir():
+        fail(indexing.LoadError(str(folder), "フォルダではありません", "not a folder"))
+    embedder = _embedder(model)
+
+    def report(result, batch) -> None:
+        for error in batch.errors:
+            typer.echo(f"スキップ / skipped: {error}", err=True)
+        if result is not None:
+            summary = indexing.summary(result, target, batch.errors)
+            typer.echo(json.dumps(summary, ensure_ascii=False) if json_out else indexing.describe(summary))
+
+    try:
+        try:
+            first, loaded = indexing.add_files(target, [folder], embedder, settings().lock_timeout)
+            report(first, watch.Batch(build.Change(), loaded.errors))
+        except build.NoArticles:
+            pass  # an empty folder: index its files as they arrive
+        typer.echo(f"{folder} を見張っています（Ctrl+C で終了）/ watching {folder} (Ctrl+C to stop)", err=True)
+        watch.run(target, folder, embedder, report, lambda exc: typer.echo(bilingual(exc), err=True),
+                  settings().lock_timeout)
+    except USER_ERRORS as exc:
+        fail(exc)
+
+
 @app.command("search")
 def search_cmd(query: Annotated[str, typer.Argument(help="検索語 / query")],
                k: Annotated[int, typer.Option("-k", help="件数 / number of passages (1-50)")] = 10,

@@ -55,3 +55,29 @@ def describe(summary: dict) -> str:
             f"{len(summary['updated'])}・削除 {len(summary['removed'])}、{summary['seconds']:.1f} 秒）\n"
             f"Indexed {summary['articles']} articles, {summary['chunks']} passages into {summary['index_dir']} "
             f"({summary['generation']}).")
+
+
+class UnknownArticle(Exception):
+    """A remove asked for ids the index does not hold."""
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        self.ja = f"索引にない記事 ID です: {', '.join(ids)}（jsearch search --json で確認できます）"
+        self.en = f"no article with id {', '.join(ids)} in the index (see jsearch search --json)"
+        super().__init__(f"{self.ja} / {self.en}")
+
+
+def add_files(index_dir: Path, paths: Sequence[Path], embedder: Embedder, lock_timeout: float = 30
+              ) -> tuple[build.Report, Loaded]:
+    """Upsert the given files (or folders) without touching the recorded sources' other articles."""
+    loaded = load(paths)
+    change = build.Change(upsert=loaded.articles, sources=tuple(str(Path(p).resolve()) for p in paths))
+    return build.apply(index_dir, change, embedder, lock_timeout=lock_timeout), loaded
+
+
+def remove_ids(index_dir: Path, ids: Sequence[str], embedder: Embedder, lock_timeout: float = 30) -> build.Report:
+    """Remove articles by id; an id the index does not hold refuses the whole request."""
+    current = IndexDir(index_dir).require_current()
+    unknown = [i for i in ids if i not in build.read_articles(current)]
+    if unknown:
+        raise UnknownArticle(unknown)
+    return build.apply(index_dir, build.Change(remove=tuple(ids)), embedder, lock_timeout=lock_timeout)
