@@ -160,7 +160,7 @@ def search_cmd(query: Annotated[str, typer.Argument(help="検索語 / query")],
     from search.filters import Filters
 
     try:
-        engine = Engine(index_dir or settings().index_dir, _embedder(model))
+        engine = Engine(index_dir or settings().index_dir, _embedder(model), dense_weight=settings().dense_weight)
         answer = engine.search(query, k, mode, Filters(prefecture, municipality, source, date_from, date_to))
     except USER_ERRORS as exc:
         fail(exc, 2 if exc.__class__.__name__ == "QueryError" else 1)
@@ -181,7 +181,8 @@ def eval_cmd(file: Annotated[Path, typer.Argument(help="dev_queries.json か SQu
         for mode in modes or []:
             check_request(1, mode)
         result = evaluation.run_file(file, modes or ["hybrid", "dense", "lexical"], index_dir or settings().index_dir,
-                                     _embedder(model), explicit_index=index_dir is not None)
+                                     _embedder(model), explicit_index=index_dir is not None,
+                                     dense_weight=settings().dense_weight)
     except USER_ERRORS + (evaluation.EvalFileError,) as exc:
         fail(exc, 2)
     if json_out:

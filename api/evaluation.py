@@ -139,19 +139,23 @@ def _progress(queries, mode):
     return tqdm(queries, desc=mode, unit="q", leave=False)
 
 
-def run_file(path: Path, modes: list[str], index_dir: Path, embedder, explicit_index: bool = False) -> dict:
+def run_file(path: Path, modes: list[str], index_dir: Path, embedder, explicit_index: bool = False,
+             dense_weight: float | None = None) -> dict:
     """Evaluate a file: dev queries against the index, SQuAD paragraphs in an index of their own."""
     import tempfile
 
     from indexer import build
     from search.engine import Engine
 
+    from search.fusion import DENSE_WEIGHT
+
     evalset = read_eval_file(path)
+    weight = DENSE_WEIGHT if dense_weight is None else dense_weight
     if evalset.kind == "dev":
-        engine = Engine(index_dir, embedder, query_cache=8192)
+        engine = Engine(index_dir, embedder, query_cache=8192, dense_weight=weight)
         return evaluate(evalset, lambda q, m: engine.search(q, 10, m), modes, _progress)
     with tempfile.TemporaryDirectory(prefix="jsearch-eval-") as tmp:
         target = index_dir if explicit_index else Path(tmp)
         build.apply(target, build.Change(upsert=evalset.articles, replace_all=True), embedder, progress=True)
-        engine = Engine(target, embedder, query_cache=8192)
+        engine = Engine(target, embedder, query_cache=8192, dense_weight=weight)
         return evaluate(evalset, lambda q, m: engine.search(q, K_PASSAGES, m), modes, _progress)

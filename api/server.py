@@ -37,7 +37,8 @@ def load_engine(settings: Settings) -> Engine:
     from indexer.layout import IndexDir
 
     IndexDir(settings.index_dir).require_current()  # fail before the model takes seconds to load
-    return Engine(settings.index_dir, Embedder.load(settings.model, settings.cache_dir))
+    return Engine(settings.index_dir, Embedder.load(settings.model, settings.cache_dir),
+                  dense_weight=settings.dense_weight)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:

@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from search.fusion import DENSE_WEIGHT
+
 
 def default_index_dir() -> Path:
     """`$XDG_DATA_HOME/jichitai-search/index`, or under ~/.local/share."""
@@ -30,6 +32,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     lock_timeout: float = 30.0
     refresh_seconds: float = 0.5
+    dense_weight: float = Field(DENSE_WEIGHT, ge=0.0, le=1.0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -62,5 +62,5 @@ def read_header(lines: list[str]) -> Header:
     first = head[0]
     if len(first) <= LABEL_MAX and rest and _is_heading_like(rest[0]) and len(rest[0]) > len(first):
         return Header(rest[0], first, published)
-    source = rest[0] if rest and len(rest[0]) <= LABEL_MAX and rest[0] != first else ""
+    source = rest[0] if rest and len(rest[0]) <= LABEL_MAX and rest[0] != first and _is_heading_like(rest[0]) else ""
     return Header(first, source, published)

@@ -20,6 +20,9 @@ from indexer.gazetteer import Gazetteer
 from indexer.prepare import Passage, prepare
 
 
+CACHE_BLOCK = 512
+
+
 class NoArticles(Exception):
     """Nothing to index: the result would be an empty index."""
 
@@ -87,6 +90,10 @@ def plan(existing: dict[str, Article], change: Change) -> tuple[dict[str, Articl
     return base, Report("", len(base), 0, 0, added, updated, removed, unchanged)
 
 
+def _blocks(items: list[str], size: int) -> Iterable[list[str]]:
+    return (items[i:i + size] for i in range(0, len(items), size))
+
+
 def embed_passages(passages: Sequence[Passage], embedder: Embedder, cache: EmbeddingCache,
                    progress: bool) -> tuple[np.ndarray, int]:
     """Vectors for the passages, from the cache where it has them; returns them and how many were embedded."""
@@ -94,11 +101,11 @@ def embed_passages(passages: Sequence[Passage], embedder: Embedder, cache: Embed
     keys = [embed_key(info.name, info.passage_prompt, p.embed_text) for p in passages]
     cached = cache.get_many(list(dict.fromkeys(keys)))
     missing = list(dict.fromkeys(k for k in keys if k not in cached))
-    if missing:
-        text_of = {k: p.embed_text for k, p in zip(keys, passages)}
-        fresh = embedder.encode_passages([text_of[k] for k in missing], show_progress=progress)
-        cache.put_many(dict(zip(missing, fresh)))
-        cached.update(zip(missing, fresh))
+    text_of = {k: p.embed_text for k, p in zip(keys, passages)}
+    for block in _blocks(missing, CACHE_BLOCK):
+        fresh = embedder.encode_passages([text_of[k] for k in block], show_progress=progress)
+        cache.put_many(dict(zip(block, fresh)))  # saved as it goes: a build killed half-way keeps its work
+        cached.update(zip(block, fresh))
     matrix = np.stack([cached[k] for k in keys]) if keys else np.zeros((0, info.dimension), np.float32)
     return matrix.astype(np.float32), len(missing)
 

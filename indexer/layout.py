@@ -126,4 +126,6 @@ def clean(index: IndexDir, keep: int = KEEP) -> list[Path]:
     old = [p for p in finished[:-keep] if p != current] if keep else []
     for path in stale + old:
         shutil.rmtree(path, ignore_errors=True)
+    for link in index.root.glob(f".{CURRENT}.*"):  # a switch killed between its two steps
+        link.unlink(missing_ok=True)
     return stale + old

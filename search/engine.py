@@ -62,8 +62,11 @@ class Engine:
     """Serves searches from the current generation and switches to a newer one between requests."""
 
     def __init__(self, index_dir: Path, embedder: Embedder, gazetteer: Gazetteer | None = None,
-                 query_cache: int = 0) -> None:
+                 query_cache: int = 0, dense_weight: float = fusion.DENSE_WEIGHT) -> None:
+        if not 0.0 <= dense_weight <= 1.0:
+            raise ValueError(f"dense_weight must be within [0, 1], not {dense_weight}")
         self.index = IndexDir(index_dir)
+        self.dense_weight = dense_weight
         self.embedder = embedder
         self.prefectures = {p.name for p in (gazetteer or Gazetteer.load()).prefectures()}
         self._lock = threading.Lock()
@@ -122,7 +125,7 @@ class Engine:
         dense = generation.dense.reconstruct_batch(rows) @ vector if vector is not None else np.zeros(len(rows))
         lex = lex_all[rows] if lex_all is not None else np.zeros(len(rows))
         final = {"dense": dense, "lexical": lex}.get(mode)
-        final = fusion.weighted(dense, lex) if final is None else final
+        final = fusion.weighted(dense, lex, self.dense_weight) if final is None else final
         order = fusion.top(np.asarray(final, dtype=np.float64), k)
         return Ranked(rows[order], np.asarray(final)[order], dense[order], lex[order])
 
