@@ -38,6 +38,9 @@ class IndexDir:
 
     root: Path
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))  # a str is accepted too
+
     @property
     def generations(self) -> Path:
         return self.root / GENERATIONS

@@ -1,9 +1,11 @@
 """NFKC normalisation that remembers where each output character came from."""
 from __future__ import annotations
 
+import re
 import unicodedata
 
 _LONG_VOWELS = str.maketrans({"－": "ー", "―": "ー", "‐": "ー", "ｰ": "ー", "〜": "~", "～": "~"})
+_DASH_AFTER_KANA = re.compile(r"(?<=[\u30a1-\u30fa\u30fc])[-\u2010-\u2015\u2212]")
 
 
 def nfkc(text: str) -> str:
@@ -27,5 +29,5 @@ def nfkc_with_map(text: str) -> tuple[str, list[int]]:
 
 
 def lexical_form(text: str) -> str:
-    """The form the lexical index sees: NFKC, lower case, long vowels and dashes unified."""
-    return nfkc(text).lower().translate(_LONG_VOWELS)
+    """The form the lexical index sees: NFKC, lower case, long vowels unified (a dash after katakana is ー)."""
+    return _DASH_AFTER_KANA.sub("ー", nfkc(text).lower().translate(_LONG_VOWELS))

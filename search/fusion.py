@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 MODES = ("hybrid", "dense", "lexical")
-DENSE_WEIGHT = 0.55
+DENSE_WEIGHT = 0.5
 RRF_K = 60
 
 

@@ -34,4 +34,9 @@ class Generation:
 def load(path: Path) -> Generation:
     """Open a generation directory (its manifest is checked first)."""
     info = manifest.read(path)
+    if info.lexical_tokenizer != lexical.TOKENIZER:
+        raise manifest.IndexMismatch(
+            f"索引の語の区切り方（{info.lexical_tokenizer}）が古いです。jsearch index で作り直してください",
+            f"the index was tokenised as {info.lexical_tokenizer}, not {lexical.TOKENIZER}; rebuild it with "
+            "`jsearch index`")
     return Generation(path, info, vectors.load(path), lexical.load(path / "lexical"), open_readonly(path))

@@ -38,11 +38,13 @@ def _longest_at(text: str, i: int, runs: list[str]) -> int:
 def match_spans(text: str, query: str) -> list[Span]:
     """Maximal substrings (two characters or more, not bare particles) shared with the query."""
     runs = query_runs(query)
+    pairs = {run[j:j + 2] for run in runs for j in range(len(run) - 1)}
     norm, origin = nfkc_with_map(text)
-    norm = lexical_form(norm) if len(lexical_form(norm)) == len(norm) else norm
+    folded = lexical_form(norm)
+    norm = folded if len(folded) == len(norm) else norm
     spans, i = [], 0
     while i < len(norm):
-        length = _longest_at(norm, i, runs)
+        length = _longest_at(norm, i, runs) if norm[i:i + 2] in pairs else 0
         if length and _strong(norm[i:i + length]):
             span = Span(origin[i], origin[i + length - 1] + 1)
             touching = spans and spans[-1].end == span.start
