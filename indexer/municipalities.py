@@ -508,5 +508,21 @@ def resolve_chunks(chunks: Sequence[tuple[str, str | None]], gazetteer: Gazettee
         heading = _heading_subjects(article, positions[members[0]])
         shares = _section_subjects([found[i] for i in members], [chunks[i][0] for i in members], heading)
         inherited.update(zip(members, shares))
-    return [mentions or _inherited(text, inherited.get(i, []), article, at)
-            for i, (mentions, (text, _), at) in enumerate(zip(found, chunks, positions))]
+    resolved = [mentions or _inherited(text, inherited.get(i, []), article, at)
+                for i, (mentions, (text, _), at) in enumerate(zip(found, chunks, positions))]
+    return _share_self_reference(resolved, found, sections)
+
+
+def _share_self_reference(resolved: list[list[Mention]], found: Sequence[list[Mention]],
+                          sections: dict[str, list[int]]) -> list[list[Mention]]:
+    """In a section that names no place, one chunk's 本市 speaks for the section: its placeless siblings
+    inherit the same place (the rest of a mayor's section on 市民の楽ちん化 is still about 三条市)."""
+    for members in sections.values():
+        if any(found[i] for i in members):
+            continue
+        shared = {tuple(m.place.code for m in resolved[i]): resolved[i] for i in members if resolved[i]}
+        if len(shared) == 1:
+            only = next(iter(shared.values()))
+            for i in members:
+                resolved[i] = resolved[i] or list(only)
+    return resolved

@@ -226,7 +226,7 @@ def test_inherit_marks_places_without_position(gaz):
 SEMINAR = ("【セミナーレポート】予算×DX\n\n概要\n■実施日:9月22日\n\n三条市のDXへの取組\n<講師>\n新潟県三条市 市長\n"
            "\n「三条市のDXは手段」と、同市長は強調する。\nまず、職員の楽ちん化についてお話しします。\n"
            "本市では、チャットツールを全職員に導入しました。\n\n市民の楽ちん化について\n"
-           "本市はマイナンバーカードの活用を早くから進めています。\n\nまとめ\n"
+           "本市はマイナンバーカードの活用を早くから進めています。\n小・中学校の欠席連絡もクラウドで受け付けています。\n\nまとめ\n"
            "デジタル化は目的ではなく手段です。")
 
 
@@ -245,6 +245,16 @@ def test_talk_chunks_inherit_the_speakers_city(gaz):
     assert [(m.place.name, m.role, m.start) for m in result[1]] == [("三条市", "inherited", -1)]
     assert [(m.place.name, m.role) for m in result[2]] == [("三条市", "inherited")]  # 本市: the latest subject
     assert result[3] == []  # no place, no self-reference, no article subject
+
+
+def test_a_sections_self_reference_speaks_for_its_placeless_siblings(gaz):
+    chunks = _chunks(SEMINAR, [("「三条市のDXは手段」と、同市長は強調する。", "talk"),
+                               ("本市はマイナンバーカードの活用を早くから進めています。", "citizens"),
+                               ("小・中学校の欠席連絡もクラウドで受け付けています。", "citizens"),
+                               ("デジタル化は目的ではなく手段です。", "summary")])
+    result = resolve_chunks(chunks, gaz, SEMINAR)
+    assert [(m.place.name, m.role) for m in result[2]] == [("三条市", "inherited")]
+    assert result[3] == []  # another section without 本市 is not claimed
 
 
 def test_list_items_do_not_hand_their_subject_to_other_items(gaz):
