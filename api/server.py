@@ -80,6 +80,8 @@ class SerialEmbedder:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.lock = threading.Lock()
+        self._count = inner.token_counter()  # its own tokenizer: a build never queues behind searches to count
+        self._count_lock = threading.Lock()
 
     @property
     def info(self) -> Any:
@@ -97,8 +99,8 @@ class SerialEmbedder:
         return np.concatenate(parts) if parts else self.inner.encode_passages([])
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        with self.lock:
-            return self.inner.count_tokens(texts)
+        with self._count_lock:
+            return self._count(texts)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -1,10 +1,11 @@
 """Sentence embeddings for queries and passages, by default from the bundled multilingual-e5-small."""
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from filelock import FileLock
@@ -113,10 +114,12 @@ class Embedder:
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Tokens the model would see for each text, special tokens included, before truncation."""
-        if not texts:
-            return []
-        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
-        return [len(ids) for ids in encoded["input_ids"]]
+        return count_with(self.tokenizer, texts)
+
+    def token_counter(self) -> Callable[[list[str]], list[int]]:
+        """`count_tokens` on a private copy of the tokenizer: usable while another thread encodes."""
+        tokenizer = copy.deepcopy(self.tokenizer)
+        return lambda texts: count_with(tokenizer, texts)
 
     def _encode(self, texts: list[str], prompt: str, batch_size: int, show_progress: bool) -> np.ndarray:
         if not texts:
@@ -124,3 +127,11 @@ class Embedder:
         vectors = self.model.encode(list(texts), prompt=prompt, batch_size=batch_size, convert_to_numpy=True,
                                     normalize_embeddings=True, show_progress_bar=show_progress)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def count_with(tokenizer: Any, texts: list[str]) -> list[int]:
+    """Token counts of the texts under one tokenizer (special tokens included, no truncation)."""
+    if not texts:
+        return []
+    encoded = tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
+    return [len(ids) for ids in encoded["input_ids"]]
