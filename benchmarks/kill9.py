@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from api_latency import ROOT, bundled_index, dev_queries, start_server  # noqa: E402
-from live_reindex import Log, client, write_jsquad  # noqa: E402
+from live_reindex import Log, client, shut_down, write_jsquad  # noqa: E402
 
 
 def stage_of(index_dir: Path) -> str:
@@ -127,12 +126,7 @@ def main() -> None:
                         ok and final.returncode == 0 and not leftovers, len(window),
                         sum(not good for _, _, good in window)))
     finally:
-        stop.set()
-        for t in threads:
-            t.join(120)
-        proc.terminate()
-        proc.wait(30)
-        shutil.rmtree(scratch, ignore_errors=True)
+        shut_down(stop, threads, proc, scratch)
     print(f"{args.articles} articles, {args.clients} clients querying throughout, cpus={os.cpu_count()}\n")
     print("| point | build stage at the kill | served generation after | loadable + searchable | queries | "
           "failed |\n|---|---|---|---|---|---|")

@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -57,6 +56,17 @@ def client(base: str, queries: list[str], offset: int, log: Log, stop: threading
                 ok = False
             log.add(began, time.monotonic() - began, ok)
             i += 1
+
+
+def shut_down(stop: threading.Event, threads: list[threading.Thread], server: subprocess.Popen,
+              scratch: Path) -> None:
+    """Stop the clients, then the server; remove the temporary index and corpus."""
+    stop.set()
+    for t in threads:
+        t.join(120)
+    server.terminate()
+    server.wait(30)
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def visible(base: str, query: str, wanted: bool, test, timeout: float = 900) -> float:
@@ -152,12 +162,7 @@ def main() -> None:
                        began, done, done - began))
         time.sleep(3)
     finally:
-        stop.set()
-        for t in threads:
-            t.join(120)
-        proc.terminate()
-        proc.wait(30)
-        shutil.rmtree(scratch, ignore_errors=True)
+        shut_down(stop, threads, proc, scratch)
 
     rows = log.rows
     print(f"{args.clients} clients, {len(rows)} queries in all, failed {sum(not ok for _, _, ok in rows)}, "
