@@ -70,14 +70,13 @@ def add_files(index_dir: Path, paths: Sequence[Path], embedder: Embedder, lock_t
               ) -> tuple[build.Report, Loaded]:
     """Upsert the given files (or folders) without touching the recorded sources' other articles."""
     loaded = load(paths)
-    change = build.Change(upsert=loaded.articles, sources=tuple(str(Path(p).resolve()) for p in paths))
-    return build.apply(index_dir, change, embedder, lock_timeout=lock_timeout), loaded
+    return index_articles(index_dir, loaded.articles, paths, embedder, lock_timeout=lock_timeout), loaded
 
 
 def remove_ids(index_dir: Path, ids: Sequence[str], embedder: Embedder, lock_timeout: float = 30) -> build.Report:
     """Remove articles by id; an id the index does not hold refuses the whole request."""
-    current = IndexDir(index_dir).require_current()
-    unknown = [i for i in ids if i not in build.read_articles(current)]
+    known = build.read_articles(IndexDir(index_dir).require_current())
+    unknown = [i for i in ids if i not in known]
     if unknown:
         raise UnknownArticle(unknown)
     return build.apply(index_dir, build.Change(remove=tuple(ids)), embedder, lock_timeout=lock_timeout)

@@ -94,11 +94,16 @@ def _blocks(items: list[str], size: int) -> Iterable[list[str]]:
     return (items[i:i + size] for i in range(0, len(items), size))
 
 
-def embed_passages(passages: Sequence[Passage], embedder: Embedder, cache: EmbeddingCache,
+def passage_keys(passages: Sequence[Passage], embedder: Embedder) -> list[str]:
+    """The embedding-cache key of each passage (model, prompt, text)."""
+    info = embedder.info
+    return [embed_key(info.name, info.passage_prompt, p.embed_text) for p in passages]
+
+
+def embed_passages(passages: Sequence[Passage], keys: list[str], embedder: Embedder, cache: EmbeddingCache,
                    progress: bool) -> tuple[np.ndarray, int]:
     """Vectors for the passages, from the cache where it has them; returns them and how many were embedded."""
     info = embedder.info
-    keys = [embed_key(info.name, info.passage_prompt, p.embed_text) for p in passages]
     cached = cache.get_many(list(dict.fromkeys(keys)))
     missing = list(dict.fromkeys(k for k in keys if k not in cached))
     text_of = {k: p.embed_text for k, p in zip(keys, passages)}
@@ -189,10 +194,10 @@ def _fill(tmp: Path, index: layout.IndexDir, articles: dict[str, Article], embed
     count = lambda texts: embedder.count_tokens([info.passage_prompt + t for t in texts])  # noqa: E731
     passages = {a.id: prepare(a, gazetteer, count, info.max_tokens) for a in articles.values()}
     flat = [p for ps in passages.values() for p in ps]
+    keys = passage_keys(flat, embedder)
     cache = EmbeddingCache(index.cache / "embeddings.sqlite")
     try:
-        matrix, embedded = embed_passages(flat, embedder, cache, progress)
+        matrix, embedded = embed_passages(flat, keys, embedder, cache, progress)
     finally:
         cache.close()
-    keys = [embed_key(info.name, info.passage_prompt, p.embed_text) for p in flat]
     return write_generation(tmp, articles.values(), passages, matrix, keys), len(flat), embedded
