@@ -38,6 +38,12 @@ def _embedder(model: str | None):
     return Embedder.load(model or config.model, config.cache_dir)
 
 
+def _cache_dir() -> Path:
+    from indexer.embedder import default_cache_dir
+
+    return settings().cache_dir or default_cache_dir()
+
+
 def _dump(data: dict) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -106,7 +112,7 @@ def remove_cmd(ids: Annotated[list[str], typer.Argument(help="記事 ID / articl
     target = index_dir or settings().index_dir
     try:
         report = indexing.remove_ids(target, ids, _embedder(model), settings().lock_timeout)
-    except USER_ERRORS + (indexing.UnknownArticle,) as exc:
+    except USER_ERRORS as exc:
         fail(exc)
     summary = indexing.summary(report, target)
     _dump(summary) if json_out else typer.echo(indexing.describe(summary))
@@ -144,6 +150,37 @@ def watch_cmd(folder: Annotated[Path, typer.Argument(help="見張るフォルダ
         fail(exc)
 
 
+@app.command("check")
+def check_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False) -> None:
+    """索引のファイルが揃って壊れていないか確かめる / verify the served generation's files."""
+    from indexer import check
+    from indexer.layout import IndexDir
+
+    target = index_dir or settings().index_dir
+    try:
+        result = check.report(IndexDir(target))
+    except USER_ERRORS as exc:
+        fail(exc)
+    if json_out:
+        _dump(result)
+    else:
+        typer.echo(describe_check(result))
+    raise typer.Exit(0 if result["ok"] else 1)
+
+
+def describe_check(result: dict) -> str:
+    """The check's findings, Japanese then English."""
+    if result["ok"]:
+        return f"索引は正常です（{result['generation']}）/ the index is intact ({result['generation']})"
+    lines = [f"索引 {result['generation']} に問題があります / generation {result['generation']} is damaged:"]
+    lines += [f"  {p['file']}: {p['ja']} / {p['en']}" for p in result["problems"]]
+    source = result["repair_from"]
+    lines.append(f"次の書き込み（jsearch index など）で {source} の記事から作り直します / the next write rebuilds "
+                 f"from the articles of {source}" if source else "記事を読める世代がありません。jsearch index --rebuild "
+                 "で作り直してください / no generation's articles can be read; rebuild with `jsearch index --rebuild`")
+    return "\n".join(lines)
+
+
 @app.command("search")
 def search_cmd(query: Annotated[str, typer.Argument(help="検索語 / query")],
                k: Annotated[int, typer.Option("-k", help="件数 / number of passages (1-50)")] = 10,
@@ -157,13 +194,14 @@ def search_cmd(query: Annotated[str, typer.Argument(help="検索語 / query")],
     """質問に答える文章と自治体を探す / find the passages and municipalities that answer a question."""
     from api.render import listing
     from search.engine import Engine
+    from search.errors import QueryError
     from search.filters import Filters
 
     try:
         engine = Engine(index_dir or settings().index_dir, _embedder(model), dense_weight=settings().dense_weight)
         answer = engine.search(query, k, mode, Filters(prefecture, municipality, source, date_from, date_to))
     except USER_ERRORS as exc:
-        fail(exc, 2 if exc.__class__.__name__ == "QueryError" else 1)
+        fail(exc, 2 if isinstance(exc, QueryError) else 1)
     _dump(answer) if json_out else typer.echo(listing(answer))
 
 
@@ -181,9 +219,9 @@ def eval_cmd(file: Annotated[Path, typer.Argument(help="dev_queries.json か SQu
         for mode in modes or []:
             check_request(1, mode)
         result = evaluation.run_file(file, modes or ["hybrid", "dense", "lexical"], index_dir or settings().index_dir,
-                                     _embedder(model), explicit_index=index_dir is not None,
+                                     _embedder(model), cache_dir=_cache_dir(),
                                      dense_weight=settings().dense_weight)
-    except USER_ERRORS + (evaluation.EvalFileError,) as exc:
+    except USER_ERRORS as exc:
         fail(exc, 2)
     if json_out:
         _dump(result)

@@ -10,29 +10,20 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.errors import USER_ERRORS
+from common.errors import UserError, error_body  # noqa: F401 - re-exported for the routers
 from api.settings import Settings
 from search.engine import Engine
 
 log = logging.getLogger("jsearch.api")
 
 
-class ApiError(Exception):
-    """A refusal with an HTTP status, a stable code, the culprit field and Japanese and English wording."""
+class ApiError(UserError):
+    """A refusal only the HTTP face makes (keys, forms, media types), with its status and headers."""
 
     def __init__(self, status: int, code: str, field: str, ja: str, en: str,
                  headers: dict[str, str] | None = None) -> None:
-        super().__init__(f"{ja} / {en}")
-        self.status, self.code, self.field, self.ja, self.en = status, code, field, ja, en
+        super().__init__(ja, en, field=field, status=status, code=code)
         self.headers = headers
-
-    def body(self) -> dict:
-        return error_body(self.code, self.field, self.ja, self.en)
-
-
-def error_body(code: str, field: str, ja: str, en: str) -> dict:
-    """The one shape of every error answer."""
-    return {"error": {"code": code, "field": field, "ja": ja, "en": en}}
 
 
 class Refresher:
@@ -52,7 +43,7 @@ class Refresher:
             if force or time.monotonic() - self._last >= self.seconds:
                 self._last = time.monotonic()
                 self.engine.refresh()
-        except USER_ERRORS as exc:  # a broken newer generation: keep serving the loaded one
+        except Exception as exc:  # noqa: BLE001 - a broken newer generation: keep serving the loaded one
             log.warning("索引の切り替えに失敗しました / could not switch generations: %s", exc)
         finally:
             self._lock.release()

@@ -1,16 +1,8 @@
-"""The user errors every face reports, and their two-language wording."""
+"""The user errors every face reports: one base class, mapped by the CLI and the API alike."""
 from __future__ import annotations
 
-from corpus.loaders import LoadError
-from indexer.build import NoArticles
-from indexer.layout import IndexMissing, WriterBusy
-from indexer.manifest import IndexMismatch
-from search.errors import QueryError
+from common.errors import UserError, bilingual, error_body
 
-USER_ERRORS = (QueryError, IndexMissing, IndexMismatch, NoArticles, WriterBusy, LoadError)
+USER_ERRORS = (UserError,)
 
-
-def bilingual(exc: Exception) -> str:
-    """`エラー: …` then `Error: …` for an error that carries both wordings."""
-    ja, en = getattr(exc, "ja", str(exc)), getattr(exc, "en", str(exc))
-    return f"エラー: {ja}\nError: {en}"
+__all__ = ["USER_ERRORS", "UserError", "bilingual", "error_body"]

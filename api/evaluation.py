@@ -6,18 +6,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from common.errors import UserError
 from corpus.article import Article, article_id
 from search import metrics
 
 K_PASSAGES = 50
 
 
-class EvalFileError(Exception):
+class EvalFileError(UserError):
     """An evaluation file this command cannot read."""
 
+    code, field = "invalid_eval_file", "file"
+
     def __init__(self, path: Path, ja: str, en: str) -> None:
-        super().__init__(f"{path}: {ja} / {en}")
-        self.ja, self.en = f"{path}: {ja}", f"{path}: {en}"
+        super().__init__(f"{path}: {ja}", f"{path}: {en}")
 
 
 @dataclass(frozen=True)
@@ -139,9 +141,13 @@ def _progress(queries, mode):
     return tqdm(queries, desc=mode, unit="q", leave=False)
 
 
-def run_file(path: Path, modes: list[str], index_dir: Path, embedder, explicit_index: bool = False,
+def run_file(path: Path, modes: list[str], index_dir: Path, embedder, cache_dir: Path | None = None,
              dense_weight: float | None = None) -> dict:
-    """Evaluate a file: dev queries against the index, SQuAD paragraphs in an index of their own."""
+    """Evaluate a file: dev queries against the index, SQuAD paragraphs in a temporary index of their own.
+
+    The SQuAD index never touches `index_dir`; its embeddings are kept in `cache_dir/eval-embeddings` so a
+    second run embeds nothing.
+    """
     import tempfile
 
     from indexer import build
@@ -155,7 +161,10 @@ def run_file(path: Path, modes: list[str], index_dir: Path, embedder, explicit_i
         engine = Engine(index_dir, embedder, query_cache=8192, dense_weight=weight)
         return evaluate(evalset, lambda q, m: engine.search(q, 10, m), modes, _progress)
     with tempfile.TemporaryDirectory(prefix="jsearch-eval-") as tmp:
-        target = index_dir if explicit_index else Path(tmp)
+        target = Path(tmp)
+        if cache_dir is not None:
+            (Path(cache_dir) / "eval-embeddings").mkdir(parents=True, exist_ok=True)
+            (target / "cache").symlink_to(Path(cache_dir).resolve() / "eval-embeddings")
         build.apply(target, build.Change(upsert=evalset.articles, replace_all=True), embedder, progress=True)
         engine = Engine(target, embedder, query_cache=8192, dense_weight=weight)
         return evaluate(evalset, lambda q, m: engine.search(q, K_PASSAGES, m), modes, _progress)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from common.errors import UserError
 from corpus.article import Article
 from corpus.bundled import bundled_corpus_dir
 from corpus.loaders import Loaded, LoadError, load_paths
@@ -44,7 +45,7 @@ def summary(report: build.Report, index_dir: Path, errors: Sequence[LoadError] =
     return {"index_dir": str(index_dir), "generation": report.generation, "articles": report.articles,
             "chunks": report.chunks, "embedded_chunks": report.embedded_chunks, "added": report.added,
             "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
-            "seconds": report.seconds, "faiss_index": report.faiss_index,
+            "seconds": report.seconds, "faiss_index": report.faiss_index, "repaired_from": report.repaired_from,
             "errors": [{"path": e.path, "ja": e.ja, "en": e.en} for e in errors]}
 
 
@@ -57,13 +58,14 @@ def describe(summary: dict) -> str:
             f"({summary['generation']}).")
 
 
-class UnknownArticle(Exception):
+class UnknownArticle(UserError):
     """A remove asked for ids the index does not hold."""
 
+    status, code, field = 404, "not_found", "id"
+
     def __init__(self, ids: Sequence[str]) -> None:
-        self.ja = f"索引にない記事 ID です: {', '.join(ids)}（jsearch search --json で確認できます）"
-        self.en = f"no article with id {', '.join(ids)} in the index (see jsearch search --json)"
-        super().__init__(f"{self.ja} / {self.en}")
+        super().__init__(f"索引にない記事 ID です: {', '.join(ids)}（jsearch search --json で確認できます）",
+                         f"no article with id {', '.join(ids)} in the index (see jsearch search --json)")
 
 
 def add_files(index_dir: Path, paths: Sequence[Path], embedder: Embedder, lock_timeout: float = 30

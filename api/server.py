@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -16,8 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import ApiError, Refresher, error_body
-from api.errors import USER_ERRORS
+from api.deps import ApiError, Refresher
+from common.errors import UserError, error_body
 from api.routers import articles, health, jobs, pages, search
 from api.settings import Settings
 from search.engine import Engine, check_request
@@ -64,7 +65,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     _install_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"], max_age=600)
     app.add_middleware(SecurityHeaders)
     return app
@@ -112,7 +113,7 @@ def run(settings: Settings, host: str, port: int) -> None:
 
     app = create_app(settings, load_engine(settings))
     print(f"検索ページ / search page: http://{host}:{port}/  API: http://{host}:{port}/docs", flush=True)
-    uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
+    uvicorn.run(app, host=host, port=port, server_header=False, log_level="info", timeout_graceful_shutdown=8)
 
 
 # ---------------------------------------------------------------- errors
@@ -121,19 +122,15 @@ _STATUS = {400: ("bad_request", "リクエストが正しくありません", "b
            404: ("not_found", "ページが見つかりません", "no such page"),
            405: ("method_not_allowed", "このメソッドは使えません", "method not allowed")}
 
-_USER_STATUS = {"QueryError": (422, "invalid_parameter"), "LoadError": (422, "invalid_file"),
-                "IndexMissing": (503, "index_missing"), "IndexMismatch": (409, "index_mismatch"),
-                "NoArticles": (409, "no_articles"), "WriterBusy": (409, "writer_busy")}
-
 
 def _json(status: int, body: dict, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _install_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _json(exc.status, exc.body(), exc.headers)
+    @app.exception_handler(UserError)
+    async def user_error(_: Request, exc: UserError) -> JSONResponse:
+        return _json(exc.status, exc.body(), getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -146,12 +143,14 @@ def _install_handlers(app: FastAPI) -> None:
         code, ja, en = _STATUS.get(exc.status_code, ("http_error", str(exc.detail), str(exc.detail)))
         return _json(exc.status_code, error_body(code, "", ja, en), getattr(exc, "headers", None))
 
-    for kind in USER_ERRORS:
-        @app.exception_handler(kind)
-        async def user_error(_: Request, exc: Exception) -> JSONResponse:
-            status, code = _USER_STATUS.get(type(exc).__name__, (422, "invalid_request"))
-            field = getattr(exc, "field", "file" if code == "invalid_file" else "")
-            return _json(status, error_body(code, field, exc.ja, exc.en))  # type: ignore[attr-defined]
+    @app.exception_handler(sqlite3.DatabaseError)
+    @app.exception_handler(OSError)
+    async def damaged(_: Request, exc: Exception) -> JSONResponse:
+        log.error("索引を読めません / cannot read the index: %r", exc)
+        return _json(503, error_body("index_unavailable", "", "索引のファイルを読めません。`jsearch check` で確かめ、"
+                                     "`jsearch index` で直してください",
+                                     "the index files cannot be read; run `jsearch check`, then `jsearch index` "
+                                     "to repair"), {"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def crash(_: Request, exc: Exception) -> JSONResponse:

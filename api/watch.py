@@ -1,16 +1,17 @@
 """`jsearch watch DIR`: index a folder, then upsert or remove articles as its files appear, change or go."""
 from __future__ import annotations
 
+import os
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from common.errors import UserError
 from corpus.article import article_id
 from corpus.loaders import SUFFIXES, LoadError, load_file
 from indexer import build
 from indexer.embedder import Embedder
-from indexer.layout import WriterBusy
-from indexer.manifest import IndexMismatch
 
 
 @dataclass(frozen=True)
@@ -26,20 +27,38 @@ def indexable(path: Path) -> bool:
     return path.suffix.lower() in SUFFIXES and not path.name.startswith((".", "~"))
 
 
+def _key(root: Path, path: Path) -> str | None:
+    """The id key of a path under the root (the link's own place for a symlink), or None outside it."""
+    try:
+        return Path(os.path.abspath(path)).relative_to(Path(os.path.abspath(root))).as_posix()
+    except ValueError:
+        return None
+
+
+def _outside(root: Path, path: Path) -> bool:
+    """A link whose target lies outside the watched folder (it is never read)."""
+    return path.is_symlink() and _key(root.resolve(), path.resolve()) is None
+
+
 def to_batch(root: Path, paths: Iterable[Path]) -> Batch:
     """Changed paths under the root become upserts (file exists) or removals (file gone)."""
     upsert, remove, errors = [], [], []
     for path in sorted(set(paths)):
-        if not indexable(path):
-            continue
-        key = path.resolve().relative_to(root.resolve()).as_posix()
-        if not path.exists():
-            remove.append(article_id(key))
+        key = _key(root, path)
+        if not indexable(path) or key is None:
             continue
         try:
-            upsert.append(load_file(path, key))
+            if not path.exists() and not path.is_symlink():
+                remove.append(article_id(key))
+            elif _outside(root, path) or not path.exists():
+                raise LoadError(str(path), "リンク先が見張るフォルダの外か、存在しないため読みません",
+                                "the link points outside the watched folder or nowhere; it is not read")
+            else:
+                upsert.append(load_file(path, key))
         except LoadError as exc:
             errors.append(exc)
+        except OSError as exc:
+            errors.append(LoadError(str(path), f"読めません: {exc.strerror or exc}", f"cannot read: {exc.strerror or exc}"))
     change = build.Change(upsert=tuple(upsert), remove=tuple(remove), sources=(str(root.resolve()),))
     return Batch(change, tuple(errors))
 
@@ -64,5 +83,5 @@ def run(index_dir: Path, root: Path, embedder: Embedder, report: Callable[[build
             continue
         try:
             report(build.apply(index_dir, change, embedder, lock_timeout=lock_timeout), batch)
-        except (build.NoArticles, WriterBusy, IndexMismatch) as exc:
+        except (UserError, OSError, sqlite3.DatabaseError) as exc:  # reported; the watch goes on
             on_error(exc)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from common.errors import UserError
 from corpus.article import Article, article_id
 from corpus.metadata import find_urls, parse_date, read_header
 
@@ -14,12 +15,15 @@ SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 MAX_BYTES = 20 * 1024 * 1024
 
 
-class LoadError(Exception):
+class LoadError(UserError):
     """A file that cannot become an article, with the reason in Japanese and English."""
 
+    status, code, field = 422, "invalid_file", "file"
+
     def __init__(self, path: str, ja: str, en: str) -> None:
-        super().__init__(f"{path}: {ja} / {en}")
-        self.path, self.ja, self.en = path, ja, en
+        super().__init__(ja, en)
+        self.path = path
+        self.args = (f"{path}: {ja} / {en}",)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -11,8 +12,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from common.errors import UserError
 from corpus.article import Article
-from indexer import layout, lexical, manifest, store, vectors
+from indexer import check, layout, lexical, manifest, store, vectors
 from indexer.chunker import CHUNKER_VERSION
 from indexer.embedcache import EmbeddingCache, embed_key
 from indexer.embedder import Embedder
@@ -23,14 +25,13 @@ from indexer.prepare import Passage, prepare
 CACHE_BLOCK = 512
 
 
-class NoArticles(Exception):
+class NoArticles(UserError):
     """Nothing to index: the result would be an empty index."""
 
-    ja = "索引する記事がありません"
-    en = "there are no articles to index"
+    status, code = 409, "no_articles"
 
     def __init__(self) -> None:
-        super().__init__(f"{self.ja} / {self.en}")
+        super().__init__("索引する記事がありません", "there are no articles to index")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Report:
     unchanged: int = 0
     seconds: float = 0.0
     faiss_index: str = "flat"
+    repaired_from: str | None = None  # the older generation built on when the served one was damaged
 
 
 def read_articles(generation: Path) -> dict[str, Article]:
@@ -159,13 +161,35 @@ def apply(index_dir: Path, change: Change, embedder: Embedder, gazetteer: Gazett
         lock.release()
 
 
+def _readable(path: Path) -> tuple[manifest.Manifest, dict[str, Article]]:
+    return manifest.read(path), read_articles(path)
+
+
+def base_generation(index: layout.IndexDir, fresh: bool) -> tuple[manifest.Manifest | None, dict[str, Article],
+                                                                   str | None]:
+    """The manifest and articles to build on, and the generation they came from when it is not the served
+    one: a served generation whose files cannot be read is replaced by the newest older one that can."""
+    current = index.current()
+    if current is None:
+        return None, {}, None
+    try:
+        return (*_readable(current), None)
+    except (sqlite3.DatabaseError, OSError, manifest.IndexMismatch) as damage:
+        if fresh:
+            return None, {}, None
+        older = sorted((p for p in index.generations.glob("g*") if p.name < current.name), reverse=True)
+        for path in older:
+            if not check.verify(path):
+                return (*_readable(path), path.name)
+        raise damage
+
+
 def _apply_locked(index: layout.IndexDir, change: Change, embedder: Embedder, gazetteer: Gazetteer,
                   progress: bool, began: float) -> Report:
-    current = index.current()
-    old_manifest = manifest.read(current) if current else None
+    old_manifest, existing, repaired_from = base_generation(index, change.replace_all)
     if old_manifest and not change.replace_all:
         manifest.check_model(old_manifest, embedder.info.name)
-    articles, report = plan(read_articles(current) if current else {}, change)
+    articles, report = plan(existing, change)
     if not articles:
         raise NoArticles()
     tmp = layout.new_generation(index)
@@ -177,14 +201,15 @@ def _apply_locked(index: layout.IndexDir, change: Change, embedder: Embedder, ga
         manifest.write(manifest.Manifest(
             info.name, info.dimension, info.query_prompt, info.passage_prompt, CHUNKER_VERSION, lexical.TOKENIZER,
             kind, len(articles), chunks, datetime.now(timezone.utc).isoformat(timespec="seconds"), name,
-            sources=sorted(sources)), tmp)
+            sources=sorted(sources), files=check.file_digests(tmp)), tmp)
+        layout.mark_readable(tmp)
         layout.publish(index, tmp, name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     layout.clean(index)
     return Report(name, len(articles), chunks, embedded, report.added, report.updated, report.removed,
-                  report.unchanged, round(time.perf_counter() - began, 3), kind)
+                  report.unchanged, round(time.perf_counter() - began, 3), kind, repaired_from)
 
 
 def _fill(tmp: Path, index: layout.IndexDir, articles: dict[str, Article], embedder: Embedder,

@@ -14,14 +14,41 @@ def embed_key(model: str, prompt: str, text: str) -> str:
 
 
 class EmbeddingCache:
-    """Vectors in a SQLite file beside the generations; safe to lose, never half-written."""
+    """Vectors in a SQLite file beside the generations; safe to lose, never half-written.
+
+    A damaged cache file is set aside (`*.damaged`) and started afresh: it only costs re-embedding.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path)
-        self.conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        self.path = path
+        try:
+            self.conn = self._open()
+        except sqlite3.DatabaseError:
+            self.conn = self._reset()
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path)
+        conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        return conn
+
+    def _reset(self) -> sqlite3.Connection:
+        if getattr(self, "conn", None) is not None:
+            self.conn.close()
+        for suffix in ("", "-journal", "-wal"):
+            side = Path(f"{self.path}{suffix}")
+            if side.exists():
+                side.replace(Path(f"{self.path}{suffix}.damaged"))
+        return self._open()
 
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+        try:
+            return self._get_many(keys)
+        except sqlite3.DatabaseError:
+            self.conn = self._reset()
+            return {}
+
+    def _get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         for i in range(0, len(keys), 500):
             batch = keys[i:i + 500]

@@ -1,6 +1,7 @@
 """The index directory: generations side by side, a `current` link switched atomically, a writer lock."""
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import time
@@ -9,27 +10,32 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from common.errors import UserError
+
 GENERATIONS = "generations"
 CURRENT = "current"
 KEEP = 2
+READERS = ".readers"
 
 
-class IndexMissing(Exception):
+class IndexMissing(UserError):
     """No index has been built in this directory yet."""
 
+    status, code = 503, "index_missing"
+
     def __init__(self, root: Path) -> None:
-        self.ja = f"索引がありません: {root}。先に `jsearch index` で作成してください"
-        self.en = f"no index at {root}; build one first with `jsearch index`"
-        super().__init__(f"{self.ja} / {self.en}")
+        super().__init__(f"索引がありません: {root}。先に `jsearch index` で作成してください",
+                         f"no index at {root}; build one first with `jsearch index`")
 
 
-class WriterBusy(Exception):
+class WriterBusy(UserError):
     """Another writer holds the index lock."""
 
+    status, code = 409, "writer_busy"
+
     def __init__(self, root: Path) -> None:
-        self.ja = f"別の索引更新が実行中です: {root}。終わってから再実行してください"
-        self.en = f"another index update is running on {root}; try again when it has finished"
-        super().__init__(f"{self.ja} / {self.en}")
+        super().__init__(f"別の索引更新が実行中です: {root}。終わってから再実行してください",
+                         f"another index update is running on {root}; try again when it has finished")
 
 
 @dataclass(frozen=True)
@@ -119,16 +125,57 @@ def publish(index: IndexDir, tmp: Path, generation: str) -> Path:
     return final
 
 
+def pin(generation: Path) -> int:
+    """A shared lock on the generation's reader file, held by every process that serves it.
+
+    `clean` never deletes a pinned generation; the lock dies with the process, kill -9 included.
+    Raises FileNotFoundError when the generation was removed before it could be pinned.
+    """
+    fd = os.open(generation / READERS, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
+
+
+def unpin(fd: int) -> None:
+    os.close(fd)  # closing the descriptor drops the lock
+
+
+def mark_readable(generation: Path) -> None:
+    """The reader file readers pin (written before the generation is published)."""
+    (generation / READERS).touch()
+
+
+def _remove_unpinned(path: Path) -> bool:
+    """Delete a generation unless a reader pins it; True if it was deleted."""
+    try:
+        fd = os.open(path / READERS, os.O_RDONLY)
+    except FileNotFoundError:
+        shutil.rmtree(path, ignore_errors=True)  # a generation from before pins: nobody can hold it
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    finally:
+        os.close(fd)
+    return True
+
+
 def clean(index: IndexDir, keep: int = KEEP) -> list[Path]:
-    """Remove unfinished builds and all but the newest `keep` generations; never the served one."""
+    """Remove unfinished builds and all but the newest `keep` generations; never the served one, nor
+    one that a reader in any process still pins."""
     if not index.generations.is_dir():
         return []
     current = index.current()
     finished = sorted(p for p in index.generations.iterdir() if p.is_dir() and not p.name.startswith("."))
     stale = [p for p in index.generations.iterdir() if p.name.startswith(".tmp-")]
     old = [p for p in finished[:-keep] if p != current] if keep else []
-    for path in stale + old:
+    for path in stale:
         shutil.rmtree(path, ignore_errors=True)
+    removed = stale + [p for p in old if _remove_unpinned(p)]
     for link in index.root.glob(f".{CURRENT}.*"):  # a switch killed between its two steps
         link.unlink(missing_ok=True)
-    return stale + old
+    return removed

@@ -5,16 +5,16 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from common.errors import UserError
+
 FORMAT_VERSION = 1
 FILE = "manifest.json"
 
 
-class IndexMismatch(Exception):
+class IndexMismatch(UserError):
     """An index that this code or this model must not read or extend."""
 
-    def __init__(self, ja: str, en: str) -> None:
-        super().__init__(f"{ja} / {en}")
-        self.ja, self.en = ja, en
+    status, code = 409, "index_mismatch"
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Manifest:
     generation: str
     format_version: int = FORMAT_VERSION
     sources: list[str] = field(default_factory=list)
+    files: dict[str, dict] = field(default_factory=dict)  # name → size and sha256, for `jsearch check`
 
 
 def write(manifest: Manifest, directory: Path) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import threading
 import time
 import unicodedata
@@ -70,7 +69,8 @@ class Engine:
         self.embedder = embedder
         self.prefectures = {p.name for p in (gazetteer or Gazetteer.load()).prefectures()}
         self._lock = threading.Lock()
-        self._generation = self._open(self.index.require_current())
+        self._generation = self._open_current()
+        self._failed: str | None = None
         self.query_vector = functools.lru_cache(maxsize=query_cache)(self._query_vector) if query_cache \
             else self._query_vector
 
@@ -83,18 +83,40 @@ class Engine:
         manifest.check_model(generation.manifest, self.embedder.info.name)
         return generation
 
+    def _open_current(self) -> Generation:
+        """The generation `current` names; retried when a writer switches and cleans up meanwhile."""
+        for _ in range(5):
+            path = self.index.require_current()
+            try:
+                return self._open(path)
+            except FileNotFoundError:
+                if self.index.current() == path:
+                    raise
+        return self._open(self.index.require_current())
+
     @property
     def generation(self) -> Generation:
         return self._generation
 
     def refresh(self) -> bool:
-        """Load the newest generation if `current` moved; in-flight searches keep the old one."""
+        """Load the newest generation if `current` names another one; in-flight searches keep the old one.
+
+        Generations are compared by name, never by path: the one being served may be gone from disk (it
+        stays readable through its open files). A generation that failed to load is not retried until
+        `current` moves again; the error is raised once, for the caller to log.
+        """
         current = self.index.current()
-        if current is None or os.path.samefile(current, self._generation.path):
+        if current is None or current.name in (self._generation.name, self._failed):
             return False
         with self._lock:
-            if not os.path.samefile(current, self._generation.path):
+            if current.name == self._generation.name:
+                return False
+            try:
                 self._generation = self._open(current)
+            except BaseException:
+                self._failed = current.name
+                raise
+            self._failed = None
         return True
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters = Filters()) -> dict:

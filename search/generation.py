@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
 import faiss
 
-from indexer import lexical, manifest, vectors
+from indexer import layout, lexical, manifest, vectors
 from indexer.store import open_readonly
 
 
@@ -32,7 +33,30 @@ class Generation:
 
 
 def load(path: Path) -> Generation:
-    """Open a generation directory (its manifest is checked first)."""
+    """Open a generation directory (its manifest is checked first) and pin it while it is referenced."""
+    fd = _pin(path)
+    try:
+        generation = _open(path)
+    except BaseException:
+        layout.unpin(fd) if fd is not None else None
+        raise
+    if fd is not None:
+        weakref.finalize(generation, layout.unpin, fd)
+    return generation
+
+
+def _pin(path: Path) -> int | None:
+    try:
+        return layout.pin(path)
+    except FileNotFoundError:
+        if not path.is_dir():
+            raise
+        return None  # built before pins existed: served as before, just not protected
+    except PermissionError:
+        return None
+
+
+def _open(path: Path) -> Generation:
     info = manifest.read(path)
     if info.lexical_tokenizer != lexical.TOKENIZER:
         raise manifest.IndexMismatch(

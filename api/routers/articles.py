@@ -1,6 +1,7 @@
 """`/articles`: list, read, add (JSON or an uploaded file) and delete articles; each write is a new generation."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import replace
@@ -18,7 +19,7 @@ from starlette.formparsers import MultiPartException
 
 from api.deps import ApiError, EngineDep, ReadKeyDep, SettingsDep, WriteKeyDep
 from corpus.article import Article, article_id
-from corpus.loaders import parse_bytes, with_id
+from corpus.loaders import parse_bytes
 from corpus.metadata import find_urls, parse_date
 from indexer import build
 from search.engine import Engine
@@ -41,6 +42,11 @@ class ArticleIn(BaseModel):
     published: str | None = Field(None, description="掲載日 YYYY-MM-DD / date")
     url: str = Field("", max_length=2000, description="元記事の URL（http/https）")
 
+    @field_validator("title", "body", "source", "url", "published")
+    @classmethod
+    def _clean(cls, value: str | None, info) -> str | None:
+        return checked_text(value, multiline=info.field_name == "body")
+
     @field_validator("published")
     @classmethod
     def _date(cls, value: str | None) -> str | None:
@@ -50,6 +56,18 @@ class ArticleIn(BaseModel):
     @classmethod
     def _url(cls, value: str) -> str:
         return checked_url(value)
+
+
+def checked_text(value: str | None, multiline: bool = False) -> str | None:
+    """Text without lone surrogates or control characters (tabs and, in a body, line breaks allowed)."""
+    if value is None:
+        return None
+    allowed = "\t\n\r" if multiline else "\t"
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise ValueError("対になっていないサロゲート文字が含まれています / the text contains a lone surrogate")
+    if any((ord(c) < 32 or 0x7F <= ord(c) < 0xA0) and c not in allowed for c in value):
+        raise ValueError("制御文字が含まれています / the text contains control characters")
+    return value
 
 
 def checked_url(value: str) -> str:
@@ -124,28 +142,58 @@ def _urls(stored: str) -> list[str]:
     return list(json.loads(stored or "[]"))
 
 
-@router.post("/articles", status_code=201, summary="記事を追加・更新 / add or replace an article",
-             responses={201: {"description": "追加した記事と新しい世代 / the article id and generation"},
+BODY_DOC = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": ArticleIn.model_json_schema()},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": ".txt .md .html .pdf"},
+        **{f: {"type": "string"} for f in UPLOAD_FIELDS}}}}}}}
+
+
+@router.post("/articles", status_code=201, summary="記事を追加 / add an article",
+             responses={200: {"description": "同じ内容がすでにある、または同じ url の記事を置き換えた / unchanged or "
+                                             "replaced by url"},
+                        201: {"description": "追加した記事と新しい世代 / the article id and generation"},
                         401: {"description": "API キーが違う / bad key"}, 403: {"description": "書き込み無効"},
                         409: {"description": "別の更新が実行中 / another writer"},
                         413: {"description": "大きすぎる / too large"}, 415: {"description": "形式が違う"},
                         422: {"description": "入力の誤り / invalid input"}},
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"schema": ArticleIn.model_json_schema()},
-                 "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-                     "file": {"type": "string", "format": "binary", "description": ".txt .md .html .pdf"},
-                     **{f: {"type": "string"} for f in UPLOAD_FIELDS}}}}}}})
+             openapi_extra=BODY_DOC)
 async def add_article(request: Request, _: WriteKeyDep, engine: EngineDep, settings: SettingsDep) -> JSONResponse:
-    """JSON `{title, body, source, published, url}` か、ファイル（file）のアップロード。すぐ検索できます。"""
+    """JSON `{title, body, source, published, url}` か、ファイル（file）のアップロード。すぐ検索できます。
+
+    送るたびに新しい記事になります（同じ内容の再送は同じ記事）。`url` が同じなら、その記事を置き換えます。
+    Each post creates an article (the same content again is the same article); a post with the `url` of an
+    article replaces it. Replace any article explicitly with `PUT /articles/{id}`.
+    """
+    article = await _article_from(request)
+    return await _write(request, engine, settings, article)
+
+
+@router.put("/articles/{article_id}", summary="記事を置き換える / replace an article",
+            responses={200: {"description": "置き換えた記事 / the replaced article"},
+                       404: {"description": "記事がない / unknown id"}, 409: {"description": "別の更新が実行中"},
+                       413: {"description": "大きすぎる / too large"}, 422: {"description": "入力の誤り"}},
+            openapi_extra=BODY_DOC)
+async def replace_article(request: Request, _: WriteKeyDep, engine: EngineDep, settings: SettingsDep,
+                          article_id: ArticleId) -> JSONResponse:
+    """記事 ID の記事を、送った内容（POST と同じ形式）で置き換えます / replace the article with this id."""
+    _row(engine, article_id)
+    article = replace(await _article_from(request), id=article_id)
+    return await _write(request, engine, settings, article)
+
+
+async def _article_from(request: Request) -> Article:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
-        article = await _from_json(request)
-    elif kind == "multipart/form-data":
-        article = await _from_upload(request)
-    else:
-        raise ApiError(415, "unsupported_media_type", "content-type",
-                       "application/json か multipart/form-data で送ってください",
-                       "send application/json or multipart/form-data")
+        return await _from_json(request)
+    if kind == "multipart/form-data":
+        return await _from_upload(request)
+    raise ApiError(415, "unsupported_media_type", "content-type",
+                   "application/json か multipart/form-data で送ってください",
+                   "send application/json or multipart/form-data")
+
+
+async def _write(request: Request, engine: Engine, settings, article: Article) -> JSONResponse:
     report = await run_in_threadpool(
         build.apply, settings.index_dir, build.Change(upsert=(article,)), engine.embedder,
         lock_timeout=settings.lock_timeout)
@@ -153,7 +201,15 @@ async def add_article(request: Request, _: WriteKeyDep, engine: EngineDep, setti
     status = "added" if article.id in report.added else "updated" if article.id in report.updated else "unchanged"
     return JSONResponse({"id": article.id, "generation": report.generation, "status": status, "title": article.title,
                          "articles": report.articles, "chunks": report.chunks},
-                        status_code=201, headers={"Location": f"/articles/{article.id}"})
+                        status_code=201 if status == "added" else 200, headers={"Location": f"/articles/{article.id}"})
+
+
+def upload_id(article: Article) -> str:
+    """An uploaded article's id: from its URL if it has one, else from its title and text (never its file name)."""
+    if article.url:
+        return article_id(article.url)
+    digest = hashlib.sha256(f"{article.title}\x1f{article.text}".encode("utf-8", "surrogatepass")).hexdigest()
+    return article_id(f"upload:{digest}")
 
 
 async def _from_json(request: Request) -> Article:
@@ -162,8 +218,9 @@ async def _from_json(request: Request) -> Article:
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
     text = data.body.replace("\r\n", "\n")
-    return Article(id=article_id(data.url or f"upload:{data.title}"), title=data.title, text=text,
-                   source=data.source, published=data.published, url=data.url, urls=find_urls(text))
+    article = Article(id="", title=data.title, text=text, source=data.source, published=data.published,
+                      url=data.url, urls=find_urls(text))
+    return replace(article, id=upload_id(article))
 
 
 async def _from_upload(request: Request) -> Article:
@@ -177,19 +234,17 @@ async def _from_upload(request: Request) -> Article:
         raise ApiError(422, "missing_parameter", "file", "file を指定してください", "file is required")
     name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
     data = await upload.read()
-    article = parse_bytes(data, name, key=f"upload/{name}")
+    article = await run_in_threadpool(parse_bytes, data, name, f"upload/{name}")  # a big PDF must not stall others
     extra = {f: str(form.get(f) or "").strip() for f in UPLOAD_FIELDS if str(form.get(f) or "").strip()}
-    try:
-        if "published" in extra:
-            extra["published"] = checked_date(extra["published"])
-        if "url" in extra:
-            checked_url(extra["url"])
-    except ValueError as exc:
-        field = "published" if "date" in str(exc) else "url"
-        ja, en = str(exc).split(" / ", 1)
-        raise ApiError(422, "invalid_parameter", field, ja, en) from None
+    checks = {"published": checked_date, "url": checked_url}
+    for field, value in list(extra.items()):
+        try:
+            extra[field] = checks.get(field, lambda v: v)(checked_text(value))
+        except ValueError as exc:
+            ja, en = str(exc).split(" / ", 1)
+            raise ApiError(422, "invalid_parameter", field, ja, en) from None
     merged = replace(article, **extra)
-    return with_id(merged, extra["url"]) if extra.get("url") else merged
+    return replace(merged, id=upload_id(merged))
 
 
 @router.delete("/articles/{article_id}", summary="記事を削除 / delete an article",
