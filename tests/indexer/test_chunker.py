@@ -51,3 +51,24 @@ def test_separate_teasers_on_consecutive_lines_stay_apart():
     other = "八王子市(東京都)では、介護事業所への通知の既読確認をクラウドで行うようにした。" * 2
     chunks = chunk_text(f"東京都\n{teaser}\n{other}\n")
     assert [c.text for c in chunks] == [teaser, other]
+
+
+def test_blank_lines_between_lines_count_towards_max_chars():
+    text = "\n\n\n".join("・" + "窓口の予約" * 9 + "です" for _ in range(10)) + "\n"
+    chunks = chunk_text(text)
+    assert all(len(c.text) <= ChunkerConfig().max_chars for c in chunks)
+    assert "".join(c.text for c in chunks).count("・") == 10
+
+
+def test_short_list_like_lines_stay_text():
+    for line in ("AED設置箇所一覧、住居番号と土地の地番対照表 など", "防災マップ等", "電子申請 ほか"):
+        [chunk] = chunk_text(f"【公開データ】\n\n{line}\n\n詳しくは市のホームページをご覧ください。\n")
+        assert chunk.heading == "【公開データ】" and chunk.text.startswith(line)
+
+
+def test_only_lines_beside_blank_lines_can_be_plain_headings():
+    text = "<講師>\n\n新潟県三条市 市長\n滝沢 亮 氏\n\nプロフィール\n\n平成21年11月 司法試験合格\n平成24年1月 弁護士登録\n"
+    assert [(c.heading, c.text) for c in chunk_text(text)] == [
+        ("<講師>", "新潟県三条市 市長\n滝沢 亮 氏"),
+        ("プロフィール", "平成21年11月 司法試験合格\n平成24年1月 弁護士登録"),
+    ]
