@@ -22,7 +22,7 @@ from common.errors import UserError, error_body
 from api.routers import articles, health, jobs, pages, search
 from api.settings import Settings
 from search.engine import Engine, check_request
-from search.errors import QueryError
+from search.errors import IndexUnavailable, QueryError
 
 log = logging.getLogger("jsearch.api")
 
@@ -147,10 +147,7 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(OSError)
     async def damaged(_: Request, exc: Exception) -> JSONResponse:
         log.error("索引を読めません / cannot read the index: %r", exc)
-        return _json(503, error_body("index_unavailable", "", "索引のファイルを読めません。`jsearch check` で確かめ、"
-                                     "`jsearch index` で直してください",
-                                     "the index files cannot be read; run `jsearch check`, then `jsearch index` "
-                                     "to repair"), {"Retry-After": "5"})
+        return _json(503, IndexUnavailable(exc).body(), {"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def crash(_: Request, exc: Exception) -> JSONResponse:

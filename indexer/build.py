@@ -34,6 +34,19 @@ class NoArticles(UserError):
         super().__init__("索引する記事がありません", "there are no articles to index")
 
 
+class IndexDamaged(UserError):
+    """The served generation's articles cannot be read and no older generation is intact."""
+
+    status, code = 503, "index_damaged"
+
+    def __init__(self, generation: str, cause: BaseException) -> None:
+        super().__init__(f"索引 {generation} の記事を読めず、使える古い世代もありません（{cause}）。"
+                         "jsearch check で確かめ、jsearch index --rebuild で元のフォルダから作り直してください",
+                         f"the articles of generation {generation} cannot be read and no older generation is intact "
+                         f"({cause}); run `jsearch check`, then rebuild from the source folders with "
+                         "`jsearch index --rebuild`")
+
+
 @dataclass(frozen=True)
 class Change:
     """What a writer asks for: articles to add or replace, ids to remove, or a fresh start."""
@@ -181,7 +194,7 @@ def base_generation(index: layout.IndexDir, fresh: bool) -> tuple[manifest.Manif
         for path in older:
             if not check.verify(path):
                 return (*_readable(path), path.name)
-        raise damage
+        raise IndexDamaged(current.name, damage) from damage
 
 
 def _apply_locked(index: layout.IndexDir, change: Change, embedder: Embedder, gazetteer: Gazetteer,

@@ -15,7 +15,7 @@ from indexer.embedder import Embedder
 from indexer.gazetteer import Gazetteer
 from indexer.layout import IndexDir
 from search import fusion
-from search.errors import QueryError
+from search.errors import IndexUnavailable, QueryError
 from search.filters import Filters, allowed_rows, validate
 from search.generation import Generation, load
 from search.highlight import match_spans, snippet
@@ -138,8 +138,7 @@ class Engine:
         pool = max(MIN_CANDIDATES, 5 * k)
         vector = self.query_vector(query) if mode != "lexical" else None
         dense_rows = vectors.search(generation.dense, vector, pool, allowed)[1] if vector is not None else None
-        lex_all = lexical.scores(generation.lexical, query, _mask(allowed, generation.size)) \
-            if mode != "dense" else None
+        lex_all = _lexical_scores(generation, query, allowed) if mode != "dense" else None
         lex_rows = fusion.top(lex_all, pool) if lex_all is not None else None
         if lex_rows is not None:
             lex_rows = lex_rows[lex_all[lex_rows] > 0]
@@ -150,6 +149,14 @@ class Engine:
         final = fusion.weighted(dense, lex, self.dense_weight) if final is None else final
         order = fusion.top(np.asarray(final, dtype=np.float64), k)
         return Ranked(rows[order], np.asarray(final)[order], dense[order], lex[order])
+
+
+def _lexical_scores(generation: Generation, query: str, allowed: np.ndarray | None) -> np.ndarray:
+    """BM25 scores of every row; memory-mapped arrays damaged on disk become a clear 503, not a crash."""
+    try:
+        return lexical.scores(generation.lexical, query, _mask(allowed, generation.size))
+    except (IndexError, ValueError) as exc:
+        raise IndexUnavailable(exc) from exc
 
 
 def _mask(allowed: np.ndarray | None, size: int) -> np.ndarray | None:

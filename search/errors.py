@@ -11,3 +11,15 @@ class QueryError(UserError, ValueError):
 
     def __init__(self, field: str, ja: str, en: str) -> None:
         super().__init__(ja, en, field=field)
+
+
+class IndexUnavailable(UserError):
+    """The served generation's files were damaged under the running server: refuse instead of crashing."""
+
+    status, code = 503, "index_unavailable"
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"索引のファイルを読めません（{type(cause).__name__}）。`jsearch check` で確かめ、"
+                         "`jsearch index` で直してください",
+                         f"the index files cannot be read ({type(cause).__name__}); run `jsearch check`, then "
+                         "`jsearch index` to repair")

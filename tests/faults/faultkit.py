@@ -1,0 +1,106 @@
+"""Fault-suite helpers: small real indexes, servers on loopback and CLI runs, as users run them."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+
+from api.server import create_app
+from api.settings import Settings
+from corpus.article import Article, article_id
+from indexer import build
+
+ROOT = Path(__file__).resolve().parents[2]
+WRITE_KEY = "fault-key"
+AUTH = {"Authorization": f"Bearer {WRITE_KEY}"}
+
+TOWNS = ["ゆずりは町", "かみやま村", "つばき市", "ふじみ台町", "あおば村", "しらさぎ市", "みなと町", "こまち村"]
+
+
+def town_article(i: int, extra: str = "") -> Article:
+    """A short, distinct article: `{town}は{topic}を始めた`; its id comes from its key."""
+    town = TOWNS[i % len(TOWNS)]
+    text = (f"{town}の取り組み{i}\n\n{town}は第{i}号の電子申請サービスを始めた。窓口の待ち時間は{i + 3}分減った。"
+            f"{extra}\n")
+    return Article(article_id(f"fault/{i}"), f"{town}の取り組み{i}", text, source="テスト", path=f"fault/{i}")
+
+
+def make_index(root: Path, embedder, gazetteer, count: int = 3) -> Path:
+    """A fresh index of `count` town articles."""
+    build.apply(root, build.Change(upsert=tuple(town_article(i) for i in range(count))), embedder, gazetteer)
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve_in_thread(settings: Settings, engine) -> Iterator[str]:
+    """The real app under uvicorn on loopback, in this process (shares the loaded model)."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def settings_for(index: Path, **extra) -> Settings:
+    return Settings(index_dir=index, api_key=WRITE_KEY, lock_timeout=60, refresh_seconds=0.0, **extra)
+
+
+def cli_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            "JSEARCH_LOCK_TIMEOUT": "120"}
+
+
+def jsearch(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`jsearch ARGS` in a subprocess, as a user (or a nightly job) runs it."""
+    return subprocess.run([sys.executable, "-c", "from api.cli import main; main()", *args], capture_output=True,
+                          text=True, env=cli_env(), timeout=timeout, cwd=ROOT)
+
+
+def jsearch_json(*args: str) -> dict:
+    done = jsearch(*args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def wait_http(base: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{base} did not answer /health within {seconds} s")
+
+
+def article_ids(base: str) -> set[str]:
+    """Every article id the server lists."""
+    data = httpx.get(base + "/articles", params={"limit": 200}, timeout=30).json()
+    return {a["id"] for a in data["articles"]}

@@ -1,0 +1,106 @@
+"""Files of the served generation removed or damaged under a running server: it keeps answering from what it
+holds (or refuses with a clear 503), `jsearch check` reports the damage, and the next write repairs it."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import httpx
+import pytest
+
+from indexer import build, check, layout, store, vectors
+from search.engine import Engine
+
+from faultkit import jsearch, serve_in_thread, settings_for, town_article
+
+FILES = [store.FILE, vectors.FILE, "lexical"]
+
+
+def _damage(path, how: str) -> None:
+    targets = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for target in targets:
+        if how == "remove":
+            target.unlink()
+        elif how == "replace":  # a new file under the old name: the server's open copy is untouched
+            size = target.stat().st_size
+            target.unlink()
+            target.write_bytes(os.urandom(max(size, 64)))
+        else:  # flip bytes in place, same size (no truncation under a memory map)
+            with open(target, "r+b") as handle:
+                size = handle.seek(0, 2)
+                handle.seek(size // 2)
+                handle.write(os.urandom(min(64, max(size - size // 2, 1))))
+
+
+@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("how", ["remove", "replace", "flip"])
+def test_damage_is_served_around_reported_and_repaired(small_index, embedder, gazetteer, name, how):
+    build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)  # an older generation
+    engine = Engine(small_index, embedder, gazetteer)
+    current = layout.IndexDir(small_index).require_current()
+    with serve_in_thread(settings_for(small_index), engine) as base:
+        _damage(current / name, how)
+        for query in ("電子申請サービス", "ゆずりは町", "待ち時間"):
+            answer = httpx.get(base + "/search", params={"q": query})
+            assert answer.status_code in (200, 503), answer.text
+            if answer.status_code == 503:
+                assert answer.json()["error"]["code"] == "index_unavailable"
+        assert httpx.get(base + "/health").status_code == 200
+
+        checked = jsearch("check", "--index-dir", str(small_index))
+        assert checked.returncode == 1, checked.stdout
+        assert "問題があります" in checked.stdout and "damaged" in checked.stdout
+        assert check.verify(current), "the damage is found"
+
+        report = build.apply(small_index, build.Change(upsert=(town_article(5),)), embedder, gazetteer)
+        assert not check.verify(layout.IndexDir(small_index).require_current())
+        assert jsearch("check", "--index-dir", str(small_index)).returncode == 0
+        answer = httpx.get(base + "/search", params={"q": "第5号の電子申請サービス", "k": 1})
+        assert answer.status_code == 200 and answer.json()["generation"] == report.generation
+        assert answer.json()["passages"][0]["article_id"] == town_article(5).id
+        if report.repaired_from is None:
+            assert report.articles == 5  # the damaged generation's own articles were read: nothing lost
+        else:  # its SQLite was gone: rebuilt from the newest intact generation, as `jsearch check` said
+            assert name == store.FILE and report.articles == 4 and "g000001" in checked.stdout
+
+
+def test_a_served_generation_that_cannot_be_read_is_rebuilt_from_the_newest_intact_one(small_index, embedder,
+                                                                                        gazetteer):
+    build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)
+    current = layout.IndexDir(small_index).require_current()
+    (current / store.FILE).write_bytes(b"not a database" * 100)
+    report = build.apply(small_index, build.Change(upsert=(town_article(4),)), embedder, gazetteer)
+    assert report.repaired_from is not None and report.repaired_from < current.name
+    engine = Engine(small_index, embedder, gazetteer)
+    stored = {r["id"] for r in engine.generation.conn.execute("SELECT id FROM articles")}
+    assert town_article(4).id in stored and town_article(0).id in stored
+
+
+def test_damage_with_no_intact_generation_is_refused_clearly_and_rebuild_repairs(tmp_path, small_index, embedder,
+                                                                               gazetteer):
+    (layout.IndexDir(small_index).require_current() / store.FILE).unlink()
+    with pytest.raises(build.IndexDamaged) as refused:
+        build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)
+    assert "--rebuild" in refused.value.en and "作り直して" in refused.value.ja and refused.value.status == 503
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    (folder / "a.txt").write_text(town_article(4).text, "utf-8")
+    rebuilt = jsearch("index", str(folder), "--rebuild", "--index-dir", str(small_index))
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert jsearch("check", "--index-dir", str(small_index)).returncode == 0
+
+
+def test_a_damaged_embedding_cache_is_set_aside_and_rebuilt(small_index, embedder, gazetteer):
+    cache = layout.IndexDir(small_index).cache / "embeddings.sqlite"
+    cache.write_bytes(b"garbage" * 1000)
+    report = build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)
+    assert report.articles == 4 and report.embedded_chunks >= 1
+    assert (cache.parent / "embeddings.sqlite.damaged").exists()
+
+
+def test_check_on_an_intact_index_and_a_missing_one(tmp_path, small_index):
+    ok = jsearch("check", "--index-dir", str(small_index), "--json")
+    assert ok.returncode == 0 and '"ok": true' in ok.stdout
+    missing = jsearch("check", "--index-dir", str(tmp_path / "nothing"))
+    assert missing.returncode == 1 and "索引がありません" in missing.stderr
+    shutil.rmtree(tmp_path / "nothing", ignore_errors=True)

@@ -1,0 +1,74 @@
+"""Disk full at every write step of a build (RLIMIT_FSIZE in a real writer process): the served index stays
+usable, nothing half-written is served, and the next write succeeds with every acknowledged article."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from indexer import layout
+from search.engine import Engine
+
+from faultkit import ROOT, cli_env, town_article
+
+WORKER = r"""
+import json, resource, signal, sys
+sys.path.insert(0, sys.argv[2])
+from faultkit import town_article
+from indexer import build, layout
+from indexer.embedder import Embedder
+from indexer.gazetteer import Gazetteer
+from search.engine import Engine
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead of killing us
+index, limits = sys.argv[1], json.loads(sys.argv[3])
+embedder, gazetteer = Embedder.load(), Gazetteer.load()
+unlimited = resource.getrlimit(resource.RLIMIT_FSIZE)
+for step, limit in enumerate(limits):
+    before = layout.IndexDir(index).require_current().name
+    article = town_article(100 + step)
+    if step % 2:  # every other step embeds nothing new, so the limit falls on the generation's own files
+        build.apply(index + "-warm", build.Change(upsert=(article,)), embedder, gazetteer)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, unlimited[1]))
+    try:
+        report = build.apply(index, build.Change(upsert=(article,)), embedder, gazetteer)
+        outcome = {"ok": True, "generation": report.generation}
+    except Exception as exc:
+        outcome = {"ok": False, "error": type(exc).__name__, "detail": str(exc)[:120]}
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, unlimited)
+    engine = Engine(index, embedder, gazetteer)
+    served = engine.search("電子申請サービス", 5)
+    print(json.dumps({"limit": limit, "id": article.id, "before": before, "after": engine.generation.name,
+                      "passages": len(served["passages"]), **outcome}), flush=True)
+"""
+
+LIMITS = [0, 1, 512, 2048, 4096, 8192, 12288, 16384, 24576, 32768, 49152, 65536, 98304, 131072, 262144, 1 << 20]
+
+
+def test_disk_full_at_each_write_step_loses_nothing_acknowledged(tmp_path, small_index, embedder, gazetteer):
+    from faultkit import make_index
+
+    make_index(Path(str(small_index) + "-warm"), embedder, gazetteer)  # shares no cache with the index under test
+    done = subprocess.run([sys.executable, "-c", WORKER, str(small_index), str(Path(__file__).parent),
+                           json.dumps(LIMITS)], capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    steps = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert len(steps) == len(LIMITS)
+    failed = [s for s in steps if not s["ok"]]
+    assert len(failed) >= 8, steps  # the limits do reach the writes
+    for step in steps:
+        assert step["passages"] > 0, step  # whatever happened, the served index answers
+        assert step["after"] == (step["generation"] if step["ok"] else step["before"]), step
+    acknowledged = {town_article(i).id for i in range(3)} | {s["id"] for s in steps if s["ok"]}
+    engine = Engine(small_index, embedder, gazetteer)
+    stored = {r["id"] for r in engine.generation.conn.execute("SELECT id FROM articles")}
+    assert acknowledged <= stored
+    index = layout.IndexDir(small_index)
+    assert not [p for p in index.generations.iterdir() if p.name.startswith(".tmp-")]
+    from indexer import build
+
+    final = build.apply(small_index, build.Change(upsert=(town_article(99),)), embedder, gazetteer)
+    assert final.articles == len(stored) + 1
+    print("\n".join(f"limit {s['limit']:>8}: {'ok' if s['ok'] else s['error'] + ' ' + s['detail']}" for s in steps))
