@@ -1,6 +1,7 @@
 """Build the next index generation from a set of articles and switch it in atomically."""
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import sqlite3
@@ -45,6 +46,22 @@ class IndexDamaged(UserError):
                          f"the articles of generation {generation} cannot be read and no older generation is intact "
                          f"({cause}); run `jsearch check`, then rebuild from the source folders with "
                          "`jsearch index --rebuild`")
+
+
+class WriteFailed(UserError):
+    """The disk refused a write (full, over quota, I/O error); the served generation is untouched."""
+
+    status, code = 507, "write_failed"
+
+    def __init__(self, cause: BaseException) -> None:
+        full = isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or \
+            "full" in str(cause)
+        reason_ja = "ディスクの空きが足りません" if full else f"書き込みエラー: {cause}"
+        reason_en = "the disk is full" if full else f"write error: {cause}"
+        super().__init__(f"索引を書き込めませんでした（{reason_ja}）。提供中の索引はそのままです",
+                         f"the index could not be written ({reason_en}); the served index is unchanged")
+        if not full:
+            self.status = 503
 
 
 @dataclass(frozen=True)
@@ -170,6 +187,8 @@ def apply(index_dir: Path, change: Change, embedder: Embedder, gazetteer: Gazett
     try:
         layout.clean(index)
         return _apply_locked(index, change, embedder, gazetteer or Gazetteer.load(), progress, began)
+    except (OSError, sqlite3.DatabaseError) as exc:
+        raise WriteFailed(exc) from exc
     finally:
         lock.release()
 

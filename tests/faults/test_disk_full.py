@@ -1,5 +1,6 @@
-"""Disk full at every write step of a build (RLIMIT_FSIZE in a real writer process): the served index stays
-usable, nothing half-written is served, and the next write succeeds with every acknowledged article."""
+"""Disk full at every write step of a build: a real file-size limit (RLIMIT_FSIZE, EFBIG) in a writer process,
+and ENOSPC raised at each named write step in turn. The served index stays usable, nothing half-written is
+served, the writer reports a clear error, and the next write succeeds with every acknowledged article."""
 from __future__ import annotations
 
 import json
@@ -22,28 +23,49 @@ from indexer.gazetteer import Gazetteer
 from search.engine import Engine
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead of killing us
+import errno, importlib
 index, limits = sys.argv[1], json.loads(sys.argv[3])
 embedder, gazetteer = Embedder.load(), Gazetteer.load()
 unlimited = resource.getrlimit(resource.RLIMIT_FSIZE)
+
+
+def full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
 for step, limit in enumerate(limits):
     before = layout.IndexDir(index).require_current().name
     article = town_article(100 + step)
-    if step % 2:  # every other step embeds nothing new, so the limit falls on the generation's own files
+    if step % 2:  # every other step embeds nothing new, so the fault falls on the generation's own files
         build.apply(index + "-warm", build.Change(upsert=(article,)), embedder, gazetteer)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, unlimited[1]))
+    patched = None
+    if isinstance(limit, str):  # "module.attr": that write step fails with ENOSPC
+        module, _, attr = limit.rpartition(".")
+        owner = importlib.import_module(module) if module != "indexer.embedcache.EmbeddingCache" else \
+            importlib.import_module("indexer.embedcache").EmbeddingCache
+        patched = (owner, attr, getattr(owner, attr))
+        setattr(owner, attr, full)
+    else:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, unlimited[1]))
     try:
         report = build.apply(index, build.Change(upsert=(article,)), embedder, gazetteer)
         outcome = {"ok": True, "generation": report.generation}
     except Exception as exc:
-        outcome = {"ok": False, "error": type(exc).__name__, "detail": str(exc)[:120]}
+        outcome = {"ok": False, "error": type(exc).__name__, "detail": str(exc)[:120],
+                   "user_error": getattr(exc, "code", None) == "write_failed"}
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, unlimited)
+        if patched:
+            setattr(*patched)
     engine = Engine(index, embedder, gazetteer)
     served = engine.search("電子申請サービス", 5)
     print(json.dumps({"limit": limit, "id": article.id, "before": before, "after": engine.generation.name,
                       "passages": len(served["passages"]), **outcome}), flush=True)
 """
 
+STEPS = ["indexer.embedcache.EmbeddingCache.put_many", "indexer.store.create", "indexer.store.insert_chunks",
+         "indexer.vectors.save", "indexer.lexical.build", "indexer.check.file_digests", "indexer.manifest.write",
+         "indexer.layout.mark_readable", "indexer.layout.publish", "indexer.layout._fsync_tree"]
 LIMITS = [0, 1, 512, 2048, 4096, 8192, 12288, 16384, 24576, 32768, 49152, 65536, 98304, 131072, 262144, 1 << 20]
 
 
@@ -52,12 +74,13 @@ def test_disk_full_at_each_write_step_loses_nothing_acknowledged(tmp_path, small
 
     make_index(Path(str(small_index) + "-warm"), embedder, gazetteer)  # shares no cache with the index under test
     done = subprocess.run([sys.executable, "-c", WORKER, str(small_index), str(Path(__file__).parent),
-                           json.dumps(LIMITS)], capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=600)
+                           json.dumps(LIMITS + STEPS)], capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     steps = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    assert len(steps) == len(LIMITS)
+    assert len(steps) == len(LIMITS) + len(STEPS)
     failed = [s for s in steps if not s["ok"]]
-    assert len(failed) >= 8, steps  # the limits do reach the writes
+    assert len(failed) >= 8 + len(STEPS), steps  # the limits do reach the writes, and every injected step fails
+    assert all(s["user_error"] for s in failed), failed  # a clear WriteFailed, never a raw traceback
     for step in steps:
         assert step["passages"] > 0, step  # whatever happened, the served index answers
         assert step["after"] == (step["generation"] if step["ok"] else step["before"]), step
@@ -71,4 +94,4 @@ def test_disk_full_at_each_write_step_loses_nothing_acknowledged(tmp_path, small
 
     final = build.apply(small_index, build.Change(upsert=(town_article(99),)), embedder, gazetteer)
     assert final.articles == len(stored) + 1
-    print("\n".join(f"limit {s['limit']:>8}: {'ok' if s['ok'] else s['error'] + ' ' + s['detail']}" for s in steps))
+    print("\n".join(f"{s['limit']!s:>44}: {'ok' if s['ok'] else s['error'] + ' ' + s['detail']}" for s in steps))
