@@ -13,6 +13,9 @@ import pytest
 from faultkit import AUTH, ROOT, WRITE_KEY, cli_env, free_port, wait_http
 
 
+CLEAN_EXIT = (0, -signal.SIGTERM)  # uvicorn shuts down gracefully, then re-raises the signal it caught
+
+
 def _serve(index, port: int) -> subprocess.Popen:
     env = {**cli_env(), "JSEARCH_API_KEY": WRITE_KEY}
     return subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port),
@@ -43,7 +46,7 @@ def test_sigterm_lets_an_upload_in_flight_finish_and_exits_quickly(small_index):
         code = server.wait(10)
         took = time.monotonic() - began
         assert result["response"].status_code == 201, result["response"].text
-        assert code == 0 and took <= 10, (code, took)
+        assert code in CLEAN_EXIT and took <= 10, (code, took)
     finally:
         if server.poll() is None:
             server.kill()
@@ -60,7 +63,7 @@ def test_sigterm_to_an_idle_server_exits_at_once(small_index):
         wait_http(f"http://127.0.0.1:{port}")
         began = time.monotonic()
         server.send_signal(signal.SIGTERM)
-        assert server.wait(10) == 0 and time.monotonic() - began < 5
+        assert server.wait(10) in CLEAN_EXIT and time.monotonic() - began < 5
     finally:
         if server.poll() is None:
             server.kill()
