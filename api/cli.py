@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from api.errors import USER_ERRORS, bilingual
+from common.errors import UserError, bilingual
 from api.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -80,7 +80,7 @@ def index_cmd(paths: Annotated[Optional[list[Path]], typer.Argument(help="ファ
         report = indexing.index_articles(target, loaded.articles, sources, _embedder(model),
                                          prune=prune, rebuild=rebuild, progress=not json_out,
                                          lock_timeout=settings().lock_timeout)
-    except USER_ERRORS as exc:
+    except UserError as exc:
         fail(exc)
     summary = indexing.summary(report, target, loaded.errors)
     _dump(summary) if json_out else typer.echo(indexing.describe(summary))
@@ -95,7 +95,7 @@ def add_cmd(paths: Annotated[list[Path], typer.Argument(help="追加するファ
     target = index_dir or settings().index_dir
     try:
         report, loaded = indexing.add_files(target, paths, _embedder(model), settings().lock_timeout)
-    except USER_ERRORS as exc:
+    except UserError as exc:
         fail(exc)
     for error in loaded.errors:
         typer.echo(f"スキップ / skipped: {error}", err=True)
@@ -112,7 +112,7 @@ def remove_cmd(ids: Annotated[list[str], typer.Argument(help="記事 ID / articl
     target = index_dir or settings().index_dir
     try:
         report = indexing.remove_ids(target, ids, _embedder(model), settings().lock_timeout)
-    except USER_ERRORS as exc:
+    except UserError as exc:
         fail(exc)
     summary = indexing.summary(report, target)
     _dump(summary) if json_out else typer.echo(indexing.describe(summary))
@@ -146,7 +146,7 @@ def watch_cmd(folder: Annotated[Path, typer.Argument(help="見張るフォルダ
         typer.echo(f"{folder} を見張っています（Ctrl+C で終了）/ watching {folder} (Ctrl+C to stop)", err=True)
         watch.run(target, folder, embedder, report, lambda exc: typer.echo(bilingual(exc), err=True),
                   settings().lock_timeout)
-    except USER_ERRORS as exc:
+    except UserError as exc:
         fail(exc)
 
 
@@ -159,7 +159,7 @@ def check_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False) -> None:
     target = index_dir or settings().index_dir
     try:
         result = check.report(IndexDir(target))
-    except USER_ERRORS as exc:
+    except UserError as exc:
         fail(exc)
     if json_out:
         _dump(result)
@@ -200,7 +200,7 @@ def search_cmd(query: Annotated[str, typer.Argument(help="検索語 / query")],
     try:
         engine = Engine(index_dir or settings().index_dir, _embedder(model), dense_weight=settings().dense_weight)
         answer = engine.search(query, k, mode, Filters(prefecture, municipality, source, date_from, date_to))
-    except USER_ERRORS as exc:
+    except UserError as exc:
         fail(exc, 2 if isinstance(exc, QueryError) else 1)
     _dump(answer) if json_out else typer.echo(listing(answer))
 
@@ -221,7 +221,7 @@ def eval_cmd(file: Annotated[Path, typer.Argument(help="dev_queries.json か SQu
         result = evaluation.run_file(file, modes or ["hybrid", "dense", "lexical"], index_dir or settings().index_dir,
                                      _embedder(model), cache_dir=_cache_dir(),
                                      dense_weight=settings().dense_weight)
-    except USER_ERRORS as exc:
+    except UserError as exc:
         fail(exc, 2)
     if json_out:
         _dump(result)
@@ -242,7 +242,7 @@ def serve_cmd(host: Annotated[str, typer.Option("--host", help="待ち受けア�
     overrides = {k: v for k, v in (("index_dir", index_dir), ("model", model)) if v is not None}
     try:
         run(Settings(**{**config.model_dump(), **overrides}), host, port)
-    except USER_ERRORS as exc:
+    except UserError as exc:
         fail(exc)
 
 

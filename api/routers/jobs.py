@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from api import indexing
 from api.deps import ApiError, ReadKeyDep, WriteKeyDep
-from api.errors import USER_ERRORS
+from common.errors import UserError
 
 router = APIRouter(tags=["索引ジョブ / jobs"])
 log = logging.getLogger("jsearch.api")
@@ -76,7 +76,7 @@ class Jobs:
             job.result = work(job)
             job.status = "succeeded"
             job.stage("done")
-        except USER_ERRORS as exc:
+        except UserError as exc:
             job.status, job.error = "failed", {"code": type(exc).__name__, "ja": exc.ja, "en": exc.en}  # type: ignore
         except Exception as exc:  # noqa: BLE001 - a job must always end in a state a client can read
             log.exception("ジョブが失敗しました / job failed")
