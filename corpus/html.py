@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import re
+import warnings
+from typing import Iterator
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, CData, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag
 
 from corpus.metadata import parse_date
 
 DROP = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "svg", "template")
 BLOCKS = ("p", "div", "li", "br", "tr", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "dd", "dt")
+TEXT_TYPES = (NavigableString, CData)  # what get_text() keeps: no comments, ruby readings, scripts or styles
+
+# We always pass a file's content, never its name: a page that is just `x.html` is not a mistake
+warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
 
 
 def _meta(soup: BeautifulSoup, *names: str) -> str:
@@ -19,14 +25,47 @@ def _meta(soup: BeautifulSoup, *names: str) -> str:
     return ""
 
 
+def walk(root: Tag) -> Iterator[tuple[bool, PageElement]]:
+    """Every element under `root` in document order, `(True, el)` on entering and `(False, tag)` on leaving.
+
+    Dropped tags (scripts, navigation, …) are skipped with all they hold. The walk keeps its own
+    stack, so a page nested 100,000 tags deep costs linear time and no recursion.
+    """
+    stack: list[tuple[Tag, Iterator[PageElement]]] = [(root, iter(root.contents))]
+    while stack:
+        tag, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            yield False, tag
+        elif not isinstance(child, Tag):
+            yield True, child
+        elif child.name not in DROP:
+            yield True, child
+            stack.append((child, iter(child.contents)))
+
+
+def _root(soup: BeautifulSoup) -> Tag:
+    """The first <main>, else the first <article>, else <body>, outside dropped tags."""
+    article = None
+    for entering, node in walk(soup):
+        if entering and isinstance(node, Tag):
+            if node.name == "main":
+                return node
+            if node.name == "article" and article is None:
+                article = node
+    return article or soup.body or soup
+
+
 def _main_text(soup: BeautifulSoup) -> str:
-    for tag in soup(DROP):
-        tag.decompose()
-    root = soup.find("main") or soup.find("article") or soup.body or soup
-    for tag in root.find_all(BLOCKS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    lines = (re.sub(r"[ \t\u3000]+", " ", line).strip() for line in root.get_text().splitlines())
+    parts: list[str] = []
+    for entering, node in walk(_root(soup)):
+        if isinstance(node, Tag):
+            if node.name in BLOCKS:
+                parts.append("\n")
+        elif type(node) in TEXT_TYPES:
+            parts.append(str(node))
+    lines = (re.sub(r"[ \t\u3000]+", " ", line).strip() for line in "".join(parts).splitlines())
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
