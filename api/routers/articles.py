@@ -19,7 +19,7 @@ from starlette.formparsers import MultiPartException
 
 from api.deps import ApiError, EngineDep, ReadKeyDep, SettingsDep, WriteKeyDep
 from corpus.article import Article, article_id
-from corpus.loaders import parse_bytes
+from corpus.loaders import MAX_CHARS, parse_bytes
 from corpus.metadata import find_urls, parse_date
 from indexer import build
 from search.engine import Engine
@@ -37,7 +37,7 @@ class ArticleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     title: str = Field(min_length=1, max_length=500, description="題名 / title")
-    body: str = Field(min_length=1, description="本文 / text")
+    body: str = Field(min_length=1, max_length=MAX_CHARS, description="本文 / text")
     source: str = Field("", max_length=200, description="掲載元 / source")
     published: str | None = Field(None, description="掲載日 YYYY-MM-DD / date")
     url: str = Field("", max_length=2000, description="元記事の URL（http/https）")

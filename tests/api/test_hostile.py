@@ -25,6 +25,17 @@ def test_a_100_mb_upload_is_refused_by_the_body_limit(client, auth, assert_error
     _after(client)
 
 
+def test_a_million_character_article_is_refused_with_its_limit(client, auth, assert_error):
+    too_long = {"title": "長い記事", "body": "a" * 400_000}  # under the 1 MB body limit, over the article limit
+    error = assert_error(client.post("/articles", json=too_long, headers=auth), 422, "body")
+    assert "300000" in error["ja"] + error["en"]
+    huge = {"title": "とても長い記事", "body": "あ" * 1_000_000}  # 3 MB of UTF-8: the body limit refuses it first
+    assert_error(client.post("/articles", json=huge, headers=auth), 413, "body")
+    page = ("巨大な記事\n\n" + "ひまわり町は申請を電子化した。" * 70_000).encode()
+    assert_error(client.post("/articles", files={"file": ("huge.txt", page)}, headers=auth), 413)
+    _after(client)
+
+
 @pytest.mark.parametrize("field", ["title", "body", "source", "url", "published"])
 @pytest.mark.parametrize("bad", ["\\u0000", "\\ud800", "\\udfff", "\\u001b[31m", "\\u0007"])
 def test_control_characters_and_lone_surrogates_in_every_field_are_422(client, auth, assert_error, field, bad):
