@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from common.errors import UserError, error_body  # noqa: F401 - re-exported for the routers
+from common.errors import UserError
 from api.settings import Settings
 from search.engine import Engine
 

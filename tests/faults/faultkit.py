@@ -6,16 +6,13 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 
-from api.server import create_app
 from api.settings import Settings
+from servekit import serve
 from corpus.article import Article, article_id
 from indexer import build
 
@@ -46,25 +43,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def serve_in_thread(settings: Settings, engine) -> Iterator[str]:
-    """The real app under uvicorn on loopback, in this process (shares the loaded model)."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+serve_in_thread = serve  # the real app under uvicorn on loopback, in this process (shares the loaded model)
 
 
 def settings_for(index: Path, **extra) -> Settings:
