@@ -40,11 +40,14 @@ def test_damage_is_served_around_reported_and_repaired(small_index, embedder, ga
     current = layout.IndexDir(small_index).require_current()
     with serve_in_thread(settings_for(small_index), engine) as base:
         _damage(current / name, how)
+        statuses = []
         for query in ("電子申請サービス", "ゆずりは町", "待ち時間"):
             answer = httpx.get(base + "/search", params={"q": query})
+            statuses.append(answer.status_code)
             assert answer.status_code in (200, 503), answer.text
             if answer.status_code == 503:
                 assert answer.json()["error"]["code"] == "index_unavailable"
+        print(f"{how} {name}: /search answered {statuses}")
         assert httpx.get(base + "/health").status_code == 200
 
         checked = jsearch("check", "--index-dir", str(small_index))
