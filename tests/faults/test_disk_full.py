@@ -15,7 +15,7 @@ from faultkit import ROOT, cli_env, town_article
 
 WORKER = r"""
 import json, resource, signal, sys
-sys.path.insert(0, sys.argv[2])
+sys.path[:0] = [sys.argv[2], sys.argv[2] + '/..']  # faultkit, and the servekit it imports
 from faultkit import town_article
 from indexer import build, layout
 from indexer.embedder import Embedder
