@@ -5,7 +5,7 @@ import datetime
 import io
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
@@ -322,8 +322,3 @@ def _unique(articles: list[Article]) -> list[Article]:
     for article in articles:
         seen[article.id] = article
     return list(seen.values())
-
-
-def with_id(article: Article, key: str) -> Article:
-    """The same article under the id of another key (an API upload's URL or title)."""
-    return replace(article, id=article_id(key))

@@ -208,7 +208,7 @@ def upload_id(article: Article) -> str:
     """An uploaded article's id: from its URL if it has one, else from its title and text (never its file name)."""
     if article.url:
         return article_id(article.url)
-    digest = hashlib.sha256(f"{article.title}\x1f{article.text}".encode("utf-8", "surrogatepass")).hexdigest()
+    digest = hashlib.sha256(f"{article.title}\x1f{article.text}".encode("utf-8")).hexdigest()
     return article_id(f"upload:{digest}")
 
 
