@@ -69,7 +69,7 @@ def index_cmd(paths: Annotated[Optional[list[Path]], typer.Argument(help="ファ
               rebuild: Annotated[bool, typer.Option("--rebuild", help="既存の記事を引き継がない / start from these "
                                                                       "paths only")] = False) -> None:
     """記事を索引に追加・更新する / add or update articles in the index."""
-    from api import indexing
+    from indexer import indexing
 
     target = index_dir or settings().index_dir
     try:
@@ -82,15 +82,58 @@ def index_cmd(paths: Annotated[Optional[list[Path]], typer.Argument(help="ファ
                                          lock_timeout=settings().lock_timeout)
     except UserError as exc:
         fail(exc)
-    summary = indexing.summary(report, target, loaded.errors)
+    summary = {**indexing.summary(report, target, loaded.errors), "merge": _merge_after(target)}
     _dump(summary) if json_out else typer.echo(indexing.describe(summary))
+
+
+def _merge_after(target: Path) -> dict | None:
+    """The background merge a write may ask for, run before the command exits (not counted in `seconds`)."""
+    from dataclasses import asdict
+
+    from indexer import merge
+
+    if not settings().merge:
+        return None
+    try:
+        done = merge.maybe_merge(target, lock_timeout=settings().lock_timeout)
+    except UserError as exc:
+        typer.echo(bilingual(exc), err=True)
+        return None
+    return asdict(done) if done else None
+
+
+@app.command("merge")
+def merge_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False,
+              max_segments: Annotated[Optional[int], typer.Option(
+                  "--max-segments", min=1, help="この数以下になるまで統合（削除分も消す）/ merge down to this many "
+                                                "segments, purging deleted rows")] = None) -> None:
+    """セグメントを統合する（既定: 方針が求めるときだけ）/ merge segments (by default only when the policy asks)."""
+    from dataclasses import asdict
+
+    from indexer import merge
+    from indexer.layout import IndexDir
+
+    target = index_dir or settings().index_dir
+    try:
+        IndexDir(target).require_current()
+        done = merge.maybe_merge(target, max_segments, settings().lock_timeout)
+    except UserError as exc:
+        fail(exc)
+    if json_out:
+        _dump({"index_dir": str(target), "merge": asdict(done) if done else None})
+    elif done:
+        typer.echo(f"{len(done.merged)} 個のセグメントを {done.segment} に統合しました（{done.rows} 文章、削除 "
+                   f"{done.purged_rows} 件を除去、{done.seconds:.1f} 秒）\nMerged {len(done.merged)} segments into "
+                   f"{done.segment} ({done.rows} passages, {done.purged_rows} deleted rows purged).")
+    else:
+        typer.echo("統合するセグメントはありません / nothing to merge")
 
 
 @app.command("add")
 def add_cmd(paths: Annotated[list[Path], typer.Argument(help="追加するファイル / files to add")],
             index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None) -> None:
     """ファイルを索引に追加・更新する（他の記事はそのまま）/ add or update these files only."""
-    from api import indexing
+    from indexer import indexing
 
     target = index_dir or settings().index_dir
     try:
@@ -99,7 +142,8 @@ def add_cmd(paths: Annotated[list[Path], typer.Argument(help="追加するファ
         fail(exc)
     for error in loaded.errors:
         typer.echo(f"スキップ / skipped: {error}", err=True)
-    summary = {**indexing.summary(report, target, loaded.errors), "ids": [a.id for a in loaded.articles]}
+    summary = {**indexing.summary(report, target, loaded.errors), "ids": [a.id for a in loaded.articles],
+               "merge": _merge_after(target)}
     _dump(summary) if json_out else typer.echo(indexing.describe(summary))
 
 
@@ -107,14 +151,14 @@ def add_cmd(paths: Annotated[list[Path], typer.Argument(help="追加するファ
 def remove_cmd(ids: Annotated[list[str], typer.Argument(help="記事 ID / article ids")],
                index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None) -> None:
     """記事を索引から外す / remove articles from the index by id."""
-    from api import indexing
+    from indexer import indexing
 
     target = index_dir or settings().index_dir
     try:
         report = indexing.remove_ids(target, ids, _embedder(model), settings().lock_timeout)
     except UserError as exc:
         fail(exc)
-    summary = indexing.summary(report, target)
+    summary = {**indexing.summary(report, target), "merge": _merge_after(target)}
     _dump(summary) if json_out else typer.echo(indexing.describe(summary))
 
 
@@ -122,7 +166,7 @@ def remove_cmd(ids: Annotated[list[str], typer.Argument(help="記事 ID / articl
 def watch_cmd(folder: Annotated[Path, typer.Argument(help="見張るフォルダ / folder to watch")],
               index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None) -> None:
     """フォルダを索引し、ファイルの追加・変更・削除を反映し続ける / index a folder and follow its changes."""
-    from api import indexing, watch
+    from indexer import indexing, watch
     from indexer import build
 
     target = index_dir or settings().index_dir
@@ -134,7 +178,7 @@ def watch_cmd(folder: Annotated[Path, typer.Argument(help="見張るフォルダ
         for error in batch.errors:
             typer.echo(f"スキップ / skipped: {error}", err=True)
         if result is not None:
-            summary = indexing.summary(result, target, batch.errors)
+            summary = {**indexing.summary(result, target, batch.errors), "merge": _merge_after(target)}
             typer.echo(json.dumps(summary, ensure_ascii=False) if json_out else indexing.describe(summary))
 
     try:

@@ -18,6 +18,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import ApiError, Refresher
+from indexer.writer import GroupWriter
 from common.errors import UserError, error_body
 from api.routers import articles, health, jobs, pages, search
 from api.settings import Settings
@@ -51,8 +52,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         if not isinstance(loaded.embedder, SerialEmbedder):
             loaded.embedder = SerialEmbedder(loaded.embedder)
         app.state.engine = loaded
-        app.state.refresher = Refresher(loaded, settings.refresh_seconds)
+        app.state.refresher = refresher = Refresher(loaded, settings.refresh_seconds)
         app.state.jobs = jobs.Jobs()
+        app.state.writer = GroupWriter(settings.index_dir, loaded.embedder, settings.lock_timeout,
+                                       after=lambda: refresher(force=True), merging=settings.merge)
         yield
 
     app = FastAPI(title="jichitai-search 自治体DX検索 API", version="0.1.0", description=DESCRIPTION,

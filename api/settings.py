@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     lock_timeout: float = 30.0
     refresh_seconds: float = 0.5
     dense_weight: float = Field(DENSE_WEIGHT, ge=0.0, le=1.0)
+    merge: bool = True  # merge small segments in the background (JSEARCH_MERGE=false: only `jsearch merge`)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

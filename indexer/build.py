@@ -1,9 +1,8 @@
-"""Build the next index generation from a set of articles and switch it in atomically."""
+"""A write: plan what changes, prepare and embed only that into one new segment, and switch a new commit point in."""
 from __future__ import annotations
 
 import errno
-import json
-import shutil
+import hashlib
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -15,11 +14,12 @@ import numpy as np
 
 from common.errors import UserError
 from corpus.article import Article
-from indexer import check, layout, lexical, manifest, store, vectors
+from indexer import check, commit, layout, lexical, manifest, segment
 from indexer.chunker import CHUNKER_VERSION
 from indexer.embedcache import EmbeddingCache, embed_key
 from indexer.embedder import Embedder
 from indexer.gazetteer import Gazetteer
+from indexer.preparecache import PrepareCache, prepare_key
 from indexer.prepare import Passage, prepare
 
 
@@ -90,36 +90,53 @@ class Report:
     seconds: float = 0.0
     faiss_index: str = "flat"
     repaired_from: str | None = None  # the older generation built on when the served one was damaged
+    segment: str | None = None        # the segment this write added, if it added one
+    segments: int = 0                 # live segments after the write
+    prepared_chunks: int = 0          # passages chunked and resolved afresh (the rest came from the cache)
 
 
-def read_articles(generation: Path) -> dict[str, Article]:
-    """All articles stored in a generation, by id."""
-    conn = store.open_readonly(generation)
-    try:
-        rows = conn.execute("SELECT id, title, text, source, published, url, path, urls FROM articles").fetchall()
-    finally:
-        conn.close()
-    return {r["id"]: Article(r["id"], r["title"], r["text"], r["source"], r["published"], r["url"], r["path"],
-                             tuple(json.loads(r["urls"]))) for r in rows}
+@dataclass(frozen=True)
+class Plan:
+    """The articles to write into the new segment, the live ones to delete, and the counts to report."""
+
+    write: tuple[Article, ...]
+    gone: dict[str, commit.Ref]
+    added: list[str]
+    updated: list[str]
+    removed: list[str]
+    unchanged: int
+    live_articles: int
 
 
-def plan(existing: dict[str, Article], change: Change) -> tuple[dict[str, Article], Report]:
-    """The article set of the next generation, and what differs from the current one."""
-    base = {} if change.replace_all else dict(existing)
-    removed = [i for i in change.remove if i in base]
+def _wanted(change: Change) -> list[str] | None:
+    """The ids a write must look up; None (all) when it prunes or starts afresh."""
+    if change.prune_missing or change.replace_all:
+        return None
+    return [a.id for a in change.upsert] + list(change.remove)
+
+
+def plan(live: dict[str, commit.Ref], change: Change, total_live: int) -> Plan:
+    """What the change does to the live articles (`live` holds at least every id the change names)."""
+    upserts = {a.id: a for a in change.upsert}  # a batch naming an article twice keeps the last
+    removed = [i for i in dict.fromkeys(change.remove) if i in live]
     if change.prune_missing:
-        removed += [i for i, a in base.items() if a.path and not Path(a.path).exists() and i not in removed]
-    for article_id in removed:
-        del base[article_id]
-    added, updated = [], []
-    for article in change.upsert:
-        old = existing.get(article.id)
-        (added if old is None else updated if old.content_hash != article.content_hash else []).append(article.id)
-        base[article.id] = article
+        removed += [i for i, r in live.items() if r.path and not Path(r.path).exists() and i not in removed]
     if change.replace_all:
-        removed += [i for i in existing if i not in base]
-    unchanged = len(base) - len(added) - len(updated)
-    return base, Report("", len(base), 0, 0, added, updated, removed, unchanged)
+        removed += [i for i in live if i not in upserts and i not in removed]
+    added, updated, unchanged, write = [], [], 0, []
+    for article in upserts.values():
+        old = live.get(article.id)
+        if old is None:
+            added.append(article.id)
+        elif article.id in removed or old.content_hash != article.content_hash:
+            updated.append(article.id)
+        else:
+            unchanged += 1
+            if not change.replace_all:
+                continue
+        write.append(article)
+    gone = dict(live) if change.replace_all else {i: live[i] for i in dict.fromkeys([*removed, *updated])}
+    return Plan(tuple(write), gone, added, updated, removed, unchanged, total_live - len(gone) + len(write))
 
 
 def _blocks(items: list[str], size: int) -> Iterable[list[str]]:
@@ -147,40 +164,53 @@ def embed_passages(passages: Sequence[Passage], keys: list[str], embedder: Embed
     return matrix.astype(np.float32), len(missing)
 
 
-def write_generation(directory: Path, articles: Iterable[Article], passages: dict[str, list[Passage]],
-                     matrix: np.ndarray, embed_keys: list[str]) -> str:
-    """Write SQLite, FAISS and lexical files of a generation; returns the FAISS index kind."""
-    conn = store.create(directory)
-    row = 0
-    with conn:
-        for article in articles:
-            store.insert_article(conn, article, len(passages[article.id]))
-            rows = []
-            for p in passages[article.id]:
-                rows.append(store.ChunkRow(row, p.id, article.id, p.ord, p.chunk.start, p.chunk.end, p.chunk.text,
-                                           p.chunk.heading, p.url, embed_keys[row]))
-                store.insert_mentions(conn, [store.MentionRow(row, m.place.code, m.place.name, m.place.prefecture,
-                                                              m.place.level, m.place.lat, m.place.lon, m.role,
-                                                              m.start, m.end) for m in p.mentions])
-                row += 1
-            store.insert_chunks(conn, rows)
-    conn.close()
-    kind = vectors.kind_for(len(matrix))
-    vectors.save(vectors.build(matrix, kind), directory)
-    texts = [p.embed_text for a in passages.values() for p in a]
-    lexical.build(texts, directory / "lexical")
-    return kind
+def code_version() -> str:
+    """A digest of the modules that shape prepared passages: editing any of them invalidates the prepare cache."""
+    from indexer import chunker, municipalities, normalize, prepare as prepare_module
+
+    digest = hashlib.sha1()
+    for module in (chunker, municipalities, normalize, prepare_module, lexical):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
-def next_generation_name(index: layout.IndexDir) -> str:
-    """Generation names sort in build order: g000001, g000002, …"""
-    names = [p.name for p in index.generations.glob("g*")] if index.generations.is_dir() else []
-    return f"g{max((int(n[1:7]) for n in names if n[1:7].isdigit()), default=0) + 1:06d}"
+def prepare_versions(embedder: Embedder, gazetteer: Gazetteer) -> str:
+    info = embedder.info
+    return "|".join((str(CHUNKER_VERSION), lexical.TOKENIZER, gazetteer.fingerprint, code_version(), info.name,
+                     info.passage_prompt, str(info.max_tokens)))
+
+
+def prepare_all(articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer, cache_dir: Path
+                ) -> tuple[list[segment.Prepared], int]:
+    """Each article's passages and token counts, from the prepare cache where it has them; returns them and how
+    many passages were prepared afresh."""
+    info = embedder.info
+    versions = prepare_versions(embedder, gazetteer)
+    keys = [prepare_key(a, versions) for a in articles]
+    cache = PrepareCache(cache_dir / "prepared.sqlite")
+    try:
+        found = cache.get_many(keys)
+        count = lambda texts: embedder.count_tokens([info.passage_prompt + t for t in texts])  # noqa: E731
+        fresh = {}
+        for key, article in zip(keys, articles):
+            if key not in found:
+                passages = tuple(prepare(article, gazetteer, count, info.max_tokens))
+                fresh[key] = segment.Prepared(article, passages, tuple(lexical.counts(p.embed_text) for p in passages))
+        cache.put_many(fresh)
+    finally:
+        cache.close()
+    items = [fresh.get(k) or _with_article(found[k], a) for k, a in zip(keys, articles)]
+    return items, sum(len(p.passages) for p in fresh.values())
+
+
+def _with_article(item: segment.Prepared, article: Article) -> segment.Prepared:
+    """A cached record with this run's article (source, date and path are not part of the key)."""
+    return segment.Prepared(article, item.passages, item.counts)
 
 
 def apply(index_dir: Path, change: Change, embedder: Embedder, gazetteer: Gazetteer | None = None,
           progress: bool = False, lock_timeout: float = 60) -> Report:
-    """Make the change as one new generation; the served one stays untouched until the switch."""
+    """Make the change as one new segment and commit point; the served one stays untouched until the switch."""
     began = time.perf_counter()
     index = layout.IndexDir(index_dir)
     lock = layout.acquire(index, lock_timeout)
@@ -193,68 +223,110 @@ def apply(index_dir: Path, change: Change, embedder: Embedder, gazetteer: Gazett
         lock.release()
 
 
-def _readable(path: Path) -> tuple[manifest.Manifest, dict[str, Article]]:
-    return manifest.read(path), read_articles(path)
+class SegmentLost(sqlite3.DatabaseError):
+    """A segment whose articles cannot be read back: the commit point listing it cannot be built on."""
 
 
-def base_generation(index: layout.IndexDir, fresh: bool) -> tuple[manifest.Manifest | None, dict[str, Article],
-                                                                   str | None]:
-    """The manifest and articles to build on, and the generation they came from when it is not the served
-    one: a served generation whose files cannot be read is replaced by the newest older one that can."""
+def _read(index: layout.IndexDir, path: Path, ids: list[str] | None) -> commit.Base:
+    try:
+        info = manifest.read(path)
+    except manifest.OldFormat:
+        legacy = commit.stored_articles(path)
+        refs = {a.id: commit.Ref("", a.content_hash, a.path, 0) for a in legacy.values()}
+        return commit.Base(None, (), refs, legacy)
+    entries = commit.entries_of(info)
+    marks = check.marked(index)
+    damaged = [e for e in entries if e.name in marks or check.looks_damaged(index.segments / e.name)]
+    carry: dict[str, Article] = {}
+    for entry in damaged:  # rewritten into the new segment from their own SQLite rows
+        if not check.articles_readable(index.segments / entry.name):
+            raise SegmentLost(f"segment {entry.name} cannot be read")
+        gone = set(entry.deleted)
+        carry.update((i, a) for i, a in commit.stored_articles(index.segments / entry.name).items()
+                     if i not in gone)
+    refs = commit.lookup(index, entries, ids if not carry else None)
+    healthy = tuple(e for e in entries if e not in damaged)
+    return commit.Base(info, healthy, refs, carry or None)
+
+
+def base_generation(index: layout.IndexDir, fresh: bool, ids: list[str] | None = None) -> commit.Base:
+    """The commit point to build on and the live articles among `ids`; a served commit point whose files cannot
+    be read is replaced by the newest older one that can be."""
     current = index.current()
     if current is None:
-        return None, {}, None
+        return commit.Base(None, (), {})
     try:
-        return (*_readable(current), None)
+        return _read(index, current, ids)
     except (sqlite3.DatabaseError, OSError, manifest.IndexMismatch) as damage:
         if fresh:
-            return None, {}, None
+            return commit.Base(None, (), {})
         older = sorted((p for p in index.generations.glob("g*") if p.name < current.name), reverse=True)
         for path in older:
-            if not check.verify(path):
-                return (*_readable(path), path.name)
+            if not check.verify(path, index):
+                base = _read(index, path, ids)
+                return commit.Base(base.manifest, base.entries, base.refs, base.carry, path.name)
         raise IndexDamaged(current.name, damage) from damage
 
 
 def _apply_locked(index: layout.IndexDir, change: Change, embedder: Embedder, gazetteer: Gazetteer,
                   progress: bool, began: float) -> Report:
-    old_manifest, existing, repaired_from = base_generation(index, change.replace_all)
-    if old_manifest and not change.replace_all:
-        manifest.check_model(old_manifest, embedder.info.name)
-    articles, report = plan(existing, change)
-    if not articles:
+    base = base_generation(index, change.replace_all, _wanted(change))
+    if base.manifest and not change.replace_all:
+        manifest.check_model(base.manifest, embedder.info.name)
+    total = sum(e.live_articles for e in base.entries) + len(base.carry or {})
+    work = plan(base.refs, change, total)
+    if work.live_articles <= 0:
         raise NoArticles()
-    tmp = layout.new_generation(index)
-    try:
-        kind, chunks, embedded = _fill(tmp, index, articles, embedder, gazetteer, progress)
-        name = next_generation_name(index)
-        sources = set(change.sources) | set(old_manifest.sources if old_manifest and not change.replace_all else [])
-        info = embedder.info
-        manifest.write(manifest.Manifest(
-            info.name, info.dimension, info.query_prompt, info.passage_prompt, CHUNKER_VERSION, lexical.TOKENIZER,
-            kind, len(articles), chunks, datetime.now(timezone.utc).isoformat(timespec="seconds"), name,
-            sources=sorted(sources), files=check.file_digests(tmp)), tmp)
-        layout.mark_readable(tmp)
-        layout.publish(index, tmp, name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    write, entries = list(work.write), commit.without(base.entries, work.gone)
+    if base.carry and not change.replace_all:  # an old-format index or damaged segments: rewritten here
+        write = [a for i, a in base.carry.items() if i not in work.gone] + write
+    if change.replace_all:
+        entries = []
+    new, embedded, prepared = _write_segment(index, write, embedder, gazetteer, progress)
+    entries += [new] if new else []
+    name = _commit(index, base, change, embedder, entries)
+    check.mark(index, [], set())  # whatever `jsearch check` marked is no longer listed
     layout.clean(index)
-    return Report(name, len(articles), chunks, embedded, report.added, report.updated, report.removed,
-                  report.unchanged, round(time.perf_counter() - began, 3), kind, repaired_from)
+    return Report(name, sum(e.live_articles for e in entries), sum(e.live_rows for e in entries), embedded,
+                  work.added, work.updated, work.removed, work.unchanged, round(time.perf_counter() - began, 3),
+                  _largest_kind(entries), base.repaired_from, new.name if new else None, len(entries), prepared)
 
 
-def _fill(tmp: Path, index: layout.IndexDir, articles: dict[str, Article], embedder: Embedder,
-          gazetteer: Gazetteer, progress: bool) -> tuple[str, int, int]:
-    """Chunk, embed (through the cache) and write every file of a generation; returns kind, chunks, embedded."""
-    info = embedder.info
-    count = lambda texts: embedder.count_tokens([info.passage_prompt + t for t in texts])  # noqa: E731
-    passages = {a.id: prepare(a, gazetteer, count, info.max_tokens) for a in articles.values()}
-    flat = [p for ps in passages.values() for p in ps]
+def _largest_kind(entries: Sequence[commit.Entry]) -> str:
+    return max(entries, key=lambda e: e.rows).kind if entries else "flat"
+
+
+def _write_segment(index: layout.IndexDir, articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer,
+                   progress: bool) -> tuple[commit.Entry | None, int, int]:
+    """Prepare, embed and write the articles as a new segment; returns its entry, embedded and prepared counts."""
+    if not articles:
+        return None, 0, 0
+    items, prepared = prepare_all(articles, embedder, gazetteer, index.cache)
+    flat = [p for item in items for p in item.passages]
     keys = passage_keys(flat, embedder)
     cache = EmbeddingCache(index.cache / "embeddings.sqlite")
     try:
         matrix, embedded = embed_passages(flat, keys, embedder, cache, progress)
     finally:
         cache.close()
-    return write_generation(tmp, articles.values(), passages, matrix, keys), len(flat), embedded
+    building = layout.Building(index.segments)
+    try:
+        info = segment.write(building.path, items, matrix, keys)
+        name = layout.next_name(index.segments, "s")
+        building.finish(index.segments / name)
+    except BaseException:
+        building.discard()
+        raise
+    return commit.Entry(name, info["rows"], info["articles"], info["kind"]), embedded, prepared
+
+
+def _commit(index: layout.IndexDir, base: commit.Base, change: Change, embedder: Embedder,
+            entries: Sequence[commit.Entry]) -> str:
+    info = embedder.info
+    kept = base.manifest.sources if base.manifest and not change.replace_all else []
+    sources = sorted(set(change.sources) | set(kept))
+    return commit.publish(index, manifest.Manifest(
+        info.name, info.dimension, info.query_prompt, info.passage_prompt, CHUNKER_VERSION, lexical.TOKENIZER,
+        _largest_kind(entries), sum(e.live_articles for e in entries), sum(e.live_rows for e in entries),
+        datetime.now(timezone.utc).isoformat(timespec="seconds"), "", sources=sources,
+        segments=[e.as_json() for e in entries]))

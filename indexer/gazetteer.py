@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import re
 from dataclasses import dataclass, replace
 from functools import cache
@@ -154,6 +156,13 @@ class Gazetteer:
 
     def __len__(self) -> int:
         return len(self._places)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A digest of every place and district: cached work done with another gazetteer is not reused."""
+        rows = sorted(f"{p.code}\t{p.name}\t{p.prefecture}\t{p.kind}" for p in self._places)
+        rows += sorted(f"{k}\t{v}" for k, v in self._districts.items())
+        return hashlib.sha1("\n".join(rows).encode("utf-8")).hexdigest()[:16]
 
     def __iter__(self) -> Iterator[Place]:
         return iter(self._places)

@@ -1,4 +1,5 @@
-"""The index directory: generations side by side, a `current` link switched atomically, a writer lock."""
+"""The index directory: immutable segments, commit points (generations) listing them, a `current` link switched
+atomically, a writer lock."""
 from __future__ import annotations
 
 import fcntl
@@ -13,6 +14,8 @@ from filelock import FileLock, Timeout
 from common.errors import UserError
 
 GENERATIONS = "generations"
+SEGMENTS = "segments"
+BUILDING = ".building"
 CURRENT = "current"
 KEEP = 2
 READERS = ".readers"
@@ -52,6 +55,10 @@ class IndexDir:
         return self.root / GENERATIONS
 
     @property
+    def segments(self) -> Path:
+        return self.root / SEGMENTS
+
+    @property
     def cache(self) -> Path:
         return self.root / "cache"
 
@@ -85,13 +92,51 @@ def acquire(index: IndexDir, timeout: float) -> FileLock:
     return lock
 
 
+class Building:
+    """A temporary directory being written, locked so that `clean` in another process leaves it alone;
+    the lock dies with the process, so a killed build's leftovers are removed by the next clean."""
+
+    def __init__(self, parent: Path) -> None:
+        parent.mkdir(parents=True, exist_ok=True)
+        name = f".tmp-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**9}"
+        self.path = parent / name
+        self.path.mkdir()
+        self._fd = os.open(self.path / BUILDING, os.O_RDONLY | os.O_CREAT, 0o644)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def finish(self, final: Path) -> Path:
+        """Make the files durable and give the directory its final name."""
+        (self.path / BUILDING).unlink()
+        _fsync_tree(self.path)
+        self.path.rename(final)
+        _fsync_dir(final.parent)
+        self.path = final
+        self.release()
+        return final
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.release()
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 def new_generation(index: IndexDir) -> Path:
-    """A fresh temporary directory for the next generation, beside the served ones."""
+    """A fresh temporary directory for the next commit point, beside the served ones."""
     index.generations.mkdir(parents=True, exist_ok=True)
     name = f".tmp-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**9}"
     path = index.generations / name
     path.mkdir()
     return path
+
+
+def next_name(parent: Path, prefix: str) -> str:
+    """Names sort in creation order: g000001, g000002, … (s000001 … for segments)."""
+    names = [p.name for p in parent.glob(f"{prefix}*")] if parent.is_dir() else []
+    return f"{prefix}{max((int(n[1:7]) for n in names if n[1:7].isdigit()), default=0) + 1:06d}"
 
 
 def _fsync_tree(path: Path) -> None:
@@ -164,18 +209,58 @@ def _remove_unpinned(path: Path) -> bool:
     return True
 
 
+def _abandoned(path: Path) -> bool:
+    """A temporary directory whose builder is gone (its lock is free) or that never had one."""
+    try:
+        fd = os.open(path / BUILDING, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _remove_stale(parent: Path) -> list[Path]:
+    stale = [p for p in parent.iterdir() if p.name.startswith(".tmp-") and _abandoned(p)] if parent.is_dir() else []
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
+def referenced_segments(index: IndexDir) -> set[str]:
+    """Segments listed by any commit point still on disk (served, kept or pinned)."""
+    import json
+
+    names: set[str] = set()
+    for commit in index.generations.glob("g*"):
+        try:
+            data = json.loads((commit / "manifest.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        names.update(s["name"] for s in data.get("segments", []))
+    return names
+
+
 def clean(index: IndexDir, keep: int = KEEP) -> list[Path]:
-    """Remove unfinished builds and all but the newest `keep` generations; never the served one, nor
-    one that a reader in any process still pins."""
+    """Remove unfinished builds, all but the newest `keep` commit points, and segments no remaining commit
+    point lists; never the served one, nor one that a reader in any process still pins."""
     if not index.generations.is_dir():
         return []
     current = index.current()
     finished = sorted(p for p in index.generations.iterdir() if p.is_dir() and not p.name.startswith("."))
-    stale = [p for p in index.generations.iterdir() if p.name.startswith(".tmp-")]
     old = [p for p in finished[:-keep] if p != current] if keep else []
-    for path in stale:
-        shutil.rmtree(path, ignore_errors=True)
-    removed = stale + [p for p in old if _remove_unpinned(p)]
+    removed = _remove_stale(index.generations) + _remove_stale(index.segments)
+    removed += [p for p in old if _remove_unpinned(p)]
+    if index.segments.is_dir():
+        listed = referenced_segments(index)
+        unused = [p for p in index.segments.iterdir() if p.name.startswith("s") and p.name not in listed]
+        for path in unused:
+            shutil.rmtree(path, ignore_errors=True)
+        removed += unused
     for link in index.root.glob(f".{CURRENT}.*"):  # a switch killed between its two steps
         link.unlink(missing_ok=True)
     return removed

@@ -1,13 +1,10 @@
-"""The lexical side of the index: BM25 (bm25s) over character unigrams and bigrams plus SudachiPy words."""
+"""The lexical tokens of the index: character unigrams and bigrams plus SudachiPy words (scored in postings.py)."""
 from __future__ import annotations
 
 import functools
 import threading
 import unicodedata
-from pathlib import Path
-
-import bm25s
-import numpy as np
+from collections import Counter
 
 from indexer.normalize import lexical_form
 
@@ -67,21 +64,6 @@ def tokenize(text: str) -> list[str]:
     return char_grams(norm) + words(norm)
 
 
-def build(texts: list[str], directory: Path) -> None:
-    """Index the texts (row i is chunk i) and save the index files into the directory."""
-    retriever = bm25s.BM25()
-    retriever.index([tokenize(t) or [""] for t in texts], show_progress=False)
-    retriever.save(str(directory))
-
-
-def load(directory: Path) -> bm25s.BM25:
-    """The saved index, memory-mapped."""
-    return bm25s.BM25.load(str(directory), mmap=True)
-
-
-def scores(retriever: bm25s.BM25, query: str, mask: np.ndarray | None = None) -> np.ndarray:
-    """BM25 score of every chunk for the query; rows outside the mask score 0."""
-    ids = retriever.get_tokens_ids(tokenize(query))
-    if not ids:
-        return np.zeros(retriever.scores["num_docs"], dtype=np.float32)
-    return retriever.get_scores_from_ids(ids, weight_mask=mask).astype(np.float32)
+def counts(text: str) -> Counter:
+    """Token counts of one passage: what its postings store."""
+    return Counter(tokenize(text))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from common.errors import UserError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a commit point listing segments and their deletions; 1: one whole generation
 FILE = "manifest.json"
 
 
@@ -35,6 +35,18 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     sources: list[str] = field(default_factory=list)
     files: dict[str, dict] = field(default_factory=dict)  # name → size and sha256, for `jsearch check`
+    segments: list[dict] = field(default_factory=list)    # live segments: name, rows, articles, kind, deleted ids
+
+
+class OldFormat(IndexMismatch):
+    """An index written before segments: the next write migrates it, searching it is refused until then."""
+
+    def __init__(self, found) -> None:
+        super().__init__(
+            f"索引の形式が古いです（{found}、必要: {FORMAT_VERSION}）。jsearch index（または jsearch add）を一度実行すると、"
+            "記事を引き継いで新しい形式に移行します",
+            f"the index has the old format {found}, not {FORMAT_VERSION}; run `jsearch index` (or `jsearch add`) once "
+            "to migrate it, articles included")
 
 
 def write(manifest: Manifest, directory: Path) -> None:
@@ -48,6 +60,8 @@ def read(directory: Path) -> Manifest:
         data = json.loads((directory / FILE).read_text("utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexMismatch(f"索引のマニフェストを読めません: {exc}", f"cannot read the index manifest: {exc}") from None
+    if data.get("format_version") == 1:
+        raise OldFormat(1)
     if data.get("format_version") != FORMAT_VERSION:
         raise IndexMismatch(
             f"索引の形式が古いか新しすぎます（{data.get('format_version')}、必要: {FORMAT_VERSION}）。jsearch index で作り直してください",

@@ -158,3 +158,10 @@ def _exact_among(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndar
 def _kept(scores: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keep = rows >= 0
     return scores[keep], rows[keep]
+
+
+def rows_of(index: faiss.Index, rows: np.ndarray) -> np.ndarray:
+    """The stored vectors of the given rows (exact for flat and IVFFlat, whose direct map is kept)."""
+    if not len(rows):
+        return np.zeros((0, index.d), np.float32)
+    return index.reconstruct_batch(np.ascontiguousarray(rows, dtype=np.int64))

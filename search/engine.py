@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import lexical, manifest, vectors
+from indexer import manifest
 from indexer.embedder import Embedder
 from indexer.gazetteer import Gazetteer
 from indexer.layout import IndexDir
@@ -24,6 +24,7 @@ from search.ranking import rank_places
 MAX_QUERY = 1000
 MAX_K = 50
 MIN_CANDIDATES = 100
+PLACE_FIELDS = ("code", "name", "prefecture", "level", "role", "lat", "lon")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Engine:
         self.embedder = embedder
         self.prefectures = {p.name for p in (gazetteer or Gazetteer.load()).prefectures()}
         self._lock = threading.Lock()
+        self._generation: Generation | None = None
         self._generation = self._open_current()
         self._failed: str | None = None
         self.query_vector = functools.lru_cache(maxsize=query_cache)(self._query_vector) if query_cache \
@@ -79,7 +81,9 @@ class Engine:
         return self.embedder.encode_queries([text])[0]
 
     def _open(self, path: Path) -> Generation:
-        generation = load(path)
+        """Open a commit point, sharing the segments the served one already has open (they never change)."""
+        opened = {p.segment.name: p.segment for p in self._generation.parts} if self._generation else {}
+        generation = load(path, opened)
         manifest.check_model(generation.manifest, self.embedder.info.name)
         return generation
 
@@ -126,7 +130,7 @@ class Engine:
         check_request(k, mode)
         checked = validate(filters, self.prefectures)
         generation = self._generation
-        ranked = self._rank(generation, text, k, mode, allowed_rows(generation.conn, checked))
+        ranked = self._rank(generation, text, k, mode, allowed_rows(generation, checked))
         passages = passages_json(generation, ranked, text)
         return {"query": text, "took_ms": round((time.perf_counter() - began) * 1000, 1),
                 "mode": mode, "generation": generation.name, "passages": passages,
@@ -137,13 +141,13 @@ class Engine:
             return Ranked(*(np.zeros(0),) * 4)
         pool = max(MIN_CANDIDATES, 5 * k)
         vector = self.query_vector(query) if mode != "lexical" else None
-        dense_rows = vectors.search(generation.dense, vector, pool, allowed)[1] if vector is not None else None
+        dense_rows = generation.search_dense(vector, pool, allowed)[1] if vector is not None else None
         lex_all = _lexical_scores(generation, query, allowed) if mode != "dense" else None
         lex_rows = fusion.top(lex_all, pool) if lex_all is not None else None
         if lex_rows is not None:
             lex_rows = lex_rows[lex_all[lex_rows] > 0]
         rows = np.unique(np.concatenate([r for r in (dense_rows, lex_rows) if r is not None])).astype(np.int64)
-        dense = generation.dense.reconstruct_batch(rows) @ vector if vector is not None else np.zeros(len(rows))
+        dense = generation.dense_scores(vector, rows) if vector is not None else np.zeros(len(rows))
         lex = lex_all[rows] if lex_all is not None else np.zeros(len(rows))
         final = {"dense": dense, "lexical": lex}.get(mode)
         final = fusion.weighted(dense, lex, self.dense_weight) if final is None else final
@@ -154,17 +158,9 @@ class Engine:
 def _lexical_scores(generation: Generation, query: str, allowed: np.ndarray | None) -> np.ndarray:
     """BM25 scores of every row; memory-mapped arrays damaged on disk become a clear 503, not a crash."""
     try:
-        return lexical.scores(generation.lexical, query, _mask(allowed, generation.size))
+        return generation.search_lexical(query, allowed)
     except (IndexError, ValueError) as exc:
         raise IndexUnavailable(exc) from exc
-
-
-def _mask(allowed: np.ndarray | None, size: int) -> np.ndarray | None:
-    if allowed is None:
-        return None
-    mask = np.zeros(size, dtype=np.float32)
-    mask[allowed] = 1.0
-    return mask
 
 
 def passages_json(generation: Generation, ranked: Ranked, query: str) -> list[dict]:
@@ -172,14 +168,8 @@ def passages_json(generation: Generation, ranked: Ranked, query: str) -> list[di
     rows = [int(r) for r in ranked.rows]
     if not rows:
         return []
-    marks = ",".join("?" * len(rows))
-    chunks = {r["row"]: r for r in generation.conn.execute(
-        "SELECT c.*, a.title, a.source, a.published FROM chunks c JOIN articles a ON a.id = c.article_id "
-        f"WHERE c.row IN ({marks})", rows)}
-    places: dict[int, list[dict]] = {}
-    for m in generation.conn.execute(f"SELECT * FROM mentions WHERE row IN ({marks}) ORDER BY row, start", rows):
-        places.setdefault(m["row"], []).append(
-            {k: m[k] for k in ("code", "name", "prefecture", "level", "role", "lat", "lon")})
+    chunks, mentions = generation.fetch(np.array(rows, np.int64))
+    places = {row: [{k: m[k] for k in PLACE_FIELDS} for m in found] for row, found in mentions.items()}
     return [_passage(chunks[row], places.get(row, []), float(score), float(d), float(lx), query)
             for row, score, d, lx in zip(rows, ranked.scores, ranked.dense, ranked.lexical)]
 

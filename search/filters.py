@@ -72,10 +72,15 @@ def _clauses(filters: Filters) -> tuple[list[str], list]:
     return where, args
 
 
-def allowed_rows(conn: sqlite3.Connection, filters: Filters) -> np.ndarray | None:
-    """Rows that pass the filters (None when nothing is filtered)."""
-    if filters.empty():
-        return None
+def matching_rows(conn: sqlite3.Connection, filters: Filters) -> list[int]:
+    """The rows of one segment that pass the filters (which must not be empty)."""
     where, args = _clauses(filters)
     sql = "SELECT c.row FROM chunks c JOIN articles a ON a.id = c.article_id WHERE " + " AND ".join(where)
-    return np.array([r[0] for r in conn.execute(sql, args)], dtype=np.int64)
+    return [r[0] for r in conn.execute(sql, args)]
+
+
+def allowed_rows(generation, filters: Filters) -> np.ndarray | None:
+    """Live global rows of a commit point that pass the filters (None when nothing is filtered)."""
+    if filters.empty():
+        return None
+    return generation.filter_rows(lambda conn: matching_rows(conn, filters))

@@ -1,27 +1,56 @@
-"""One loaded index generation: FAISS, BM25 and SQLite opened together, never mixed with another."""
+"""One served commit point: its segments opened together, pinned, and searched as one index.
+
+Rows are global: a segment's rows follow those of the segments listed before it. Every statistic a score uses
+(BM25's row count, mean length and document frequencies) is summed over the live rows of all segments, and
+dense candidates are merged over all segments, so a ranking does not depend on how rows are spread.
+"""
 from __future__ import annotations
 
 import sqlite3
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator, Mapping
 
-import bm25s
-import faiss
+import numpy as np
 
-from indexer import layout, lexical, manifest, vectors
-from indexer.store import open_readonly
+from indexer import commit, layout, lexical, manifest, postings, vectors
+from indexer.segment import Segment, live_mask, open_segment
+
+
+@dataclass(frozen=True)
+class Part:
+    """A segment as one commit point sees it: where its rows start, and which are still live."""
+
+    segment: Segment
+    offset: int
+    live: np.ndarray | None  # None: nothing deleted
+    deleted: frozenset[str]
+    live_length: float
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.segment.rows
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.segment.conn
+
+
+def make_part(segment: Segment, offset: int, deleted: tuple[str, ...]) -> Part:
+    live = live_mask(segment, deleted)
+    lengths = np.asarray(segment.lexical.lengths, np.float64)
+    length = float(lengths.sum() if live is None else lengths[live].sum())
+    return Part(segment, offset, live, frozenset(deleted), length)
 
 
 @dataclass(frozen=True)
 class Generation:
-    """The files of one generation, opened read-only."""
+    """The segments of one commit point, opened read-only."""
 
     path: Path
     manifest: manifest.Manifest
-    dense: faiss.Index
-    lexical: bm25s.BM25
-    conn: sqlite3.Connection
+    parts: tuple[Part, ...]
 
     @property
     def name(self) -> str:
@@ -29,14 +58,128 @@ class Generation:
 
     @property
     def size(self) -> int:
-        return int(self.dense.ntotal)
+        """Rows in the global row space (deleted rows included; they never score)."""
+        return self.parts[-1].end if self.parts else 0
+
+    @property
+    def live_rows(self) -> int:
+        return sum(p.segment.rows if p.live is None else int(p.live.sum()) for p in self.parts)
+
+    def split(self, rows: np.ndarray) -> Iterator[tuple[Part, np.ndarray, np.ndarray]]:
+        """(part, positions in `rows`, local rows) for each part that holds some of the global rows."""
+        rows = np.asarray(rows, np.int64)
+        for part in self.parts:
+            inside = np.flatnonzero((rows >= part.offset) & (rows < part.end))
+            if len(inside):
+                yield part, inside, rows[inside] - part.offset
+
+    def allowed_in(self, part: Part, allowed: np.ndarray | None) -> np.ndarray | None:
+        """The part's local rows a search may return: live, and within the filter when there is one."""
+        if allowed is None:
+            return None if part.live is None else np.flatnonzero(part.live)
+        local = allowed[(allowed >= part.offset) & (allowed < part.end)] - part.offset
+        return local if part.live is None else local[part.live[local]]
+
+    def search_dense(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, global rows) by inner product over all segments' live rows."""
+        scores, rows = [], []
+        for part in self.parts:
+            local = self.allowed_in(part, allowed)
+            s, r = vectors.search(part.segment.dense, vector, k, local)
+            scores.append(s)
+            rows.append(r + part.offset)
+        if not scores:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        scores, rows = np.concatenate(scores), np.concatenate(rows)
+        order = np.lexsort((rows, -scores))[:k]
+        return scores[order], rows[order]
+
+    def dense_scores(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Inner products of the query with the stored vectors of these global rows."""
+        out = np.zeros(len(rows), np.float32)
+        for part, where, local in self.split(rows):
+            out[where] = vectors.rows_of(part.segment.dense, local) @ vector
+        return out
+
+    def lexical_stats(self, terms: list[str]) -> postings.Stats:
+        """BM25 statistics over every live row of every segment."""
+        n = self.live_rows
+        length = sum(p.live_length for p in self.parts)
+        df = {t: sum(postings.live_df(p.segment.lexical, t, p.live) for p in self.parts) for t in set(terms)}
+        return postings.Stats(n, length / n if n else 1.0, df)
+
+    def search_lexical(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray:
+        """The BM25 score of every global row (0 for deleted rows and rows outside the filter)."""
+        terms = lexical.tokenize(query)
+        stats = self.lexical_stats(terms)
+        scores = np.concatenate([postings.scores(p.segment.lexical, terms, stats, p.live) for p in self.parts]) \
+            if self.parts else np.zeros(0)
+        if allowed is not None:
+            keep = np.zeros(len(scores), dtype=bool)
+            keep[allowed] = True
+            scores[~keep] = 0.0
+        return scores.astype(np.float32)
+
+    def filter_rows(self, where: Callable[[sqlite3.Connection], list[int]]) -> np.ndarray:
+        """Live global rows that a per-segment SQL filter selects."""
+        found = []
+        for part in self.parts:
+            local = np.array(where(part.conn), np.int64)
+            if part.live is not None and len(local):
+                local = local[part.live[local]]
+            found.append(local + part.offset)
+        return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+    def fetch(self, rows: np.ndarray) -> tuple[dict[int, sqlite3.Row], dict[int, list[sqlite3.Row]]]:
+        """Chunks (with their article's title, source and date) and mentions of the global rows, by row."""
+        chunks: dict[int, sqlite3.Row] = {}
+        mentions: dict[int, list[sqlite3.Row]] = {}
+        for part, _, local in self.split(rows):
+            marks, args = ",".join("?" * len(local)), [int(r) for r in local]
+            for r in part.conn.execute("SELECT c.*, a.title, a.source, a.published FROM chunks c JOIN articles a "
+                                       f"ON a.id = c.article_id WHERE c.row IN ({marks})", args):
+                chunks[r["row"] + part.offset] = r
+            for m in part.conn.execute(f"SELECT * FROM mentions WHERE row IN ({marks}) ORDER BY row, start", args):
+                mentions.setdefault(m["row"] + part.offset, []).append(m)
+        return chunks, mentions
+
+    def find_article(self, article_id: str) -> tuple[Part, sqlite3.Row] | None:
+        """The live article with this id and the part that holds it."""
+        for part in reversed(self.parts):
+            if article_id in part.deleted:
+                continue
+            row = part.conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+            if row is not None:
+                return part, row
+        return None
+
+    def article_count(self) -> int:
+        return sum(p.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] - len(p.deleted) for p in self.parts)
+
+    def articles_page(self, columns: tuple[str, ...], offset: int, limit: int) -> list[sqlite3.Row]:
+        """Live articles newest first (undated last, then by title and id), one page of them."""
+        rows: list[sqlite3.Row] = []
+        for part in self.parts:
+            gone = list(part.deleted)
+            sql = (f"SELECT {', '.join(columns)}, published IS NULL AS undated FROM articles WHERE id NOT IN "
+                   f"({','.join('?' * len(gone))}) ORDER BY undated, published DESC, title, id LIMIT ?")
+            rows += part.conn.execute(sql, [*gone, offset + limit]).fetchall()
+        rows.sort(key=lambda r: (r["undated"], _desc(r["published"]), r["title"], r["id"]))
+        return rows[offset:offset + limit]
 
 
-def load(path: Path) -> Generation:
-    """Open a generation directory (its manifest is checked first) and pin it while it is referenced."""
+def _desc(value: str | None) -> tuple:
+    """A sort key that puts later ISO dates first."""
+    return tuple(-ord(c) for c in (value or ""))
+
+
+def load(path: Path, opened: Mapping[str, Segment] | None = None) -> Generation:
+    """Open a commit point (its manifest is checked first) and pin it while it is referenced; segments already
+    open in `opened` are shared, not opened again (they are immutable)."""
     fd = _pin(path)
     try:
-        generation = _open(path)
+        generation = _open(path, opened or {})
     except BaseException:
         layout.unpin(fd) if fd is not None else None
         raise
@@ -56,11 +199,17 @@ def _pin(path: Path) -> int | None:
         return None
 
 
-def _open(path: Path) -> Generation:
+def _open(path: Path, opened: Mapping[str, Segment]) -> Generation:
     info = manifest.read(path)
     if info.lexical_tokenizer != lexical.TOKENIZER:
         raise manifest.IndexMismatch(
-            f"索引の語の区切り方（{info.lexical_tokenizer}）が古いです。jsearch index で作り直してください",
+            f"索引の語の区切り方（{info.lexical_tokenizer}）が古いです。jsearch index --rebuild で作り直してください",
             f"the index was tokenised as {info.lexical_tokenizer}, not {lexical.TOKENIZER}; rebuild it with "
-            "`jsearch index`")
-    return Generation(path, info, vectors.load(path), lexical.load(path / "lexical"), open_readonly(path))
+            "`jsearch index --rebuild`")
+    segments_dir = layout.IndexDir(path.parent.parent).segments
+    parts, offset = [], 0
+    for entry in commit.entries_of(info):
+        segment = opened.get(entry.name) or open_segment(segments_dir / entry.name)
+        parts.append(make_part(segment, offset, entry.deleted))
+        offset += segment.rows
+    return Generation(path, info, tuple(parts))

@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from api.deps import ApiError, EngineDep, ReadKeyDep, SettingsDep, WriteKeyDep
+from api.deps import ApiError, EngineDep, ReadKeyDep, WriteKeyDep
 from corpus.article import Article, article_id
 from corpus.loaders import MAX_CHARS, parse_bytes
 from corpus.metadata import find_urls, parse_date
@@ -92,13 +92,12 @@ def _unknown(article: str) -> ApiError:
     return ApiError(404, "not_found", "id", f"記事が見つかりません: {article[:80]}", f"no article with id {article[:80]!r}")
 
 
-def _row(engine: Engine, article: str):
-    if not re.match(ID_PATTERN, article):
+def _found(engine: Engine, article: str):
+    """The part holding the live article and its row; 404 when the served index has no such article."""
+    found = engine.generation.find_article(article) if re.match(ID_PATTERN, article) else None
+    if found is None:
         raise _unknown(article)
-    row = engine.generation.conn.execute("SELECT * FROM articles WHERE id = ?", (article,)).fetchone()
-    if row is None:
-        raise _unknown(article)
-    return row
+    return found
 
 
 LIST_FIELDS = ("id", "title", "source", "published", "url", "chunks")
@@ -110,10 +109,8 @@ def list_articles(engine: EngineDep, _: ReadKeyDep,
                   limit: Annotated[int, Query(ge=1, le=200, description="件数 / page size")] = 50) -> dict:
     """掲載日の新しい順 / newest first."""
     generation = engine.generation
-    conn = generation.conn
-    total = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-    rows = conn.execute(f"SELECT {', '.join(LIST_FIELDS)} FROM articles ORDER BY published IS NULL, published DESC, "
-                        "title, id LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+    total = generation.article_count()
+    rows = generation.articles_page(LIST_FIELDS, offset, limit)
     return {"generation": generation.name, "total": total, "offset": offset, "limit": limit,
             "articles": [{k: r[k] for k in LIST_FIELDS} for r in rows]}
 
@@ -122,8 +119,8 @@ def list_articles(engine: EngineDep, _: ReadKeyDep,
             responses={404: {"description": "記事がない / unknown id"}})
 def get_article(engine: EngineDep, _: ReadKeyDep, article_id: ArticleId) -> dict:
     """本文と、索引された文章（自治体の言及つき）/ the text and its indexed passages with their places."""
-    conn = engine.generation.conn
-    row = _row(engine, article_id)
+    part, row = _found(engine, article_id)
+    conn = part.conn
     chunks = conn.execute("SELECT row, id, ord, start, end, heading, text, url FROM chunks WHERE article_id = ? "
                           "ORDER BY ord", (article_id,)).fetchall()
     places: dict[int, list[dict]] = {}
@@ -158,7 +155,7 @@ BODY_DOC = {"requestBody": {"required": True, "content": {
                         413: {"description": "大きすぎる / too large"}, 415: {"description": "形式が違う"},
                         422: {"description": "入力の誤り / invalid input"}},
              openapi_extra=BODY_DOC)
-async def add_article(request: Request, _: WriteKeyDep, engine: EngineDep, settings: SettingsDep) -> JSONResponse:
+async def add_article(request: Request, _: WriteKeyDep) -> JSONResponse:
     """JSON `{title, body, source, published, url}` か、ファイル（file）のアップロード。すぐ検索できます。
 
     送るたびに新しい記事になります（同じ内容の再送は同じ記事）。`url` が同じなら、その記事を置き換えます。
@@ -166,7 +163,7 @@ async def add_article(request: Request, _: WriteKeyDep, engine: EngineDep, setti
     article replaces it. Replace any article explicitly with `PUT /articles/{id}`.
     """
     article = await _article_from(request)
-    return await _write(request, engine, settings, article)
+    return await _write(request, article)
 
 
 @router.put("/articles/{article_id}", summary="記事を置き換える / replace an article",
@@ -174,12 +171,12 @@ async def add_article(request: Request, _: WriteKeyDep, engine: EngineDep, setti
                        404: {"description": "記事がない / unknown id"}, 409: {"description": "別の更新が実行中"},
                        413: {"description": "大きすぎる / too large"}, 422: {"description": "入力の誤り"}},
             openapi_extra=BODY_DOC)
-async def replace_article(request: Request, _: WriteKeyDep, engine: EngineDep, settings: SettingsDep,
+async def replace_article(request: Request, _: WriteKeyDep, engine: EngineDep,
                           article_id: ArticleId) -> JSONResponse:
     """記事 ID の記事を、送った内容（POST と同じ形式）で置き換えます / replace the article with this id."""
-    _row(engine, article_id)
+    _found(engine, article_id)
     article = replace(await _article_from(request), id=article_id)
-    return await _write(request, engine, settings, article)
+    return await _write(request, article)
 
 
 async def _article_from(request: Request) -> Article:
@@ -193,11 +190,8 @@ async def _article_from(request: Request) -> Article:
                    "send application/json or multipart/form-data")
 
 
-async def _write(request: Request, engine: Engine, settings, article: Article) -> JSONResponse:
-    report = await run_in_threadpool(
-        build.apply, settings.index_dir, build.Change(upsert=(article,)), engine.embedder,
-        lock_timeout=settings.lock_timeout)
-    await run_in_threadpool(request.app.state.refresher, True)
+async def _write(request: Request, article: Article) -> JSONResponse:
+    report = await run_in_threadpool(request.app.state.writer.submit, build.Change(upsert=(article,)))
     status = "added" if article.id in report.added else "updated" if article.id in report.updated else "unchanged"
     return JSONResponse({"id": article.id, "generation": report.generation, "status": status, "title": article.title,
                          "articles": report.articles, "chunks": report.chunks},
@@ -249,13 +243,11 @@ async def _from_upload(request: Request) -> Article:
 
 @router.delete("/articles/{article_id}", summary="記事を削除 / delete an article",
                responses={404: {"description": "記事がない / unknown id"}, 409: {"description": "最後の記事など"}})
-def delete_article(request: Request, _: WriteKeyDep, engine: EngineDep, settings: SettingsDep,
+def delete_article(request: Request, _: WriteKeyDep, engine: EngineDep,
                    article_id: ArticleId) -> dict:
     """記事を索引から外します（新しい世代）/ remove the article as a new generation."""
-    _row(engine, article_id)
-    report = build.apply(settings.index_dir, build.Change(remove=(article_id,)), engine.embedder,
-                         lock_timeout=settings.lock_timeout)
-    request.app.state.refresher(force=True)
+    _found(engine, article_id)
+    report = request.app.state.writer.submit(build.Change(remove=(article_id,)))
     if article_id not in report.removed:  # removed meanwhile by another writer
         raise _unknown(article_id)
     return {"id": article_id, "generation": report.generation, "status": "removed", "articles": report.articles,

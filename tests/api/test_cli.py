@@ -82,7 +82,7 @@ def test_missing_index_and_bad_files_say_what_is_wrong(tmp_path):
 
 
 def test_watch_follows_files_that_appear_and_go(tmp_path, embedder, gazetteer):
-    from api import watch
+    from indexer import watch
     from indexer import build
 
     folder, idx = tmp_path / "inbox", tmp_path / "idx"

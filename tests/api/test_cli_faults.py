@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from api import watch
+from indexer import watch
 from api.cli import app
 from corpus.article import Article, article_id
 from indexer import build, layout

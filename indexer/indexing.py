@@ -1,4 +1,4 @@
-"""Indexing as the command line and the API ask for it: sources, loading, the change, the summary."""
+"""Indexing as the command line and the server ask for it: sources, loading, the change, the summary."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +8,7 @@ from common.errors import UserError
 from corpus.article import Article
 from corpus.bundled import bundled_corpus_dir
 from corpus.loaders import Loaded, LoadError, load_paths
-from indexer import build, manifest
+from indexer import build, commit, manifest
 from indexer.embedder import Embedder
 from indexer.layout import IndexDir
 
@@ -46,6 +46,7 @@ def summary(report: build.Report, index_dir: Path, errors: Sequence[LoadError] =
             "chunks": report.chunks, "embedded_chunks": report.embedded_chunks, "added": report.added,
             "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
             "seconds": report.seconds, "faiss_index": report.faiss_index, "repaired_from": report.repaired_from,
+            "segment": report.segment, "segments": report.segments, "prepared_chunks": report.prepared_chunks,
             "errors": [{"path": e.path, "ja": e.ja, "en": e.en} for e in errors]}
 
 
@@ -75,9 +76,16 @@ def add_files(index_dir: Path, paths: Sequence[Path], embedder: Embedder, lock_t
     return index_articles(index_dir, loaded.articles, paths, embedder, lock_timeout=lock_timeout), loaded
 
 
+def live_ids(index_dir: Path, ids: Sequence[str]) -> set[str]:
+    """Which of the ids the served commit point holds as live articles."""
+    index = IndexDir(index_dir)
+    info = manifest.read(index.require_current())
+    return set(commit.lookup(index, commit.entries_of(info), ids))
+
+
 def remove_ids(index_dir: Path, ids: Sequence[str], embedder: Embedder, lock_timeout: float = 30) -> build.Report:
     """Remove articles by id; an id the index does not hold refuses the whole request."""
-    known = build.read_articles(IndexDir(index_dir).require_current())
+    known = live_ids(index_dir, ids)
     unknown = [i for i in ids if i not in known]
     if unknown:
         raise UnknownArticle(unknown)

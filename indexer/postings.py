@@ -1,0 +1,151 @@
+"""Lexical postings of one segment (term → rows and frequencies, plus row lengths) as plain, mmap-able files.
+
+BM25 is scored at query time from these counts with statistics over every live row of every segment, so a
+score never depends on how the rows happen to be spread over segments. The formula is the Lucene variant that
+bm25s uses (k1 1.5, b 0.75), so the ranking stays that of round 1's single bm25s index.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+K1 = 1.5
+B = 0.75
+VOCAB = "vocab.json"
+ARRAYS = ("indptr", "rows", "tfs", "lengths")
+
+
+@dataclass(frozen=True)
+class Postings:
+    """Term-major postings: the rows of term t are rows[indptr[t]:indptr[t + 1]], with their frequencies."""
+
+    vocab: dict[str, int]
+    indptr: np.ndarray   # int64, one more than the vocabulary
+    rows: np.ndarray     # int32 local rows
+    tfs: np.ndarray      # float32 term frequencies
+    lengths: np.ndarray  # float32 tokens per row
+
+    @property
+    def size(self) -> int:
+        return len(self.lengths)
+
+    def slice(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows holding the term and how often; empty when the segment never saw it."""
+        t = self.vocab.get(term)
+        if t is None:
+            return _EMPTY_ROWS, _EMPTY_TFS
+        start, end = int(self.indptr[t]), int(self.indptr[t + 1])
+        return self.rows[start:end], self.tfs[start:end]
+
+
+_EMPTY_ROWS = np.zeros(0, np.int32)
+_EMPTY_TFS = np.zeros(0, np.float32)
+
+
+def from_counts(counts: Sequence[Counter]) -> Postings:
+    """Postings of rows given as token counts (row i is counts[i])."""
+    vocab: dict[str, int] = {}
+    terms, rows, tfs = [], [], []
+    for row, counter in enumerate(counts):
+        for term, tf in counter.items():
+            terms.append(vocab.setdefault(term, len(vocab)))
+            rows.append(row)
+            tfs.append(tf)
+    lengths = np.array([sum(c.values()) for c in counts], dtype=np.float32)
+    return _sorted(vocab, np.array(terms, np.int64), np.array(rows, np.int32), np.array(tfs, np.float32), lengths)
+
+
+def _sorted(vocab: dict[str, int], terms: np.ndarray, rows: np.ndarray, tfs: np.ndarray,
+            lengths: np.ndarray) -> Postings:
+    order = np.lexsort((rows, terms))
+    indptr = np.zeros(len(vocab) + 1, np.int64)
+    np.cumsum(np.bincount(terms, minlength=len(vocab)), out=indptr[1:])
+    return Postings(vocab, indptr, rows[order], tfs[order], lengths)
+
+
+def merge(parts: Sequence[tuple[Postings, np.ndarray]]) -> Postings:
+    """One segment's postings from several, keeping only the rows given for each (in that order)."""
+    vocab: dict[str, int] = {}
+    terms, rows, tfs, lengths, offset = [], [], [], [], 0
+    for postings, keep in parts:
+        new_row = np.full(postings.size, -1, np.int64)
+        new_row[keep] = np.arange(len(keep)) + offset
+        names = list(postings.vocab)
+        remap = np.array([vocab.setdefault(n, len(vocab)) for n in names], np.int64)
+        term_of = np.repeat(np.arange(len(names)), np.diff(postings.indptr))
+        alive = new_row[postings.rows] >= 0
+        terms.append(remap[term_of[alive]])
+        rows.append(new_row[postings.rows[alive]])
+        tfs.append(np.asarray(postings.tfs[alive]))
+        lengths.append(np.asarray(postings.lengths)[keep])
+        offset += len(keep)
+    cat = lambda xs, dtype: np.concatenate(xs).astype(dtype) if xs else np.zeros(0, dtype)  # noqa: E731
+    return _sorted(vocab, cat(terms, np.int64), cat(rows, np.int32), cat(tfs, np.float32), cat(lengths, np.float32))
+
+
+def save(postings: Postings, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    terms = sorted(postings.vocab, key=postings.vocab.__getitem__)
+    (directory / VOCAB).write_text(json.dumps(terms, ensure_ascii=False), "utf-8")
+    for name in ARRAYS:
+        np.save(directory / f"{name}.npy", getattr(postings, name))
+
+
+def load(directory: Path) -> Postings:
+    """The saved postings, arrays memory-mapped."""
+    terms = json.loads((directory / VOCAB).read_text("utf-8"))
+    arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
+    if len(arrays["indptr"]) != len(terms) + 1 or arrays["indptr"][-1] != len(arrays["rows"]):
+        raise ValueError(f"lexical postings in {directory} do not match their vocabulary")
+    return Postings({t: i for i, t in enumerate(terms)}, **arrays)
+
+
+def idf(df: np.ndarray | float, n: float) -> np.ndarray:
+    """Lucene's BM25 idf: never negative."""
+    return np.log1p((n - df + 0.5) / (np.asarray(df, np.float64) + 0.5))
+
+
+def tf_part(tf: np.ndarray, length: np.ndarray, avg_length: float) -> np.ndarray:
+    """BM25's saturated term frequency, normalised by row length."""
+    tf = np.asarray(tf, np.float64)
+    return tf / (K1 * (1 - B + B * np.asarray(length, np.float64) / avg_length) + tf)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Collection statistics over live rows: row count, mean length, and each query term's row count."""
+
+    rows: int
+    avg_length: float
+    df: dict[str, int]
+
+
+def term_scores(postings: Postings, term: str, stats: Stats, live: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, BM25 contribution) of one query term in one segment; deleted rows left out."""
+    rows, tfs = postings.slice(term)
+    if live is not None and len(rows):
+        keep = live[rows]
+        rows, tfs = rows[keep], tfs[keep]
+    weight = idf(stats.df.get(term, 0), stats.rows)
+    return rows, weight * tf_part(tfs, postings.lengths[rows], stats.avg_length)
+
+
+def scores(postings: Postings, terms: Iterable[str], stats: Stats, live: np.ndarray | None) -> np.ndarray:
+    """BM25 score of every row of the segment for the query terms (a repeated term counts again)."""
+    parts = [term_scores(postings, t, stats, live) for t in terms]
+    parts = [p for p in parts if len(p[0])]
+    if not parts or stats.rows == 0:
+        return np.zeros(postings.size, np.float64)
+    rows = np.concatenate([p[0] for p in parts])
+    return np.bincount(rows, weights=np.concatenate([p[1] for p in parts]), minlength=postings.size)
+
+
+def live_df(postings: Postings, term: str, live: np.ndarray | None) -> int:
+    """Rows of this segment that hold the term and are not deleted."""
+    rows, _ = postings.slice(term)
+    return len(rows) if live is None else int(np.count_nonzero(live[rows]))

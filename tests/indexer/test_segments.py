@@ -1,0 +1,115 @@
+"""Segments: a ranking does not depend on how rows are spread over segments, deletions included; merges purge."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from corpus.article import Article
+from indexer import build, layout, manifest, merge
+from search.engine import Engine
+
+QUERIES = ["窓口キャッシュレスの事例", "電子申請", "AIを活用した業務効率化", "マイナンバーカードの交付", "RPA 導入",
+           "オンライン手続き", "how did cities introduce cashless payment"]
+
+
+def pieces(articles: list[Article], size: int = 6) -> list[Article]:
+    """Real articles cut into smaller ones of `size` paragraphs each, so there are enough for 20 segments."""
+    out = []
+    for article in articles:
+        blocks = [b for b in article.text.split("\n\n") if b.strip()]
+        for k in range(0, len(blocks), size):
+            text = "\n\n".join(blocks[k:k + size])
+            out.append(Article(f"{article.id}-{k // size}", f"{article.title} {k // size}", text, article.source,
+                               article.published, article.url, f"{article.path}#{k // size}"))
+    return out
+
+
+def share_cache(root: Path, cache: Path) -> Path:
+    """An index directory whose embedding and prepare caches are those of another (no embedding twice)."""
+    root.mkdir(parents=True)
+    (root / "cache").symlink_to(cache)
+    return root
+
+
+def ranking(engine: Engine, query: str, mode: str) -> list[tuple[str, float, float, float]]:
+    answer = engine.search(query, k=20, mode=mode)
+    return [(p["id"], p["score"], p["scores"]["dense"], p["scores"]["lexical"]) for p in answer["passages"]]
+
+
+def raw_lexical(engine: Engine, query: str) -> dict[str, float]:
+    """Unrounded BM25 scores by passage id (every row that scores)."""
+    generation = engine.generation
+    scores = generation.search_lexical(query)
+    rows = np.flatnonzero(scores > 0)
+    chunks, _ = generation.fetch(rows)
+    return {chunks[int(r)]["id"]: float(scores[r]) for r in rows}
+
+
+def assert_same(one: Engine, many: Engine) -> None:
+    for query in QUERIES:
+        for mode in ("hybrid", "dense", "lexical"):
+            a, b = ranking(one, query, mode), ranking(many, query, mode)
+            assert [x[0] for x in a] == [x[0] for x in b], (query, mode)
+            assert np.allclose([x[1:] for x in a], [x[1:] for x in b], atol=1e-6), (query, mode)
+        la, lb = raw_lexical(one, query), raw_lexical(many, query)
+        assert la.keys() == lb.keys()
+        assert max(abs(la[i] - lb[i]) for i in la) <= 1e-6
+
+
+@pytest.fixture(scope="module")
+def spread(tmp_path_factory, embedder, gazetteer, bundled_articles):
+    """The same live articles as one segment and as 20 segments with deleted and replaced articles."""
+    articles = pieces(list(bundled_articles))
+    assert len(articles) >= 25
+    root = tmp_path_factory.mktemp("segments")
+    decoys = [replace(a, id=f"{a.id}-old", text=a.text + "\n\n旧版の記述です。") for a in articles[:10]]
+    many = share_cache(root / "many", root / "cache")
+    (root / "cache").mkdir()
+    batches = [articles[i::20] for i in range(20)]
+    for i, batch in enumerate(batches):  # each write: its batch, a decoy deleted at the end, and an early
+        extra = tuple(decoys[i:i + 1]) if i < 10 else ()  # version of the next batch's first article
+        stale = tuple(replace(a, text=a.text + "\n\n（差し替え前）") for a in batches[i + 1][:1]) \
+            if i % 3 == 0 and i < 19 else ()
+        build.apply(many, build.Change(upsert=tuple(batch) + extra + stale), embedder, gazetteer)
+    build.apply(many, build.Change(remove=tuple(d.id for d in decoys)), embedder, gazetteer)
+    one = share_cache(root / "one", root / "cache")
+    build.apply(one, build.Change(upsert=tuple(articles)), embedder, gazetteer)
+    return one, many, articles
+
+
+def test_twenty_segments_with_deletions_rank_exactly_as_one(spread, embedder, gazetteer):
+    one, many, articles = spread
+    info = manifest.read(layout.IndexDir(many).require_current())
+    assert len(info.segments) >= 20 and sum(len(s["deleted"]) for s in info.segments) >= 10
+    assert info.articles == len(articles) and manifest.read(layout.IndexDir(one).require_current()).articles == info.articles
+    assert_same(Engine(one, embedder, gazetteer), Engine(many, embedder, gazetteer))
+
+
+def test_a_forced_merge_purges_deletions_and_changes_no_score(spread, embedder, gazetteer):
+    one, many, _ = spread
+    before = Engine(many, embedder, gazetteer)
+    done = merge.maybe_merge(many, max_segments=1)
+    assert done is not None and done.purged_rows > 0
+    info = manifest.read(layout.IndexDir(many).require_current())
+    assert len(info.segments) == 1 and not info.segments[0]["deleted"]
+    after = Engine(many, embedder, gazetteer)
+    assert_same(Engine(one, embedder, gazetteer), after)
+    assert before.search("電子申請")["generation"] != after.search("電子申請")["generation"]
+
+
+def test_a_rebuild_of_an_unchanged_corpus_prepares_nothing(spread, embedder, gazetteer):
+    one, _, articles = spread
+    report = build.apply(one, build.Change(upsert=tuple(articles), replace_all=True), embedder, gazetteer)
+    assert report.prepared_chunks == 0 and report.embedded_chunks == 0 and report.articles == len(articles)
+
+
+def test_the_policy_merges_a_full_tier_and_leaves_big_segments_alone():
+    small = [merge.commit.Entry(f"s{i:06d}", 3, 1) for i in range(10)]
+    big = merge.commit.Entry("s000100", 20_000, 20_000)
+    assert merge.pick([big, *small[:9]]) == []
+    assert sorted(merge.pick([big, *small])) == [e.name for e in small]
+    worn = replace(big, deleted=tuple(f"a{i}" for i in range(8000)), deleted_rows=8000)
+    assert merge.pick([worn, *small[:3]])[0] == "s000100"
