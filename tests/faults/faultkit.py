@@ -14,7 +14,7 @@ import httpx
 from api.settings import Settings
 from servekit import serve
 from corpus.article import Article, article_id
-from indexer import build
+from indexer import build, commit, layout, manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITE_KEY = "fault-key"
@@ -29,6 +29,12 @@ def town_article(i: int, extra: str = "") -> Article:
     text = (f"{town}の取り組み{i}\n\n{town}は第{i}号の電子申請サービスを始めた。窓口の待ち時間は{i + 3}分減った。"
             f"{extra}\n")
     return Article(article_id(f"fault/{i}"), f"{town}の取り組み{i}", text, source="テスト", path=f"fault/{i}")
+
+
+def stored_ids(index_dir: Path) -> set[str]:
+    """Ids of the live articles of the served commit point."""
+    index = layout.IndexDir(index_dir)
+    return set(commit.lookup(index, commit.entries_of(manifest.read(index.require_current())), None))
 
 
 def make_index(root: Path, embedder, gazetteer, count: int = 3) -> Path:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from indexer import lexical, manifest
+from indexer import lexical, postings, manifest
 from indexer.layout import IndexDir
 from search.engine import Engine
 
@@ -33,9 +33,27 @@ def test_tokenizing_from_many_threads_gives_the_same_tokens():
 
 def test_bm25_ranks_the_text_with_the_rare_name_first(tmp_path):
     texts = ["住民票の写しをコンビニで交付する", "PayPayで窓口の手数料を支払える", "窓口の混雑を予約で減らす"]
-    lexical.build(texts, tmp_path / "lex")
-    scores = lexical.scores(lexical.load(tmp_path / "lex"), "ＰａｙＰａｙ 窓口")
+    postings.save(postings.from_counts([lexical.counts(t) for t in texts]), tmp_path / "lex")
+    saved = postings.load(tmp_path / "lex")
+    terms = lexical.tokenize("ＰａｙＰａｙ 窓口")
+    stats = postings.Stats(3, float(saved.lengths.mean()), {t: postings.live_df(saved, t, None) for t in terms})
+    scores = postings.scores(saved, terms, stats, None)
     assert scores.argmax() == 1 and scores[0] == 0
+
+
+def test_postings_score_as_bm25s_does():
+    import bm25s
+
+    texts = ["住民票の写しをコンビニで交付する", "PayPayで窓口の手数料を支払える", "窓口の混雑を予約で減らす",
+             "窓口で PayPay と クレジットカード 窓口"]
+    reference = bm25s.BM25()
+    reference.index([lexical.tokenize(t) for t in texts], show_progress=False)
+    saved = postings.from_counts([lexical.counts(t) for t in texts])
+    for query in ("ＰａｙＰａｙ 窓口", "コンビニ交付", "窓口 窓口"):
+        terms = lexical.tokenize(query)
+        stats = postings.Stats(4, float(saved.lengths.mean()), {t: postings.live_df(saved, t, None) for t in terms})
+        expected = reference.get_scores_from_ids(reference.get_tokens_ids(terms))
+        assert abs(postings.scores(saved, terms, stats, None) - expected).max() < 1e-5
 
 
 def test_an_index_with_another_tokenizer_is_refused_until_rebuilt(tmp_path, bundled_index, embedder, gazetteer):
