@@ -154,6 +154,10 @@ class Generation:
                 return part, row
         return None
 
+    def article_ids(self) -> set[str]:
+        """Ids of every live article."""
+        return {r[0] for p in self.parts for r in p.conn.execute("SELECT id FROM articles") if r[0] not in p.deleted}
+
     def article_count(self) -> int:
         return sum(p.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] - len(p.deleted) for p in self.parts)
 

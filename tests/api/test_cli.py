@@ -105,8 +105,7 @@ def test_watch_follows_files_that_appear_and_go(tmp_path, embedder, gazetteer):
 
 
 def _ids(idx: Path, embedder, gazetteer) -> set[str]:
-    conn = Engine(idx, embedder, gazetteer).generation.conn
-    return {r[0] for r in conn.execute("SELECT id FROM articles")}
+    return Engine(idx, embedder, gazetteer).generation.article_ids()
 
 
 def _wait(check, seconds: float = 30) -> bool:

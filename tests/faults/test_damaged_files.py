@@ -1,5 +1,7 @@
-"""Files of the served generation removed or damaged under a running server: it keeps answering from what it
-holds (or refuses with a clear 503), `jsearch check` reports the damage, and the next write repairs it."""
+"""Files of a served segment removed or damaged under a running server: it keeps answering from what it holds (or
+refuses with a clear 503), `jsearch check` reports the damage, and the next write repairs it: a segment whose
+SQLite rows are intact is rewritten from them; one whose rows are lost is replaced by the newest intact commit
+point, or the write is refused with how to rebuild."""
 from __future__ import annotations
 
 import os
@@ -8,12 +10,17 @@ import shutil
 import httpx
 import pytest
 
-from indexer import build, check, layout, store, vectors
+from indexer import build, check, layout, manifest, store, vectors
 from search.engine import Engine
 
 from faultkit import jsearch, serve_in_thread, settings_for, town_article
 
 FILES = [store.FILE, vectors.FILE, "lexical"]
+
+
+def newest_segment(index_dir):
+    index = layout.IndexDir(index_dir)
+    return index.segments / manifest.read(index.require_current()).segments[-1]["name"]
 
 
 def _damage(path, how: str) -> None:
@@ -37,9 +44,10 @@ def _damage(path, how: str) -> None:
 def test_damage_is_served_around_reported_and_repaired(small_index, embedder, gazetteer, name, how):
     build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)  # an older generation
     engine = Engine(small_index, embedder, gazetteer)
-    current = layout.IndexDir(small_index).require_current()
+    index = layout.IndexDir(small_index)
+    current = index.require_current()
     with serve_in_thread(settings_for(small_index), engine) as base:
-        _damage(current / name, how)
+        _damage(newest_segment(small_index) / name, how)
         statuses = []
         for query in ("電子申請サービス", "ゆずりは町", "待ち時間"):
             answer = httpx.get(base + "/search", params={"q": query})
@@ -53,17 +61,17 @@ def test_damage_is_served_around_reported_and_repaired(small_index, embedder, ga
         checked = jsearch("check", "--index-dir", str(small_index))
         assert checked.returncode == 1, checked.stdout
         assert "問題があります" in checked.stdout and "damaged" in checked.stdout
-        assert check.verify(current), "the damage is found"
+        assert check.verify(current, index), "the damage is found"
 
         report = build.apply(small_index, build.Change(upsert=(town_article(5),)), embedder, gazetteer)
-        assert not check.verify(layout.IndexDir(small_index).require_current())
+        assert not check.verify(index.require_current(), index)
         assert jsearch("check", "--index-dir", str(small_index)).returncode == 0
         answer = httpx.get(base + "/search", params={"q": "第5号の電子申請サービス", "k": 1})
         assert answer.status_code == 200 and answer.json()["generation"] == report.generation
         assert answer.json()["passages"][0]["article_id"] == town_article(5).id
         if report.repaired_from is None:
-            assert report.articles == 5  # the damaged generation's own articles were read: nothing lost
-        else:  # its SQLite was gone: rebuilt from the newest intact generation, as `jsearch check` said
+            assert report.articles == 5  # the damaged segment's own articles were rewritten: nothing lost
+        else:  # its SQLite was lost: built on the newest intact commit point, as `jsearch check` said
             assert name == store.FILE and report.articles == 4 and "g000001" in checked.stdout
 
 
@@ -71,17 +79,17 @@ def test_a_served_generation_that_cannot_be_read_is_rebuilt_from_the_newest_inta
                                                                                         gazetteer):
     build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)
     current = layout.IndexDir(small_index).require_current()
-    (current / store.FILE).write_bytes(b"not a database" * 100)
+    (newest_segment(small_index) / store.FILE).write_bytes(b"not a database" * 100)
     report = build.apply(small_index, build.Change(upsert=(town_article(4),)), embedder, gazetteer)
     assert report.repaired_from is not None and report.repaired_from < current.name
     engine = Engine(small_index, embedder, gazetteer)
-    stored = {r["id"] for r in engine.generation.conn.execute("SELECT id FROM articles")}
+    stored = engine.generation.article_ids()
     assert town_article(4).id in stored and town_article(0).id in stored
 
 
 def test_damage_with_no_intact_generation_is_refused_clearly_and_rebuild_repairs(tmp_path, small_index, embedder,
                                                                                gazetteer):
-    (layout.IndexDir(small_index).require_current() / store.FILE).unlink()
+    (newest_segment(small_index) / store.FILE).unlink()
     with pytest.raises(build.IndexDamaged) as refused:
         build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)
     assert "--rebuild" in refused.value.en and "作り直して" in refused.value.ja and refused.value.status == 503

@@ -41,8 +41,11 @@ for step, limit in enumerate(limits):
     patched = None
     if isinstance(limit, str):  # "module.attr": that write step fails with ENOSPC
         module, _, attr = limit.rpartition(".")
-        owner = importlib.import_module(module) if module != "indexer.embedcache.EmbeddingCache" else \
-            importlib.import_module("indexer.embedcache").EmbeddingCache
+        try:
+            owner = importlib.import_module(module)
+        except ModuleNotFoundError:  # "module.Class.method"
+            parent, _, name = module.rpartition(".")
+            owner = getattr(importlib.import_module(parent), name)
         patched = (owner, attr, getattr(owner, attr))
         setattr(owner, attr, full)
     else:
@@ -63,8 +66,9 @@ for step, limit in enumerate(limits):
                       "passages": len(served["passages"]), **outcome}), flush=True)
 """
 
-STEPS = ["indexer.embedcache.EmbeddingCache.put_many", "indexer.store.create", "indexer.store.insert_chunks",
-         "indexer.vectors.save", "indexer.lexical.build", "indexer.check.file_digests", "indexer.manifest.write",
+STEPS = ["indexer.embedcache.EmbeddingCache.put_many", "indexer.preparecache.PrepareCache.put_many",
+         "indexer.store.create", "indexer.store.insert_chunks", "indexer.vectors.save", "indexer.postings.save",
+         "indexer.check.file_digests", "indexer.layout.Building.finish", "indexer.manifest.write",
          "indexer.layout.mark_readable", "indexer.layout.publish", "indexer.layout._fsync_tree"]
 LIMITS = [0, 1, 512, 2048, 4096, 8192, 12288, 16384, 24576, 32768, 49152, 65536, 98304, 131072, 262144, 1 << 20]
 
@@ -86,10 +90,10 @@ def test_disk_full_at_each_write_step_loses_nothing_acknowledged(tmp_path, small
         assert step["after"] == (step["generation"] if step["ok"] else step["before"]), step
     acknowledged = {town_article(i).id for i in range(3)} | {s["id"] for s in steps if s["ok"]}
     engine = Engine(small_index, embedder, gazetteer)
-    stored = {r["id"] for r in engine.generation.conn.execute("SELECT id FROM articles")}
+    stored = engine.generation.article_ids()
     assert acknowledged <= stored
     index = layout.IndexDir(small_index)
-    assert not [p for p in index.generations.iterdir() if p.name.startswith(".tmp-")]
+    assert not [p for p in (*index.generations.iterdir(), *index.segments.iterdir()) if p.name.startswith(".tmp-")]
     from indexer import build
 
     final = build.apply(small_index, build.Change(upsert=(town_article(99),)), embedder, gazetteer)
