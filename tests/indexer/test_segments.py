@@ -113,3 +113,33 @@ def test_the_policy_merges_a_full_tier_and_leaves_big_segments_alone():
     assert sorted(merge.pick([big, *small])) == [e.name for e in small]
     worn = replace(big, deleted=tuple(f"a{i}" for i in range(8000)), deleted_rows=8000)
     assert merge.pick([worn, *small[:3]])[0] == "s000100"
+
+
+def test_an_old_single_generation_index_is_refused_for_search_and_migrated_by_the_next_write(
+        tmp_path, bundled_index, embedder, gazetteer):
+    import json
+    import os
+    import shutil
+
+    from corpus.article import article_id
+    from indexer import store
+
+    added = Article(article_id("migrate/1"), "ゆずりは町の取り組み", "ゆずりは町は電子申請サービスを始めた。", path="migrate/1")
+
+    index = layout.IndexDir(tmp_path / "old")
+    old = index.generations / "g000001"
+    old.mkdir(parents=True)
+    served = layout.IndexDir(bundled_index)
+    info = json.loads((served.require_current() / manifest.FILE).read_text("utf-8"))
+    segment = served.segments / info["segments"][0]["name"]
+    shutil.copy(segment / store.FILE, old / store.FILE)  # format 1 kept its SQLite, FAISS and bm25s files here
+    (old / manifest.FILE).write_text(json.dumps({**info, "format_version": 1, "segments": []}), "utf-8")
+    (index.root / "current").symlink_to(os.path.join("generations", "g000001"))
+    with pytest.raises(manifest.OldFormat) as refused:
+        Engine(index.root, embedder, gazetteer)
+    assert "jsearch index" in refused.value.ja and "migrate" in refused.value.en
+    report = build.apply(index.root, build.Change(upsert=(added,)), embedder, gazetteer)
+    assert report.articles == 6 and report.added == [added.id] and report.segments == 1
+    engine = Engine(index.root, embedder, gazetteer)
+    assert engine.search("宇佐市 窓口キャッシュレス", 3)["passages"][0]["title"]
+    assert len(engine.generation.article_ids()) == 6
