@@ -52,6 +52,11 @@ class GroupWriter:
         self._queue.put((change, done))
         return done.result()
 
+    def request_merge(self) -> None:
+        """Let the background merger look at the index (after a write that did not go through `submit`)."""
+        if self.merging:
+            self._merge_wanted.set()
+
     def _batch(self) -> list[tuple[build.Change, Future]]:
         batch = [self._queue.get()]
         while len(batch) < MAX_BATCH:
@@ -77,8 +82,7 @@ class GroupWriter:
                 log.exception("索引の切り替えに失敗しました / switching to the new index failed")
             for _, done in batch:
                 done.set_result(report)
-            if self.merging:
-                self._merge_wanted.set()
+            self.request_merge()
 
     def _merge_loop(self) -> None:
         while True:

@@ -10,8 +10,9 @@ router = APIRouter(tags=["状態 / health"])
 
 @router.get("/health", summary="稼働状態 / health")
 def health(engine: EngineDep) -> dict:
-    """索引の世代・記事数・文章数・モデル（閲覧キー不要）/ generation, counts and model (no key needed)."""
+    """索引の世代・記事数・文章数・モデル・セグメント数（閲覧キー不要）/ generation, counts, model, segments (no key)."""
     generation = engine.generation
     info = generation.manifest
     return {"status": "ok", "generation": generation.name, "articles": info.articles, "chunks": info.chunks,
-            "model": info.model, "created": info.created}
+            "model": info.model, "created": info.created, "segments": len(generation.parts),
+            "deleted_chunks": sum(s.get("deleted_rows", 0) for s in info.segments)}

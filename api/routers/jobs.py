@@ -102,6 +102,7 @@ def reindex(request: Request, prune: bool, rebuild: bool) -> Callable[[Job], dic
                                          prune=prune, rebuild=rebuild, lock_timeout=settings.lock_timeout)
         job.stage("switching")
         state.refresher(force=True)
+        state.writer.request_merge()
         return indexing.summary(report, settings.index_dir, loaded.errors)
 
     return work

@@ -14,7 +14,8 @@ def test_health_reports_the_served_generation(client, api_index):
     current = layout.IndexDir(api_index).require_current()
     info = manifest.read(current)
     assert health == {"status": "ok", "generation": current.name, "articles": info.articles, "chunks": info.chunks,
-                      "model": info.model, "created": info.created}
+                      "model": info.model, "created": info.created, "segments": len(info.segments),
+                      "deleted_chunks": sum(s["deleted_rows"] for s in info.segments)}
     assert health["model"] == "intfloat/multilingual-e5-small"
 
 
