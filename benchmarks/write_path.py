@@ -1,5 +1,4 @@
-"""The write path on a large synthetic index: one-article `jsearch add`, API add/update/delete under query load,
-and query latency with 20 segments against 1.
+"""Write path on a big synthetic index: one-article `jsearch add`, API writes under load, 20 segments against 1.
 
 Usage: python benchmarks/write_path.py [--articles 20000] [--writes 10] [--clients 12] [--segments-latency]
                                        [--out FILE.json] [--work DIR --keep]
@@ -16,7 +15,7 @@ Usage: python benchmarks/write_path.py [--articles 20000] [--writes 10] [--clien
    the normalised mean of its sentences' embeddings + N(0, sigma²) per dimension, re-normalised. The N
    articles are written as ONE segment (indexer.segment.write inside a layout.Building) and published as a
    commit point (commit.publish with the manifest build._commit makes); no embedding/prepare cache is filled.
-2. Five successive `jsearch add FILE --index-dir D --json` runs through the real CLI (own process), each a
+2. --cli-adds (5) successive `jsearch add FILE --index-dir D --json` runs through the real CLI (own process), each a
    held-out JSQuAD paragraph as a .txt file: the summary's `seconds` (write start → switch, model load
    excluded; target ≤ 1.0 s), wall time of the process, its peak RSS (wait4 rusage), and the index size without
    cache/ (st_blocks, like du) before the write and its peak while the process runs (polled every 20 ms;
@@ -25,15 +24,16 @@ Usage: python benchmarks/write_path.py [--articles 20000] [--writes 10] [--clien
    threads query /search back to back with distinct JSQuAD questions. --writes rounds of: POST /articles
    (held-out paragraph + a unique ASCII marker word) → seconds until a probe `/search?q=MARKER&mode=lexical`
    returns a passage of the article holding the marker; re-POST the same url with a new marker → until a
-   passage of it with the new marker comes back; DELETE → until the article no longer comes back for that
-   marker (at all: lexical char n-grams of a marker match other text too). The probe polls from a thread started just before the
-   request is sent, and a change counts as visible when the probe's response arrives (targets: add ≤ 1 s,
-   update ≤ 1 s, delete ≤ 0.5 s). The clients' requests, failures (non-200 or exception; must be 0) and
-   p50/p99 latency over the write rounds are reported.
+   passage of it with the new marker comes back; DELETE → until no passage of the article comes back for that
+   marker (a marker's char n-grams match other text, so the marker itself must be in the passage shown). The
+   probe (one more client) polls from a thread started just before the request is sent; a change counts as
+   visible when the probe's response arrives (targets: add ≤ 1 s, update ≤ 1 s, delete ≤ 0.5 s). The
+   clients' requests, failures (non-200 or exception; must be 0) and p50/p99 latency over the write rounds
+   are reported, and the latency over the second half of the warm-up (no writes) for comparison.
 4. --segments-latency: in-process, small batches of held-out paragraphs are added with build.apply (no merge)
-   until the index has 20 live segments; Engine.search (hybrid, k=10) p50/p95 over --latency-queries distinct
-   JSQuAD questions (query vectors cached after a warm-up pass, so the times are ranking + fetch only); then
-   merge.maybe_merge(dir, max_segments=1) and the same again.
+   until the index has --segments (20) live segments; Engine.search (hybrid, k=10) p50/p95 over
+   --latency-queries (200) distinct JSQuAD questions (query vectors cached after a warm-up pass, so the times
+   are ranking + fetch only); then merge.maybe_merge(dir, max_segments=1) and the same again.
 """
 from __future__ import annotations
 
@@ -442,8 +442,8 @@ def part_server(index_dir: Path, texts: Texts, scratch: Path, writes: int, clien
                 # ASCII runs: each one unique lexical token (its char n-grams match other text too)
                 marker, marker2 = f"wpadd{os.urandom(5).hex()}", f"wpupd{os.urandom(5).hex()}"
                 url = f"https://bench.example/write-path/{serial}-{os.urandom(4).hex()}"
-                doc = {"title": f"{title}（書き込み {serial}）", "body": f"{body}\n識別語 {marker}。", "source": "bench",
-                       "published": "2024-04-01", "url": url}
+                doc = {"title": f"{title}（書き込み {serial}）", "body": f"{body}\n識別語 {marker}。",
+                       "source": "bench", "published": "2024-04-01", "url": url}
                 aid = article_id(url)  # the server's id of a posted article with a url
                 add_s, add_req, added = timed_write(base, marker, aid, True, lambda: http.post("/articles", json=doc))
                 changed = {**doc, "body": f"{body}\n改訂版の識別語 {marker2}。追記した一文です。"}

@@ -117,9 +117,13 @@ def _capital_row(name: str, rows: list[_Row]) -> _Row:
 def _with_ward_centres(rows: list[_Row]) -> list[_Row]:
     """Designated-city rows in the data carry degrees-minutes-seconds written as decimals (大阪市 34.4138,
     135.3808 lies in the sea; 福岡市 repeats 北九州市); place each designated city at the mean of its wards."""
+    ward_rows = [r for r in rows if r.flag == "1"]
+
     def centre(city: _Row) -> _Row:
-        wards = [r for r in rows if r.flag == "1" and r.name.startswith(city.name)]
-        if city.flag != "2" or not wards:
+        if city.flag != "2":
+            return city
+        wards = [r for r in ward_rows if r.name.startswith(city.name)]
+        if not wards:
             return city
         lat, lon = (round(sum(values) / len(wards), 6) for values in zip(*((w.lat, w.lon) for w in wards)))
         return replace(city, lat=lat, lon=lon)
