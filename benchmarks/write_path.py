@@ -260,12 +260,18 @@ def jsearch_cmd() -> list[str]:
 def cli_add(index_dir: Path, file: Path) -> dict:
     """One `jsearch add FILE --json` in its own process: summary, wall seconds, peak RSS, disk before/peak."""
     before = index_bytes(index_dir)
+    # The peak RSS comes from /usr/bin/time run as the child: a child forked straight from this process would
+    # report this process's own (large) RSS at fork time as its maximum.
+    timer = ["/usr/bin/time", "-f", "%M", "-o", str(index_dir.parent / "rss.kib")] if Path("/usr/bin/time").exists() \
+        else []
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         disk = DiskPeak(index_dir)
         began = time.perf_counter()
-        proc = subprocess.Popen([*jsearch_cmd(), "add", str(file), "--index-dir", str(index_dir), "--json"],
+        proc = subprocess.Popen([*timer, *jsearch_cmd(), "add", str(file), "--index-dir", str(index_dir), "--json"],
                                 stdout=out, stderr=err, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (ru_maxrss in KiB)
+        _, status, usage = os.wait4(proc.pid, 0)  # ru_maxrss in KiB (only when /usr/bin/time is missing)
+        if timer:
+            usage = type("Usage", (), {"ru_maxrss": int((index_dir.parent / "rss.kib").read_text().split()[-1])})
         wall = time.perf_counter() - began
         proc.returncode = os.waitstatus_to_exitcode(status)
         peak = disk.stop()
