@@ -312,7 +312,7 @@ def _write_segment(index: layout.IndexDir, articles: Sequence[Article], embedder
     building = layout.Building(index.segments)
     try:
         info = segment.write(building.path, items, matrix, keys)
-        name = layout.next_name(index.segments, "s")
+        name = layout.segment_name(index.segments)
         building.finish(index.segments / name)
     except BaseException:
         building.discard()

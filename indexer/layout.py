@@ -139,6 +139,12 @@ def next_name(parent: Path, prefix: str) -> str:
     return f"{prefix}{max((int(n[1:7]) for n in names if n[1:7].isdigit()), default=0) + 1:06d}"
 
 
+def segment_name(parent: Path) -> str:
+    """A segment name never used before in this index, even when the newest segment was dropped and removed
+    (readers cache open segments by name): the next number plus a random tag, s000007-9f3a1c."""
+    return f"{next_name(parent, 's')}-{os.urandom(3).hex()}"
+
+
 def _fsync_tree(path: Path) -> None:
     for file in sorted(path.rglob("*")):
         if file.is_file():

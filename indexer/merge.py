@@ -118,7 +118,7 @@ def _commit(index: layout.IndexDir, chosen: list[commit.Entry], building: layout
             building.discard()
             return None
         since = [i for e in chosen for i in live[e.name].deleted if i not in set(e.deleted)]
-        name = layout.next_name(index.segments, "s")
+        name = layout.segment_name(index.segments)
         final = building.finish(index.segments / name)
         fresh = commit.Entry(name, info["rows"], info["articles"], info["kind"])
         kept = commit.without([fresh], commit.lookup(index, [fresh], since)) if since else [fresh]

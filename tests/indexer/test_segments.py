@@ -143,3 +143,24 @@ def test_an_old_single_generation_index_is_refused_for_search_and_migrated_by_th
     engine = Engine(index.root, embedder, gazetteer)
     assert engine.search("宇佐市 窓口キャッシュレス", 3)["passages"][0]["title"]
     assert len(engine.generation.article_ids()) == 6
+
+
+def test_a_dropped_segment_name_is_not_reused_and_a_server_sees_the_new_one(tmp_path, embedder, gazetteer):
+    from corpus.article import article_id
+
+    def town(i: int, what: str) -> Article:
+        return Article(article_id(f"reuse/{i}"), f"{i}番町の取り組み", f"{i}番町は{what}を始めた。", path=f"reuse/{i}")
+
+    root = tmp_path / "ix"
+    build.apply(root, build.Change(upsert=(town(1, "電子申請"),)), embedder, gazetteer)
+    dropped = build.apply(root, build.Change(upsert=(town(2, "キャッシュレス決済"),)), embedder, gazetteer).segment
+    engine = Engine(root, embedder, gazetteer)
+    for _ in range(3):  # the segment is dropped, then cleaned away once no commit point lists it
+        build.apply(root, build.Change(remove=(town(2, "").id,)), embedder, gazetteer) \
+            if town(2, "").id in engine.generation.article_ids() else None
+        build.apply(root, build.Change(upsert=(town(1, "電子申請"),)), embedder, gazetteer)
+    added = build.apply(root, build.Change(upsert=(town(3, "オンライン予約"),)), embedder, gazetteer)
+    assert added.segment != dropped
+    engine.refresh()
+    top = engine.search("3番町 オンライン予約", 1)["passages"][0]
+    assert top["article_id"] == town(3, "").id and "オンライン予約" in top["text"]
