@@ -105,7 +105,7 @@ def main() -> None:
     name = "grown, then merged to 1 segment"
     results[name] = evaluate(evalset, lambda q, m: engine.search(q, K_PASSAGES, m), args.modes)
     print(f"forced merge: {forced}")
-    print(f"\n| index | mode | nDCG@10 | R@1 | MRR@10 |\n|---|---|---|---|---|")
+    print("\n| index | mode | nDCG@10 | R@1 | MRR@10 |\n|---|---|---|---|---|")
     for name, result in results.items():
         for mode, data in result["modes"].items():
             s = data["summary"]

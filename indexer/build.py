@@ -6,7 +6,6 @@ import hashlib
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -289,11 +288,7 @@ def _apply_locked(index: layout.IndexDir, change: Change, embedder: Embedder, ga
     layout.clean(index)
     return Report(name, sum(e.live_articles for e in entries), sum(e.live_rows for e in entries), embedded,
                   work.added, work.updated, work.removed, work.unchanged, round(time.perf_counter() - began, 3),
-                  _largest_kind(entries), base.repaired_from, new.name if new else None, len(entries), prepared)
-
-
-def _largest_kind(entries: Sequence[commit.Entry]) -> str:
-    return max(entries, key=lambda e: e.rows).kind if entries else "flat"
+                  commit.largest_kind(entries), base.repaired_from, new.name if new else None, len(entries), prepared)
 
 
 def _write_segment(index: layout.IndexDir, articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer,
@@ -324,9 +319,6 @@ def _commit(index: layout.IndexDir, base: commit.Base, change: Change, embedder:
             entries: Sequence[commit.Entry]) -> str:
     info = embedder.info
     kept = base.manifest.sources if base.manifest and not change.replace_all else []
-    sources = sorted(set(change.sources) | set(kept))
-    return commit.publish(index, manifest.Manifest(
+    return commit.publish(index, commit.listing(manifest.Manifest(
         info.name, info.dimension, info.query_prompt, info.passage_prompt, CHUNKER_VERSION, lexical.TOKENIZER,
-        _largest_kind(entries), sum(e.live_articles for e in entries), sum(e.live_rows for e in entries),
-        datetime.now(timezone.utc).isoformat(timespec="seconds"), "", sources=sources,
-        segments=[e.as_json() for e in entries]))
+        "flat", 0, 0, "", "", sources=sorted(set(change.sources) | set(kept))), entries))

@@ -5,6 +5,7 @@ import json
 import shutil
 import sqlite3
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -84,13 +85,7 @@ def lookup(index: layout.IndexDir, entries: Sequence[Entry], ids: Iterable[str] 
 
 def _article_rows(conn: sqlite3.Connection, ids: list[str] | None) -> list[sqlite3.Row]:
     sql = "SELECT id, content_hash, path, chunks FROM articles"
-    if ids is None:
-        return conn.execute(sql).fetchall()
-    rows: list[sqlite3.Row] = []
-    for i in range(0, len(ids), 500):
-        batch = ids[i:i + 500]
-        rows += conn.execute(f"{sql} WHERE id IN ({','.join('?' * len(batch))})", batch).fetchall()
-    return rows
+    return conn.execute(sql).fetchall() if ids is None else store.select_in(conn, sql + " WHERE id IN ({})", ids)
 
 
 def without(entries: Sequence[Entry], gone: dict[str, Ref]) -> list[Entry]:
@@ -107,6 +102,18 @@ def without(entries: Sequence[Entry], gone: dict[str, Ref]) -> list[Entry]:
         if entry.live_articles > 0:
             kept.append(entry)
     return kept
+
+
+def largest_kind(entries: Sequence[Entry]) -> str:
+    """The FAISS kind of the biggest segment (what the manifest and reports show)."""
+    return max(entries, key=lambda e: e.rows).kind if entries else "flat"
+
+
+def listing(info: manifest.Manifest, entries: Sequence[Entry]) -> manifest.Manifest:
+    """The manifest of a new commit point over these segments: their live counts, kind and today's time."""
+    return replace(info, faiss_index=largest_kind(entries), articles=sum(e.live_articles for e in entries),
+                   chunks=sum(e.live_rows for e in entries), segments=[e.as_json() for e in entries],
+                   created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
 def stored_articles(generation: Path) -> dict[str, Article]:

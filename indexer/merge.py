@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -124,10 +123,7 @@ def _commit(index: layout.IndexDir, chosen: list[commit.Entry], building: layout
         kept = commit.without([fresh], commit.lookup(index, [fresh], since)) if since else [fresh]
         merged = kept[0] if kept else None
         entries = _replace(list(live.values()), [e.name for e in chosen], merged)
-        generation = commit.publish(index, replace(
-            current, faiss_index=max(entries, key=lambda e: e.rows).kind if entries else "flat",
-            articles=sum(e.live_articles for e in entries), chunks=sum(e.live_rows for e in entries),
-            created=datetime.now(timezone.utc).isoformat(timespec="seconds"), segments=[e.as_json() for e in entries]))
+        generation = commit.publish(index, commit.listing(current, entries))
         layout.clean(index)
     finally:
         lock.release()

@@ -74,13 +74,8 @@ def write(directory: Path, items: Sequence[Prepared], matrix: np.ndarray, keys: 
 
 def deleted_rows(segment: Segment, deleted: Sequence[str]) -> np.ndarray:
     """Local rows of the segment that belong to deleted articles."""
-    found: list[int] = []
-    ids = list(deleted)
-    for i in range(0, len(ids), 500):
-        batch = ids[i:i + 500]
-        found += [r[0] for r in segment.conn.execute(
-            f"SELECT row FROM chunks WHERE article_id IN ({','.join('?' * len(batch))})", batch)]
-    return np.array(sorted(found), np.int64)
+    rows = store.select_in(segment.conn, "SELECT row FROM chunks WHERE article_id IN ({})", list(deleted))
+    return np.array(sorted(r[0] for r in rows), np.int64)
 
 
 def live_mask(segment: Segment, deleted: Sequence[str]) -> np.ndarray | None:

@@ -5,7 +5,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 FILE = "meta.sqlite"
 
@@ -96,3 +96,12 @@ def insert_mentions(conn: sqlite3.Connection, rows: Iterable[MentionRow]) -> Non
     conn.executemany("INSERT INTO mentions VALUES (?,?,?,?,?,?,?,?,?,?)",
                      [(m.row, m.code, m.name, m.prefecture, m.level, m.lat, m.lon, m.role, m.start, m.end)
                       for m in rows])
+
+
+def select_in(conn: sqlite3.Connection, sql: str, values: Sequence, batch: int = 500) -> list:
+    """The rows of `sql`, whose `IN ({})` takes the values a batch at a time (SQLite caps bound parameters)."""
+    rows: list = []
+    for i in range(0, len(values), batch):
+        part = list(values[i:i + batch])
+        rows += conn.execute(sql.format(",".join("?" * len(part))), part).fetchall()
+    return rows

@@ -25,7 +25,9 @@ class Part:
     segment: Segment
     offset: int
     live: np.ndarray | None  # None: nothing deleted
+    live_index: np.ndarray | None  # the live local rows (None: all), what an unfiltered search may return
     deleted: frozenset[str]
+    live_count: int
     live_length: float
 
     @property
@@ -38,10 +40,13 @@ class Part:
 
 
 def make_part(segment: Segment, offset: int, deleted: tuple[str, ...]) -> Part:
+    """A segment's view in one commit point; what every query needs of its deletions is worked out once here."""
     live = live_mask(segment, deleted)
     lengths = np.asarray(segment.lexical.lengths, np.float64)
-    length = float(lengths.sum() if live is None else lengths[live].sum())
-    return Part(segment, offset, live, frozenset(deleted), length)
+    if live is None:
+        return Part(segment, offset, None, None, frozenset(deleted), segment.rows, float(lengths.sum()))
+    index = np.flatnonzero(live)
+    return Part(segment, offset, live, index, frozenset(deleted), len(index), float(lengths[live].sum()))
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ class Generation:
 
     @property
     def live_rows(self) -> int:
-        return sum(p.segment.rows if p.live is None else int(p.live.sum()) for p in self.parts)
+        return sum(p.live_count for p in self.parts)
 
     def split(self, rows: np.ndarray) -> Iterator[tuple[Part, np.ndarray, np.ndarray]]:
         """(part, positions in `rows`, local rows) for each part that holds some of the global rows."""
@@ -76,7 +81,7 @@ class Generation:
     def allowed_in(self, part: Part, allowed: np.ndarray | None) -> np.ndarray | None:
         """The part's local rows a search may return: live, and within the filter when there is one."""
         if allowed is None:
-            return None if part.live is None else np.flatnonzero(part.live)
+            return part.live_index
         local = allowed[(allowed >= part.offset) & (allowed < part.end)] - part.offset
         return local if part.live is None else local[part.live[local]]
 
@@ -157,9 +162,6 @@ class Generation:
     def article_ids(self) -> set[str]:
         """Ids of every live article."""
         return {r[0] for p in self.parts for r in p.conn.execute("SELECT id FROM articles") if r[0] not in p.deleted}
-
-    def article_count(self) -> int:
-        return sum(p.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] - len(p.deleted) for p in self.parts)
 
     def articles_page(self, columns: tuple[str, ...], offset: int, limit: int) -> list[sqlite3.Row]:
         """Live articles newest first (undated last, then by title and id), one page of them."""

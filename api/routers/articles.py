@@ -109,7 +109,7 @@ def list_articles(engine: EngineDep, _: ReadKeyDep,
                   limit: Annotated[int, Query(ge=1, le=200, description="件数 / page size")] = 50) -> dict:
     """掲載日の新しい順 / newest first."""
     generation = engine.generation
-    total = generation.article_count()
+    total = generation.manifest.articles
     rows = generation.articles_page(LIST_FIELDS, offset, limit)
     return {"generation": generation.name, "total": total, "offset": offset, "limit": limit,
             "articles": [{k: r[k] for k in LIST_FIELDS} for r in rows]}
