@@ -28,14 +28,23 @@ def fail(exc: Exception, code: int = 1) -> None:
 
 
 def settings() -> Settings:
-    return Settings()
+    """The JSEARCH_* settings; a bad value ends the command with what is wrong, in both languages."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "JSEARCH_" + "_".join(str(p) for p in first.get("loc", ())).upper()
+        fail(UserError(f"設定 {name} の値が正しくありません: {first.get('input')!r}（{first.get('msg')}）",
+                       f"setting {name} is invalid: {first.get('input')!r} ({first.get('msg')})"), 2)
 
 
 def _embedder(model: str | None):
     from indexer.embedder import Embedder
 
     config = settings()
-    return Embedder.load(model or config.model, config.cache_dir)
+    return Embedder.load(model or config.model, config.cache_dir, config.engine, config.precision, config.threads)
 
 
 def _cache_dir() -> Path:

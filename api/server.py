@@ -4,11 +4,8 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
-
-import numpy as np
+from typing import TYPE_CHECKING, AsyncIterator
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,10 +19,14 @@ from indexer.writer import GroupWriter
 from common.errors import UserError, error_body
 from api.routers import articles, health, jobs, pages, search
 from api.settings import Settings
+from search.batcher import QueryBatcher
 from search.engine import Engine, check_request
 from search.errors import IndexUnavailable, QueryError
 
 log = logging.getLogger("jsearch.api")
+
+if TYPE_CHECKING:
+    from indexer.embedder import Embedder
 
 DESCRIPTION = ("自治体DX記事のセマンティック検索 API。書き込みには `Authorization: Bearer <JSEARCH_API_KEY>` が必要です。"
                "エラーはすべて `{\"error\": {\"code\", \"field\", \"ja\", \"en\"}}` の形で返ります。\n\n"
@@ -35,12 +36,17 @@ DESCRIPTION = ("自治体DX記事のセマンティック検索 API。書き込�
 
 def load_engine(settings: Settings) -> Engine:
     """The embedder and the current generation, loaded once (raises the user errors if there is no index)."""
-    from indexer.embedder import Embedder
     from indexer.layout import IndexDir
 
     IndexDir(settings.index_dir).require_current()  # fail before the model takes seconds to load
-    return Engine(settings.index_dir, Embedder.load(settings.model, settings.cache_dir),
-                  dense_weight=settings.dense_weight)
+    return Engine(settings.index_dir, load_embedder(settings), dense_weight=settings.dense_weight)
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The model on the configured engine, precision and threads."""
+    from indexer.embedder import Embedder
+
+    return Embedder.load(settings.model, settings.cache_dir, settings.engine, settings.precision, settings.threads)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -49,14 +55,21 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loaded = engine or load_engine(settings)
-        if not isinstance(loaded.embedder, SerialEmbedder):
-            loaded.embedder = SerialEmbedder(loaded.embedder)
+        batcher = None
+        if not isinstance(loaded.embedder, QueryBatcher):
+            batcher = QueryBatcher(loaded.embedder, settings.batch_max, settings.batch_window_ms / 1000)
+            loaded.embedder = batcher
         app.state.engine = loaded
         app.state.refresher = refresher = Refresher(loaded, settings.refresh_seconds)
         app.state.jobs = jobs.Jobs()
         app.state.writer = GroupWriter(settings.index_dir, loaded.embedder, settings.lock_timeout,
                                        after=lambda: refresher(force=True), merging=settings.merge)
-        yield
+        try:
+            yield
+        finally:
+            if batcher is not None:  # an engine handed in may serve another app later: give it back unwrapped
+                loaded.embedder = batcher.inner
+                batcher.close()
 
     app = FastAPI(title="jichitai-search 自治体DX検索 API", version="0.1.0", description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -72,42 +85,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                            allow_headers=["Authorization", "Content-Type"], max_age=600)
     app.add_middleware(SecurityHeaders)
     return app
-
-
-class SerialEmbedder:
-    """The embedder behind a lock: a fast tokenizer shared by threads fails ("Already borrowed").
-
-    Searches run in FastAPI's thread pool and writes in their own threads, all on one model; passages are
-    embedded batch by batch so that searches get their turn during a long build.
-    """
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.lock = threading.Lock()
-        self._count = inner.token_counter()  # its own tokenizer: a build never queues behind searches to count
-        self._count_lock = threading.Lock()
-
-    @property
-    def info(self) -> Any:
-        return self.inner.info
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        with self.lock:
-            return self.inner.encode_queries(texts)
-
-    def encode_passages(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
-        parts = []
-        for start in range(0, len(texts), batch_size):
-            with self.lock:
-                parts.append(self.inner.encode_passages(texts[start:start + batch_size], batch_size=batch_size))
-        return np.concatenate(parts) if parts else self.inner.encode_passages([])
-
-    def count_tokens(self, texts: list[str]) -> list[int]:
-        with self._count_lock:
-            return self._count(texts)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 def run(settings: Settings, host: str, port: int) -> None:

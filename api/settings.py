@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     refresh_seconds: float = 0.5
     dense_weight: float = Field(DENSE_WEIGHT, ge=0.0, le=1.0)
     merge: bool = True  # merge small segments in the background (JSEARCH_MERGE=false: only `jsearch merge`)
+    engine: Literal["onnx", "torch"] = "onnx"   # ONNX Runtime (exported once into cache_dir) or sentence-transformers
+    precision: Literal["fp32", "int8"] = "fp32"  # int8: dynamic quantisation, ONNX Runtime only; an index keeps one
+    threads: int | None = Field(None, ge=1, le=256)  # intra-op threads of the model; default: the usable cores
+    batch_max: int = Field(8, ge=1, le=256)            # queries embedded in one forward pass at most
+    batch_window_ms: float = Field(2.0, ge=0, le=100)  # how long to gather company, only while queries come together
 
     @field_validator("cors_origins", mode="before")
     @classmethod

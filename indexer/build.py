@@ -22,7 +22,8 @@ from indexer.preparecache import PrepareCache, prepare_key
 from indexer.prepare import Passage, prepare
 
 
-CACHE_BLOCK = 512
+CACHE_BLOCK = 256
+PROGRESS_FROM = 512  # passages to embed before a progress bar is worth showing
 
 
 class NoArticles(UserError):
@@ -145,7 +146,7 @@ def _blocks(items: list[str], size: int) -> Iterable[list[str]]:
 def passage_keys(passages: Sequence[Passage], embedder: Embedder) -> list[str]:
     """The embedding-cache key of each passage (model, prompt, text)."""
     info = embedder.info
-    return [embed_key(info.name, info.passage_prompt, p.embed_text) for p in passages]
+    return [embed_key(info.vectors, info.passage_prompt, p.embed_text) for p in passages]
 
 
 def embed_passages(passages: Sequence[Passage], keys: list[str], embedder: Embedder, cache: EmbeddingCache,
@@ -155,12 +156,22 @@ def embed_passages(passages: Sequence[Passage], keys: list[str], embedder: Embed
     cached = cache.get_many(list(dict.fromkeys(keys)))
     missing = list(dict.fromkeys(k for k in keys if k not in cached))
     text_of = {k: p.embed_text for k, p in zip(keys, passages)}
-    for block in _blocks(missing, CACHE_BLOCK):
-        fresh = embedder.encode_passages([text_of[k] for k in block], show_progress=progress)
-        cache.put_many(dict(zip(block, fresh)))  # saved as it goes: a build killed half-way keeps its work
-        cached.update(zip(block, fresh))
+    with _progress(len(missing), progress) as bar:
+        for block in _blocks(missing, CACHE_BLOCK):
+            fresh = embedder.encode_passages([text_of[k] for k in block])
+            cache.put_many(dict(zip(block, fresh)))  # saved as it goes: a build killed half-way keeps its work
+            cached.update(zip(block, fresh))
+            bar.update(len(block))
     matrix = np.stack([cached[k] for k in keys]) if keys else np.zeros((0, info.dimension), np.float32)
     return matrix.astype(np.float32), len(missing)
+
+
+def _progress(total: int, wanted: bool):
+    """The product's own progress bar, on standard error, only for work long enough to watch."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, disable=not wanted or total < PROGRESS_FROM, unit="passages", desc="埋め込み / embedding",
+                leave=False)
 
 
 def code_version() -> str:
@@ -271,7 +282,7 @@ def _apply_locked(index: layout.IndexDir, change: Change, embedder: Embedder, ga
                   progress: bool, began: float) -> Report:
     base = base_generation(index, change.replace_all, _wanted(change))
     if base.manifest and not change.replace_all:
-        manifest.check_model(base.manifest, embedder.info.name)
+        manifest.check_model(base.manifest, embedder.info)
     total = sum(e.live_articles for e in base.entries) + len(base.carry or {})
     work = plan(base.refs, change, total)
     if work.live_articles <= 0:
@@ -321,4 +332,5 @@ def _commit(index: layout.IndexDir, base: commit.Base, change: Change, embedder:
     kept = base.manifest.sources if base.manifest and not change.replace_all else []
     return commit.publish(index, commit.listing(manifest.Manifest(
         info.name, info.dimension, info.query_prompt, info.passage_prompt, CHUNKER_VERSION, lexical.TOKENIZER,
-        "flat", 0, 0, "", "", sources=sorted(set(change.sources) | set(kept))), entries))
+        "flat", 0, 0, "", "", sources=sorted(set(change.sources) | set(kept)), engine=info.engine,
+        precision=info.precision), entries))

