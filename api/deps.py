@@ -8,6 +8,7 @@ import time
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from common.errors import UserError
@@ -34,8 +35,12 @@ class Refresher:
         self._lock = threading.Lock()
         self._last = time.monotonic()
 
+    def due(self) -> bool:
+        """Whether a look at `current` is due (cheap: no file is touched)."""
+        return time.monotonic() - self._last >= self.seconds
+
     def __call__(self, force: bool = False) -> None:
-        if not force and time.monotonic() - self._last < self.seconds:
+        if not force and not self.due():
             return
         if not self._lock.acquire(blocking=force):
             return  # another request is refreshing; this one keeps the generation it has
@@ -49,13 +54,19 @@ class Refresher:
             self._lock.release()
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_engine(request: Request) -> Engine:
-    """The engine, on the newest generation published at most `refresh_seconds` ago."""
-    request.app.state.refresher()
+async def get_engine(request: Request) -> Engine:
+    """The engine, on the newest generation published at most `refresh_seconds` ago.
+
+    Dependencies that never block are `async`: each sync one costs a trip through the thread pool. The look at
+    `current` (file system, and loading a newer generation) runs in a worker thread, and only when due.
+    """
+    refresher = request.app.state.refresher
+    if refresher.due():
+        await run_in_threadpool(refresher)
     return request.app.state.engine
 
 
@@ -72,7 +83,7 @@ def _unauthorized(what_ja: str, what_en: str) -> ApiError:
                     {"WWW-Authenticate": "Bearer"})
 
 
-def require_write_key(settings: Annotated[Settings, Depends(get_settings)],
+async def require_write_key(settings: Annotated[Settings, Depends(get_settings)],
                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
     """Writes need JSEARCH_API_KEY; with no key configured they are refused, never open."""
     if not settings.api_key:
@@ -83,7 +94,7 @@ def require_write_key(settings: Annotated[Settings, Depends(get_settings)],
         raise _unauthorized("書き込み用の API キー", "the write API key")
 
 
-def require_read_key(settings: Annotated[Settings, Depends(get_settings)],
+async def require_read_key(settings: Annotated[Settings, Depends(get_settings)],
                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
     """Reads are open unless JSEARCH_READ_KEY is set; then the read key or the write key is needed."""
     if not settings.read_key:

@@ -69,7 +69,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         finally:
             if batcher is not None:  # an engine handed in may serve another app later: give it back unwrapped
                 loaded.embedder = batcher.inner
-                batcher.close()
 
     app = FastAPI(title="jichitai-search 自治体DX検索 API", version="0.1.0", description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None,

@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = next((p for p in (ROOT.parent / "shared", Path("/work/shared")) if p.is_dir()), ROOT.parent / "shared")
 JSQUAD = SHARED / "data" / "jsquad" / "valid-v1.3.json"
 DEV = SHARED / "eval" / "dev_queries.json"
-SERVERS = {"onnx": {}, "onnx-nobatch": {"JSEARCH_BATCH_MAX": "1"}, "int8": {"JSEARCH_PRECISION": "int8"},
-           "torch": {"JSEARCH_ENGINE": "torch", "JSEARCH_BATCH_MAX": "1"}}
+SERVERS = {"onnx": {}, "onnx-nobatch": {"JSEARCH_BATCH_MAX": "1"}, "onnx-b16": {"JSEARCH_BATCH_MAX": "16"},
+           "int8": {"JSEARCH_PRECISION": "int8"}, "torch": {"JSEARCH_ENGINE": "torch", "JSEARCH_BATCH_MAX": "1"}}
 
 
 def questions() -> list[str]:
@@ -225,7 +225,8 @@ def servers(index_dir: Path, configs: list[str], queries: list[str], args) -> li
             soaks.append(row(name, len(times), f"{len(times) / args.seconds:.1f}", f"{p(times, 50):.1f}",
                              f"{p(times, 99):.1f}", errors, "yes" if used <= len(pool) else f"no (cycled {used})",
                              f"{batching.get('queries', 0)} queries in {batching.get('batches', 0)} "
-                             f"(largest {batching.get('largest_batch', 0)})"))
+                             f"(largest {batching.get('largest_batch', 0)}), "
+                             f"{batching.get('embedding_seconds', 0):.1f} s embedding"))
         finally:
             proc.terminate()
             proc.wait(30)

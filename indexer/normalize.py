@@ -19,6 +19,8 @@ def nfkc_with_map(text: str) -> tuple[str, list[int]]:
     Normalising character by character keeps offsets exact; it differs from whole-string
     NFKC only for combining sequences, which Japanese articles rarely contain.
     """
+    if unicodedata.is_normalized("NFKC", text):  # stored passages already are: every character maps to itself
+        return text, list(range(len(text)))
     out: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):

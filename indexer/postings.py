@@ -99,7 +99,8 @@ def save(postings: Postings, directory: Path) -> None:
 def load(directory: Path) -> Postings:
     """The saved postings, arrays memory-mapped."""
     terms = json.loads((directory / VOCAB).read_text("utf-8"))
-    arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
+    # mapped, then seen as plain arrays: the same pages, without np.memmap's per-slice bookkeeping
+    arrays = {name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r")) for name in ARRAYS}
     if len(arrays["indptr"]) != len(terms) + 1 or arrays["indptr"][-1] != len(arrays["rows"]):
         raise ValueError(f"lexical postings in {directory} do not match their vocabulary")
     return Postings({t: i for i, t in enumerate(terms)}, **arrays)

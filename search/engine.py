@@ -7,7 +7,6 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -19,7 +18,7 @@ from search import fusion
 from search.errors import IndexUnavailable, QueryError
 from search.filters import Filters, allowed_rows, validate
 from search.generation import Generation, load
-from search.highlight import match_spans, snippet
+from search.highlight import query_runs, snippet, spans_of_runs
 from search.ranking import rank_places
 
 MAX_QUERY = 1000
@@ -81,15 +80,6 @@ class Engine:
         """The query's embedding; evaluation turns on a per-engine cache so modes share it."""
         return self.embedder.encode_queries([text])[0]
 
-    def _start_vector(self, text: str) -> Callable[[], np.ndarray]:
-        """The query's embedding, started now and collected later: a batching embedder works on it (outside the
-        GIL) while this thread scores the lexical side."""
-        submit = getattr(self.embedder, "submit", None)
-        if submit is None or self.query_vector is not self._query_vector:
-            vector = self.query_vector(text)
-            return lambda: vector
-        return submit(text).result
-
     def _open(self, path: Path) -> Generation:
         """Open a commit point, sharing the segments the served one already has open (they never change)."""
         opened = {p.segment.name: p.segment for p in self._generation.parts} if self._generation else {}
@@ -150,9 +140,8 @@ class Engine:
         if allowed is not None and allowed.size == 0:
             return Ranked(*(np.zeros(0),) * 4)
         pool = max(MIN_CANDIDATES, 5 * k)
-        pending = self._start_vector(query) if mode != "lexical" else None
+        vector = self.query_vector(query) if mode != "lexical" else None
         lex_all = _lexical_scores(generation, query, allowed) if mode != "dense" else None
-        vector = pending() if pending is not None else None
         dense_rows = generation.search_dense(vector, pool, allowed)[1] if vector is not None else None
         lex_rows = fusion.top(lex_all, pool) if lex_all is not None else None
         if lex_rows is not None:
@@ -181,12 +170,13 @@ def passages_json(generation: Generation, ranked: Ranked, query: str) -> list[di
         return []
     chunks, mentions = generation.fetch(np.array(rows, np.int64))
     places = {row: [{k: m[k] for k in PLACE_FIELDS} for m in found] for row, found in mentions.items()}
-    return [_passage(chunks[row], places.get(row, []), float(score), float(d), float(lx), query)
+    runs = query_runs(query)
+    return [_passage(chunks[row], places.get(row, []), float(score), float(d), float(lx), runs)
             for row, score, d, lx in zip(rows, ranked.scores, ranked.dense, ranked.lexical)]
 
 
-def _passage(chunk, places: list[dict], score: float, dense: float, lex: float, query: str) -> dict:
-    spans = match_spans(chunk["text"], query)
+def _passage(chunk, places: list[dict], score: float, dense: float, lex: float, runs: list[str]) -> dict:
+    spans = spans_of_runs(chunk["text"], runs)
     return {"id": chunk["id"], "article_id": chunk["article_id"], "title": chunk["title"],
             "source": chunk["source"], "published": chunk["published"], "url": chunk["url"],
             "text": chunk["text"], "start": chunk["start"], "end": chunk["end"], "score": round(score, 4),

@@ -37,7 +37,11 @@ def _longest_at(text: str, i: int, runs: list[str]) -> int:
 
 def match_spans(text: str, query: str) -> list[Span]:
     """Maximal substrings (two characters or more, not bare particles) shared with the query."""
-    runs = query_runs(query)
+    return spans_of_runs(text, query_runs(query))
+
+
+def spans_of_runs(text: str, runs: list[str]) -> list[Span]:
+    """`match_spans` with the query's runs worked out once for all its passages."""
     pairs = {run[j:j + 2] for run in runs for j in range(len(run) - 1)}
     norm, origin = nfkc_with_map(text)
     folded = lexical_form(norm)
