@@ -12,7 +12,7 @@ Usage: python benchmarks/inference.py [--queries 200] [--clients 16] [--seconds 
    errors, per server configuration (onnx = the default; onnx-nobatch = one query per forward pass; int8; torch =
    round 1's engine with one query per forward pass).
 4. Passages/s embedding the bundled corpus's own chunks: round 1's path (sentence-transformers encode, batch 32,
-   input order) against ONNX Runtime (sorted by length, batch 16), and a whole `jsearch index` of the bundled
+   input order) against ONNX Runtime (batches of similar length, 4 passages), and a whole `jsearch index` of the bundled
    corpus on each engine with an empty embedding cache.
 5. JSQuAD validation nDCG@10 and the dev queries, per engine/precision (`jsearch eval`), unless --skip-quality.
 
@@ -261,8 +261,8 @@ def indexing(chunks: list[str]) -> list[str]:
     runs = {"round 1 path: torch ST encode, batch 32, input order":
             lambda: torch_e.model.encode([torch_e.info.passage_prompt + t for t in chunks], batch_size=32,
                                          normalize_embeddings=True, convert_to_numpy=True),
-            "ORT fp32, sorted by length, batch 16": lambda: ort32.encode_passages(chunks),
-            "ORT int8, sorted by length, batch 16": lambda: ort8.encode_passages(chunks)}
+            "ORT fp32, by length, batch 4": lambda: ort32.encode_passages(chunks),
+            "ORT int8, by length, batch 4": lambda: ort8.encode_passages(chunks)}
     rates = {}
     for _ in range(2):  # two rounds, the better of each: the first pays warm-up
         for name, run in runs.items():

@@ -94,8 +94,8 @@ class QueryBatcher:
         for item, vector in zip(batch, vectors):
             item.vector, item.done = vector, True
 
-    def encode_passages(self, texts: list[str], batch_size: int = 16, show_progress: bool = False) -> np.ndarray:
-        return self.inner.encode_passages(texts, batch_size=batch_size, show_progress=show_progress)
+    def encode_passages(self, texts: list[str], **options: Any) -> np.ndarray:
+        return self.inner.encode_passages(texts, **options)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self.inner.count_tokens(texts)
