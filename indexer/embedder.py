@@ -99,9 +99,6 @@ class Embedder:
         """Tokens the model would see for each text, special tokens included, before truncation."""
         raise NotImplementedError
 
-    def close(self) -> None:
-        """Release what the engine holds (threads, sessions); the default holds nothing."""
-
 
 ENGINES = ("onnx", "torch")
 
