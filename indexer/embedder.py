@@ -85,7 +85,7 @@ class Embedder:
             from indexer.torch_embedder import TorchEmbedder
             return TorchEmbedder.open(location, label)
         from indexer.ort_embedder import OrtEmbedder
-        return OrtEmbedder.open(location, label, precision, threads)
+        return OrtEmbedder.open(location, label, precision, threads, Path(cache_dir or default_cache_dir()))
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embeddings of search queries (query prompt prepended)."""

@@ -44,9 +44,16 @@ def check_precision(precision: str) -> str:
     return precision
 
 
-def export_dir(source: Path) -> Path:
-    """Where the ONNX files of a model directory live: beside it, `<name>-onnx`."""
-    return source.with_name(f"{source.name}-onnx")
+def export_dir(source: Path, cache_dir: Path | None = None) -> Path:
+    """Where the ONNX files of a model directory live: beside it (`<name>-onnx`) when it is the cache's own
+    converted model, else in the cache (`models/onnx/<name>-<digest of its path>`): a model directory of the
+    user's is never written to."""
+    source = Path(source)
+    models = Path(cache_dir).resolve() / "models" if cache_dir is not None else None
+    if models is None or source.resolve().parent == models:
+        return source.with_name(f"{source.name}-onnx")
+    digest = hashlib.sha1(str(source.resolve()).encode("utf-8")).hexdigest()[:10]
+    return models / "onnx" / f"{source.name}-{digest}"
 
 
 def source_marker(source: Path) -> dict:
@@ -95,11 +102,12 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def ensure(source: Path, precision: str = "fp32", rebuild: bool = False) -> Exported:
+def ensure(source: Path, precision: str = "fp32", rebuild: bool = False, cache_dir: Path | None = None
+           ) -> Exported:
     """The ONNX file for `precision`, exported (and quantised) on first use under a lock; a stale, missing or
     damaged one is rebuilt. Needs torch only when it has to export."""
     check_precision(precision)
-    directory = export_dir(Path(source))
+    directory = export_dir(Path(source), cache_dir)
     if not rebuild and is_current(directory, source, precision):
         return Exported(directory / FILES[precision], precision, source)
     directory.parent.mkdir(parents=True, exist_ok=True)

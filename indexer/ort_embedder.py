@@ -68,13 +68,13 @@ def open_session(path: Path, threads: int):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def load_session(directory: Path, precision: str, threads: int):
+def load_session(directory: Path, precision: str, threads: int, cache_dir: Path | None = None):
     """The session of the exported file; a file ONNX Runtime cannot read is exported again once, then refused."""
-    exported = onnx_model.ensure(directory, precision)
+    exported = onnx_model.ensure(directory, precision, cache_dir=cache_dir)
     try:
         return open_session(exported.path, threads)
     except Exception as first:  # noqa: BLE001 - onnxruntime raises its own unexported error types
-        exported = onnx_model.ensure(directory, precision, rebuild=True)
+        exported = onnx_model.ensure(directory, precision, rebuild=True, cache_dir=cache_dir)
         try:
             return open_session(exported.path, threads)
         except Exception as exc:  # noqa: BLE001
@@ -104,8 +104,8 @@ class OrtEmbedder(Embedder):
         self.session, self.tokenizer, self.info, self.pad_id = session, tokenizer, info, pad_id
 
     @classmethod
-    def open(cls, location: Path | str, name: str, precision: str = "fp32", threads: int | None = None
-             ) -> OrtEmbedder:
+    def open(cls, location: Path | str, name: str, precision: str = "fp32", threads: int | None = None,
+             cache_dir: Path | None = None) -> OrtEmbedder:
         from tokenizers import Tokenizer
 
         directory = Path(location)
@@ -116,7 +116,7 @@ class OrtEmbedder(Embedder):
         tokenizer.no_truncation()  # truncated by hand, so one tokenizer serves counting and encoding
         tokenizer.no_padding()
         pad = tokenizer.padding["pad_id"] if tokenizer.padding else tokenizer.token_to_id("<pad>") or 0
-        session = load_session(directory, precision, threads or default_threads())
+        session = load_session(directory, precision, threads or default_threads(), cache_dir)
         return cls(session, tokenizer, info, int(pad))
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:

@@ -129,3 +129,18 @@ def test_the_manifest_records_engine_and_precision_and_refuses_to_mix(tmp_path, 
     again = build.apply(root, build.Change(upsert=tuple(bundled_articles[:2]), replace_all=True), embedder, gazetteer)
     assert again.embedded_chunks == report.chunks  # the int8 vectors in the cache are never reused as fp32
     assert manifest.read(IndexDir(root).require_current()).precision == "fp32"
+
+
+def test_a_model_directory_of_the_user_is_never_written_to(tmp_path, embedder):
+    own = tmp_path / "models-of-mine" / "e5"
+    shutil.copytree(bundled_model_dir(), own, copy_function=os.link)
+    cache = tmp_path / "cache"
+    target = onnx_model.export_dir(own, cache)
+    assert target.parent == (cache / "models" / "onnx").resolve() and target.name.startswith("e5-")
+    # the export already made for the bundled copy serves (same files, same stamps): nothing is exported again
+    shutil.copytree(onnx_model.export_dir(bundled_model_dir()), target, copy_function=os.link)
+    before = sorted(p.name for p in own.parent.iterdir())
+    mine = Embedder.load(str(own), cache_dir=cache)
+    assert sorted(p.name for p in own.parent.iterdir()) == before == ["e5"]
+    assert mine.info.name == str(own)
+    np.testing.assert_allclose(mine.encode_queries(TEXTS), embedder.encode_queries(TEXTS), atol=1e-6)
