@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from importlib import metadata
@@ -121,6 +122,9 @@ def _build(source: Path, directory: Path, precision: str) -> None:
     """Write a fresh copy of the directory (intact files kept by hard link, missing ones made) and rename it into
     place, marker included: a crash leaves either the old directory or the new one."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=directory.parent))
+    if sys.stderr.isatty():  # long and silent otherwise; scripts and logs stay quiet
+        sys.stderr.write(f"モデルを ONNX に書き出しています（{precision}、初回のみ・数十秒）/ exporting the model "
+                         f"to ONNX ({precision}, first use only, some tens of seconds)…\n")
     try:
         marker = source_marker(source)
         intact = _intact(directory, marker)
