@@ -74,6 +74,11 @@ class QueryBatcher:
             began = time.perf_counter()
             try:
                 self._embed(batch)
+            except BaseException as exc:  # an interrupt: no thread may wait forever for a query taken here
+                for item in batch:
+                    if not item.done:
+                        item.error, item.done = exc, True
+                raise
             finally:
                 self._cond.acquire()
                 self.seconds += time.perf_counter() - began
