@@ -68,8 +68,7 @@ def model_cmd(model: ModelOpt = None, json_out: JsonOpt = False) -> None:
     config = settings()
     path = resolve_model(model or config.model, config.cache_dir)
     info = asdict(_embedder(model).info)
-    cache = config.cache_dir or _cache_dir()
-    exported = onnx_model.export_dir(Path(path), cache) / onnx_model.FILES[config.precision] \
+    exported = onnx_model.export_dir(Path(path), _cache_dir()) / onnx_model.FILES[config.precision] \
         if config.engine == "onnx" else None
     if json_out:
         return _dump({"path": str(path), "onnx": str(exported) if exported else None, **info})

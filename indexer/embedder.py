@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from filelock import FileLock
@@ -116,11 +115,3 @@ def check_engine(engine: str, precision: str) -> None:
         raise UserError("int8 は ONNX Runtime（JSEARCH_ENGINE=onnx）でだけ使えます",
                         "int8 needs the ONNX Runtime engine (JSEARCH_ENGINE=onnx)", field="precision",
                         code="invalid_setting")
-
-
-def count_with(tokenizer: Any, texts: list[str]) -> list[int]:
-    """Token counts of the texts under one tokenizer (special tokens included, no truncation)."""
-    if not texts:
-        return []
-    encoded = tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
-    return [len(ids) for ids in encoded["input_ids"]]

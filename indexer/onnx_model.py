@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -26,15 +29,6 @@ class ModelUnavailable(UserError):
     """The exported model is missing or damaged and cannot be rebuilt here."""
 
     status, code = 503, "model_unavailable"
-
-
-@dataclass(frozen=True)
-class Exported:
-    """A checked ONNX file and what it was made from."""
-
-    path: Path
-    precision: str
-    source: Path
 
 
 def check_precision(precision: str) -> str:
@@ -79,9 +73,9 @@ def _read_marker(directory: Path) -> dict:
 def is_current(directory: Path, source: Path, precision: str) -> bool:
     """The file for `precision` exists, was exported from this source by this exporter, and is unchanged since
     (size and modification time as recorded; `verify` also compares the SHA-256)."""
-    marker = _read_marker(directory)
+    marker, expected = _read_marker(directory), source_marker(source)
     entry = marker.get("files", {}).get(FILES[precision])
-    if not entry or {k: marker.get(k) for k in source_marker(source)} != source_marker(source):
+    if not entry or {k: marker.get(k) for k in expected} != expected:
         return False
     try:
         return _stamp(directory / FILES[precision]) == entry["stamp"]
@@ -104,18 +98,18 @@ def _sha256(path: Path) -> str:
 
 
 def ensure(source: Path, precision: str = "fp32", rebuild: bool = False, cache_dir: Path | None = None
-           ) -> Exported:
+           ) -> Path:
     """The ONNX file for `precision`, exported (and quantised) on first use under a lock; a stale, missing or
     damaged one is rebuilt. Needs torch only when it has to export."""
     check_precision(precision)
     directory = export_dir(Path(source), cache_dir)
     if not rebuild and is_current(directory, source, precision):
-        return Exported(directory / FILES[precision], precision, source)
+        return directory / FILES[precision]
     directory.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(directory.parent / f".{directory.name}.lock")):
         if rebuild or not is_current(directory, source, precision):
             _build(source, directory, precision)
-    return Exported(directory / FILES[precision], precision, source)
+    return directory / FILES[precision]
 
 
 def _build(source: Path, directory: Path, precision: str) -> None:
@@ -185,12 +179,22 @@ def export_fp32(source: Path, target: Path) -> None:
     config = AutoConfig.from_pretrained(source, local_files_only=True)
     model = AutoModel.from_pretrained(source, local_files_only=True, torch_dtype=torch.float32,
                                       attn_implementation="eager").eval()
+    class Hidden(torch.nn.Module):
+        """The transformer's last hidden state, its inputs passed by keyword (positional ones collide)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
     raw = target.with_suffix(".raw.onnx")
     dummy = torch.ones(2, 8, dtype=torch.long)
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
             "hidden": {0: "batch", 1: "tokens"}}
     with torch.no_grad(), _quiet():
-        torch.onnx.export(_Hidden(model), (dummy, dummy), str(raw), input_names=["input_ids", "attention_mask"],
+        torch.onnx.export(Hidden(), (dummy, dummy), str(raw), input_names=["input_ids", "attention_mask"],
                           output_names=["hidden"], dynamic_axes=axes, opset_version=OPSET, dynamo=False)
     _fuse(raw, target, config.num_attention_heads, config.hidden_size)
     raw.unlink()
@@ -216,41 +220,14 @@ def quantize_int8(fp32: Path, target: Path) -> None:
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
-class _quiet:
+@contextmanager
+def _quiet() -> Iterator[None]:
     """Silences the exporters' warnings and log lines (they speak to developers, not to staff)."""
-
-    def __enter__(self) -> None:
-        import logging
-        import warnings
-
-        self._warnings = warnings.catch_warnings()
-        self._warnings.__enter__()
-        warnings.simplefilter("ignore")
-        self._level = logging.root.level
-        logging.root.setLevel(logging.ERROR)
-
-    def __exit__(self, *exc: object) -> None:
-        import logging
-
-        logging.root.setLevel(self._level)
-        self._warnings.__exit__(*exc)
-
-
-def _hidden_module():
-    import torch
-
-    class Hidden(torch.nn.Module):
-        """The transformer's last hidden state, its inputs passed by keyword (positional ones collide)."""
-
-        def __init__(self, model) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask):
-            return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-
-    return Hidden
-
-
-def _Hidden(model):  # noqa: N802 - a class made lazily so that torch is imported only to export
-    return _hidden_module()(model)
+    level = logging.root.level
+    logging.root.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.root.setLevel(level)

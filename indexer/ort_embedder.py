@@ -70,17 +70,17 @@ def open_session(path: Path, threads: int):
 
 def load_session(directory: Path, precision: str, threads: int, cache_dir: Path | None = None):
     """The session of the exported file; a file ONNX Runtime cannot read is exported again once, then refused."""
-    exported = onnx_model.ensure(directory, precision, cache_dir=cache_dir)
+    path = onnx_model.ensure(directory, precision, cache_dir=cache_dir)
     try:
-        return open_session(exported.path, threads)
+        return open_session(path, threads)
     except Exception as first:  # noqa: BLE001 - onnxruntime raises its own unexported error types
-        exported = onnx_model.ensure(directory, precision, rebuild=True, cache_dir=cache_dir)
+        path = onnx_model.ensure(directory, precision, rebuild=True, cache_dir=cache_dir)
         try:
-            return open_session(exported.path, threads)
+            return open_session(path, threads)
         except Exception as exc:  # noqa: BLE001
             raise onnx_model.ModelUnavailable(
-                f"ONNX モデルを読めません（作り直しても失敗しました）: {exported.path}: {exc}",
-                f"cannot load the ONNX model, even after exporting it again: {exported.path}: {exc}") from first
+                f"ONNX モデルを読めません（作り直しても失敗しました）: {path}: {exc}",
+                f"cannot load the ONNX model, even after exporting it again: {path}: {exc}") from first
 
 
 def length_batches(lengths: list[int], size: int, spread: float = PADDING_SPREAD) -> list[list[int]]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from indexer.embedder import Embedder, ModelInfo, count_with
+from indexer.embedder import Embedder, ModelInfo
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -78,3 +78,11 @@ class TorchEmbedder(Embedder):
             vectors = self.model.encode(list(texts), prompt=prompt, batch_size=batch_size, convert_to_numpy=True,
                                         normalize_embeddings=True, show_progress_bar=show_progress)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def count_with(tokenizer: Any, texts: list[str]) -> list[int]:
+    """Token counts of the texts under one tokenizer (special tokens included, no truncation)."""
+    if not texts:
+        return []
+    encoded = tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
+    return [len(ids) for ids in encoded["input_ids"]]
