@@ -24,7 +24,11 @@ _TOPIC_RE = re.compile(r"(?:長|役所|当局)?(?:では|でも|において|は
 _ITEM_MARKS = "■□●○◆◇▼▽▶▷➡→★☆◎・•*"
 _HEAD_RE = re.compile(rf"[\s{re.escape(_ITEM_MARKS)}]*(?:[\[【<〈《][^\]】>〉》\n]{{1,12}}[\]】>〉》]\s*)?")
 _HEAD_PREFIX_RE = re.compile(r"(?:[一-龥]{1,3}[都道府県])?\s?の?")
-_SELF_REFERENCE_RE = re.compile(r"(?<![一-龥々])(?:本|当|同|我が|わが)(?P<unit>[市町村区県府都])")
+_SELF_REFERENCE_RE = re.compile(r"(?<![一-龥々])(?:本|当|同|我が|わが)(?P<unit>[市町村区県府都道])(?![一-龥々])")
+_OWN_RE = re.compile(r"(?<![一-龥々])(?:本|当|我が|わが)(?P<unit>[市町村区県府都道])(?![一-龥々])")  # not 同市
+_PARTNER_WORDS = ("主催", "共催", "連携", "協力", "協定", "参考", "事例", "推進する", "進める", "支援", "など", "等", "ほか")
+_CLAUSE_CHARS = 12  # how far after a name a partner word may stand (within its clause)
+_LIST_JOINERS = ("・", "、", "や", "と", "及び", "及び、", "および")
 _HEAD_LINE_CHARS = 60
 _ARTICLE_HEAD_LINES = 2
 
@@ -83,8 +87,15 @@ def _surfaces(place: Place, gazetteer: Gazetteer) -> Iterable[tuple[str, bool]]:
         yield bare, len(bare) <= 2
 
 
+_KANJI_VARIANTS = (("ケ", "ヶ"), ("ヶ", "ケ"), ("檮", "梼"), ("檜", "桧"), ("龍", "竜"))  # 梼原町 for 檮原町
+
+
 def _variants(surface: str) -> set[str]:
-    return {surface, surface.replace("ケ", "ヶ"), surface.replace("ヶ", "ケ")}
+    """The name and its everyday spellings: 龍ケ崎市/竜ヶ崎市, 檮原町/梼原町, 檜原村/桧原村."""
+    forms = {surface}
+    for old, new in _KANJI_VARIANTS:
+        forms |= {form.replace(old, new) for form in forms}
+    return forms
 
 
 @cache
@@ -313,6 +324,28 @@ def _is_topic(text: str, mention: Mention) -> bool:
     return _TOPIC_RE.match(text, paren.end() if paren else mention.end) is not None
 
 
+def _is_partner(text: str, mention: Mention) -> bool:
+    """京都府及び所管課と連携し / 宇佐市の事例を参考に / 県が主催する / 武蔵野市など: named as a partner, a source
+    or an example, in the clause right after the name (up to the next 、 or 。)."""
+    paren = _ANY_PAREN_RE.match(text, mention.end)
+    after = paren.end() if paren else mention.end
+    clause = re.split(r"[、。\n]", text[after:after + _CLAUSE_CHARS], maxsplit=1)[0]
+    return any(word in clause for word in _PARTNER_WORDS)
+
+
+def _partners(text: str, mentions: Sequence[Mention]) -> set[int]:
+    """Where names given as partners start; a list (宇佐市、別府市など) shares the status of its last name."""
+    found: set[int] = set()
+    chain: list[Mention] = []
+    for mention in sorted((m for m in mentions if m.start >= 0), key=lambda m: m.start):
+        if not (chain and text[chain[-1].end:mention.start] in _LIST_JOINERS):
+            chain = []
+        chain.append(mention)
+        if _is_partner(text, mention):
+            found.update(m.start for m in chain)
+    return found
+
+
 def _chained(text: str, mentions: Sequence[Mention], subjects: set[str]) -> set[str]:
     """渋川市・吉岡町・榛東村は: names joined by ・ share the role of any of them."""
     chain: list[Mention] = []
@@ -326,19 +359,24 @@ def _chained(text: str, mentions: Sequence[Mention], subjects: set[str]) -> set[
     return grown
 
 
-def subject_of(text: str, mentions: Sequence[Mention]) -> list[Place]:
+def subject_of(text: str, mentions: Sequence[Mention], fallback: bool = True) -> list[Place]:
     """The places `text` is about, in order of first appearance.
 
     1. a name at the head of an item or heading line (■宇佐市、… / [自治体] 長崎市、… / 新潟県三条市 市長), after
        an optional prefecture; 2. a name that is the topic or actor (X市は, X市では, X市(東京都)では, X市が, X市も);
-    names joined to one of those by ・ (渋川市・吉岡町は) too; 3. failing all, the only municipality named, or the
-    only prefecture when no municipality is named. Every other name is a passing mention.
+    names joined to one of those by ・ (渋川市・吉岡町は) too; 3. failing all (and with `fallback`), the only
+    municipality named, or the only prefecture when no municipality is named. A name given as a partner, source
+    or example (…と連携, …を参考, …が主催, …など) is never the subject; every other name is a passing mention.
     """
     heads = set(_line_heads(text))
+    partners = _partners(text, mentions)
+    mentions = [m for m in mentions if m.start not in partners]
     found = {m.place.code for m in mentions if m.start >= 0 and (_at_head(text, m, heads) or _is_topic(text, m))}
     if found:
         codes = _chained(text, mentions, found)
         return _unique_places(m.place for m in mentions if m.place.code in codes)
+    if not fallback:
+        return []
     places = _unique_places(m.place for m in mentions)
     municipalities = [p for p in places if p.level == "municipality"]
     return municipalities if len(municipalities) == 1 else places if len(places) == 1 else []
@@ -360,10 +398,11 @@ def _strongest(mentions: Iterable[Mention]) -> list[Mention]:
     return sorted(best.values(), key=lambda m: (m.start, m.end))
 
 
-def extract(text: str, gazetteer: Gazetteer, context_prefectures: Sequence[str] = ()) -> list[Mention]:
+def extract(text: str, gazetteer: Gazetteer, context_prefectures: Sequence[str] = (),
+            fallback: bool = True) -> list[Mention]:
     """The places of a passage, one mention each, role "subject" or "mention" (see `subject_of`)."""
     mentions = find_mentions(text, gazetteer, context_prefectures)
-    subjects = {p.code for p in subject_of(text, mentions)}
+    subjects = {p.code for p in subject_of(text, mentions, fallback)}
     return _strongest(Mention(m.place, m.start, m.end, "subject" if m.place.code in subjects else "mention")
                       for m in mentions)
 
@@ -450,9 +489,14 @@ def _section_subjects(found: Sequence[list[Mention]], texts: Sequence[str], head
     return [next(iter(distinct.values())) if len(distinct) == 1 else []] * len(texts)
 
 
+def _level(unit: str) -> str:
+    """The level a self-reference speaks of: 本県/本府/本都/本道 a prefecture, 本市/当町/本村/本区 a municipality."""
+    return "prefecture" if unit in "県府都道" else "municipality"
+
+
 def _preceding_subject(article: _Article, position: int, unit: str) -> list[Place]:
     """本市/当町/同市 …: the latest subject of that level in the lines before `position`."""
-    level = "prefecture" if unit in "県府都" else "municipality"
+    level = _level(unit)
     for start, _ in reversed(article.lines):
         match = [p for p in article.line_subjects.get(start, ()) if p.level == level]
         if start < position and match:
@@ -479,16 +523,47 @@ def _sections(chunks: Sequence[tuple[str, str | None]]) -> dict[str, list[int]]:
     return groups
 
 
-def _inherited(text: str, section: list[Place], article: _Article, position: int) -> list[Mention]:
+def _inherited(text: str, section: list[Place], article: _Article, position: int,
+               writer: Place | None) -> list[Mention]:
     if section:
         return inherit(section)
+    if writer is not None:
+        return inherit([writer])
     reference = _SELF_REFERENCE_RE.search(text)
     carried = _preceding_subject(article, position, reference["unit"]) if reference and position >= 0 else []
     return inherit(carried or list(article.subjects))
 
 
+def writer_of(source: str, article_subjects: Sequence[Place], article_text: str,
+              gazetteer: Gazetteer) -> Place | None:
+    """The government an article is written by: the one its source names (向日市役所, 鳥取県日南町; a municipality
+    before its prefecture), else the subject of its title and first line, provided the text speaks as that
+    government (本市/当町/本村 for a municipality, 本県/本道 for a prefecture). A case list titled 東京都 that
+    never says 本都 has no writer: its passages stay about the municipalities they name."""
+    places = _unique_places(m.place for m in find_mentions(source, gazetteer)) if source else []
+    named = [p for p in places if p.level == "municipality"] or places
+    candidate = named[0] if len(named) == 1 else (article_subjects[0] if article_subjects else None)
+    own = {_level(m["unit"]) for m in _OWN_RE.finditer(article_text)}
+    return candidate if candidate is not None and candidate.level in own else None
+
+
+def _with_writer(mentions: list[Mention], text: str, writer: Place) -> list[Mention]:
+    """A passage of the writer's article stays about the writer unless it is about another place: with no
+    subject of its own it takes the writer (named there: subject; else inherited), and 本市/当町/本県 of the
+    writer's level adds the writer beside the passage's other subjects."""
+    about = [m for m in mentions if m.role != "mention"]
+    if any(m.place.code == writer.code for m in about):
+        return mentions
+    if about and not any(_level(r["unit"]) == writer.level for r in _SELF_REFERENCE_RE.finditer(text)):
+        return mentions
+    named = next((m for m in mentions if m.place.code == writer.code), None)
+    if named is not None:
+        return [Mention(m.place, m.start, m.end, "subject") if m is named else m for m in mentions]
+    return [*mentions, *inherit([writer])]
+
+
 def resolve_chunks(chunks: Sequence[tuple[str, str | None]], gazetteer: Gazetteer,
-                   article_text: str) -> list[list[Mention]]:
+                   article_text: str, source: str = "") -> list[list[Mention]]:
     """Places of every chunk (NFKC text, section key) of one article (NFKC, title first), in chunk order.
 
     Context prefectures of a chunk: those it names, then its section's, then the article's. A chunk naming
@@ -496,21 +571,27 @@ def resolve_chunks(chunks: Sequence[tuple[str, str | None]], gazetteer: Gazettee
     本市/当市/同市/本町… inherits the latest subject before it in the article (a talk by 三条市's mayor), and
     any other the article's subject: the most named subject of its title and first line (an item line ■… is
     no title). Otherwise it has no place.
+
+    An article with a writer (`writer_of`: named by `source` (NFKC), else its subject) is read as the writer's
+    own text: a place named only in passing no longer becomes a passage's subject by being the only one named,
+    本市/当町 mean the writer, and a passage with no subject of its own is the writer's (`_with_writer`).
     """
     article = _article(article_text, gazetteer)
+    writer = writer_of(source, article.subjects, article_text, gazetteer)
     sections = _sections(chunks)
     positions = _positions([text for text, _ in chunks], article_text)
     context = {key: _unique([*named_prefectures("\n".join(chunks[i][0] for i in members), gazetteer),
                              *article.prefectures]) for key, members in sections.items()}
-    found = [extract(text, gazetteer, context.get(key, article.prefectures)) for text, key in chunks]
+    found = [extract(text, gazetteer, context.get(key, article.prefectures), writer is None) for text, key in chunks]
     inherited: dict[int, list[Place]] = {}
     for members in sections.values():
         heading = _heading_subjects(article, positions[members[0]])
         shares = _section_subjects([found[i] for i in members], [chunks[i][0] for i in members], heading)
         inherited.update(zip(members, shares))
-    resolved = [mentions or _inherited(text, inherited.get(i, []), article, at)
+    resolved = [mentions or _inherited(text, inherited.get(i, []), article, at, writer)
                 for i, (mentions, (text, _), at) in enumerate(zip(found, chunks, positions))]
-    return _share_self_reference(resolved, found, sections)
+    resolved = _share_self_reference(resolved, found, sections)
+    return [_with_writer(m, text, writer) for m, (text, _) in zip(resolved, chunks)] if writer else resolved
 
 
 def _share_self_reference(resolved: list[list[Mention]], found: Sequence[list[Mention]],

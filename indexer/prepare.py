@@ -54,7 +54,7 @@ def place_mentions(article: Article, chunks: Sequence[Chunk], gazetteer: Gazette
     """Places per chunk, with offsets into the shown (not normalised) chunk text."""
     normalised = [nfkc_with_map(c.text) for c in chunks]
     found = resolve_chunks([(norm, str(c.section)) for (norm, _), c in zip(normalised, chunks)],
-                           gazetteer, nfkc(article.title + "\n" + article.text))
+                           gazetteer, nfkc(article.title + "\n" + article.text), nfkc(article.source))
     return [tuple(_raw_mention(m, origin, len(c.text)) for m in mentions)
             for mentions, (_, origin), c in zip(found, normalised, chunks)]
 
