@@ -46,6 +46,25 @@ def words(norm: str) -> list[str]:
     return [w for w in (m.surface() for m in tokenizer.tokenize(norm)) if any(map(_is_word_char, w))]
 
 
+CONTENT_POS = frozenset(("名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞"))
+
+
+def content_words(norm: str) -> list[tuple[int, int, str]]:
+    """SudachiPy mode A content words (see `_is_content`): (start, end, normalised form) in `norm`."""
+    tokenizer = getattr(_local, "sudachi_a", None)
+    if tokenizer is None:
+        from sudachipy import SplitMode
+
+        tokenizer = _local.sudachi_a = _dictionary().tokenizer(SplitMode.A)
+    return [(m.begin(), m.end(), m.normalized_form()) for m in tokenizer.tokenize(norm)
+            if _is_content(m.part_of_speech()) and any(map(_is_word_char, m.surface()))]
+
+
+def _is_content(pos: tuple[str, ...]) -> bool:
+    """A content word: not a particle, auxiliary or symbol, nor a light verb or formal noun (する, こと)."""
+    return pos[0] in CONTENT_POS and pos[1] != "非自立可能"
+
+
 def char_grams(norm: str) -> list[str]:
     """Character unigrams and bigrams within each run; an ASCII run is also kept as one word."""
     tokens: list[str] = []

@@ -18,7 +18,7 @@ from search import fusion
 from search.errors import IndexUnavailable, QueryError
 from search.filters import Filters, allowed_rows, validate
 from search.generation import Generation, load
-from search.highlight import query_runs, snippet, spans_of_runs
+from search.highlight import query_terms, snippet, spans_of_terms
 from search.ranking import rank_places
 
 MAX_QUERY = 1000
@@ -170,13 +170,13 @@ def passages_json(generation: Generation, ranked: Ranked, query: str) -> list[di
         return []
     chunks, mentions = generation.fetch(np.array(rows, np.int64))
     places = {row: [{k: m[k] for k in PLACE_FIELDS} for m in found] for row, found in mentions.items()}
-    runs = query_runs(query)
-    return [_passage(chunks[row], places.get(row, []), float(score), float(d), float(lx), runs)
+    terms = query_terms(query)
+    return [_passage(chunks[row], places.get(row, []), float(score), float(d), float(lx), terms)
             for row, score, d, lx in zip(rows, ranked.scores, ranked.dense, ranked.lexical)]
 
 
-def _passage(chunk, places: list[dict], score: float, dense: float, lex: float, runs: list[str]) -> dict:
-    spans = spans_of_runs(chunk["text"], runs)
+def _passage(chunk, places: list[dict], score: float, dense: float, lex: float, terms: frozenset[str]) -> dict:
+    spans = spans_of_terms(chunk["text"], terms)
     return {"id": chunk["id"], "article_id": chunk["article_id"], "title": chunk["title"],
             "source": chunk["source"], "published": chunk["published"], "url": chunk["url"],
             "text": chunk["text"], "start": chunk["start"], "end": chunk["end"], "score": round(score, 4),

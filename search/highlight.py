@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from indexer.lexical import char_spans
+from indexer.lexical import content_words
 from indexer.normalize import lexical_form, nfkc_with_map
 
 SNIPPET = 90
@@ -15,47 +15,30 @@ class Span:
     end: int
 
 
-def query_runs(query: str) -> list[str]:
-    """The query's runs of letters and digits in lexical form."""
-    norm = lexical_form(query)
-    return [norm[s:e] for s, e in char_spans(norm)]
-
-
-def _strong(piece: str) -> bool:
-    return len(piece) >= 3 or not all("ぁ" <= c <= "ゟ" for c in piece)
-
-
-def _longest_at(text: str, i: int, runs: list[str]) -> int:
-    best = 0
-    for length in range(2, len(text) - i + 1):
-        piece = text[i:i + length]
-        if not any(piece in run for run in runs):
-            break
-        best = length
-    return best
+def query_terms(query: str) -> frozenset[str]:
+    """The query's content words (normalised forms): what a passage's highlights mark."""
+    return frozenset(form for _, _, form in content_words(lexical_form(query)))
 
 
 def match_spans(text: str, query: str) -> list[Span]:
-    """Maximal substrings (two characters or more, not bare particles) shared with the query."""
-    return spans_of_runs(text, query_runs(query))
+    """Passage words that are query words, adjacent ones joined: 窓口キャッシュレス, never 「スの」 or 「の事」."""
+    return spans_of_terms(text, query_terms(query))
 
 
-def spans_of_runs(text: str, runs: list[str]) -> list[Span]:
-    """`match_spans` with the query's runs worked out once for all its passages."""
-    pairs = {run[j:j + 2] for run in runs for j in range(len(run) - 1)}
+def spans_of_terms(text: str, terms: frozenset[str]) -> list[Span]:
+    """`match_spans` with the query's words worked out once for all its passages (offsets into `text`)."""
+    if not terms:
+        return []
     norm, origin = nfkc_with_map(text)
     folded = lexical_form(norm)
     norm = folded if len(folded) == len(norm) else norm
-    spans, i = [], 0
-    while i < len(norm):
-        length = _longest_at(norm, i, runs) if norm[i:i + 2] in pairs else 0
-        if length and _strong(norm[i:i + length]):
-            span = Span(origin[i], origin[i + length - 1] + 1)
-            touching = spans and spans[-1].end == span.start
-            spans[-1:] = [Span(spans[-1].start, span.end)] if touching else spans[-1:] + [span]
-            i += length
-        else:
-            i += 1
+    spans: list[Span] = []
+    for start, end, form in content_words(norm):
+        if form not in terms:
+            continue
+        span = Span(origin[start], origin[end - 1] + 1)
+        touching = spans and not text[spans[-1].end:span.start].strip()
+        spans[-1:] = [Span(spans[-1].start, span.end)] if touching else spans[-1:] + [span]
     return spans
 
 

@@ -24,3 +24,23 @@ def test_snippet_is_short_and_centred_on_the_first_match():
     spans = match_spans(text, "キャッシュレス")
     piece = snippet(text, spans)
     assert "キャッシュレス" in piece and len(piece) <= 95 and piece.startswith("…")
+
+
+def test_particle_fragments_are_never_highlighted():
+    text = "ガスの検針サービスの事業を始めた。この事業は市の事業です。"
+    marked = [text[s.start:s.end] for s in match_spans(text, "サービスの事業")]
+    assert marked == ["サービス", "事業", "事業", "事業"]
+    assert not any(piece in ("スの", "の事", "スの事") for piece in marked)
+
+
+def test_inflected_query_words_match_their_other_forms():
+    text = "窓口でキャッシュレス決済を導入した"
+    assert [text[s.start:s.end] for s in match_spans(text, "キャッシュレス決済の導入する")] == ["キャッシュレス決済", "導入"]
+
+
+def test_every_highlight_starts_and_ends_on_a_content_character():
+    text = "本市では、子育て・介護・税の分野を中心に、スマートフォンから申請できる手続きを拡充しました。"
+    for query in ("子育ての申請", "スマートフォンで手続き", "税の分野の拡充"):
+        for span in match_spans(text, query):
+            piece = text[span.start:span.end]
+            assert piece[0] not in "のはがをにでともへや" and piece[-1] not in "のはがをにでともへや", (query, piece)
