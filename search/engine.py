@@ -150,7 +150,8 @@ class Engine:
         dense = generation.dense_scores(vector, rows) if vector is not None else np.zeros(len(rows))
         lex = lex_all[rows] if lex_all is not None else np.zeros(len(rows))
         final = {"dense": dense, "lexical": lex}.get(mode)
-        final = fusion.weighted(dense, lex, self.dense_weight) if final is None else final
+        weight = fusion.dense_weight_for(query, self.dense_weight)
+        final = fusion.weighted(dense, lex, weight) if final is None else final
         order = fusion.top(np.asarray(final, dtype=np.float64), k)
         return Ranked(rows[order], np.asarray(final)[order], dense[order], lex[order])
 

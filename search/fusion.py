@@ -6,6 +6,18 @@ import numpy as np
 MODES = ("hybrid", "dense", "lexical")
 DENSE_WEIGHT = 0.5
 RRF_K = 60
+CROSS_LINGUAL_DENSE_WEIGHT = 0.9  # a query with no Japanese script: its words rarely occur in Japanese text
+
+
+def has_japanese(text: str) -> bool:
+    """Whether the text has any kana or kanji."""
+    return any("\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" for c in text)
+
+
+def dense_weight_for(query: str, weight: float) -> float:
+    """The dense share for this query: the configured one, raised for a question asked in another language
+    (the model is multilingual; BM25 can only match the few Latin-script words of Japanese articles)."""
+    return weight if has_japanese(query) else max(weight, CROSS_LINGUAL_DENSE_WEIGHT)
 
 
 def minmax(scores: np.ndarray) -> np.ndarray:

@@ -20,13 +20,22 @@ def evidence(score: float, rank: int, role: str) -> float:
     return ROLE_WEIGHT.get(role, 0.0) * max(score, 0.0) / math.log2(rank + 2)
 
 
+def role_in(place: dict, places: list[dict]) -> str:
+    """A place's role as evidence: a prefecture beside one of its own municipalities in the same passage is
+    context (大分県 over 宇佐市's case), weighed as a mention; it counts as subject only on its own."""
+    if place["level"] != "prefecture" or place["role"] == "mention":
+        return place["role"]
+    inside = any(p["level"] == "municipality" and p["prefecture"] == place["name"] for p in places)
+    return "mention" if inside else place["role"]
+
+
 def rank_places(passages: list[dict]) -> list[dict]:
     """Places named by the passages (already in rank order), strongest evidence first."""
     tallies: dict[str, _Tally] = {}
     for rank, passage in enumerate(passages):
         for place in passage["municipalities"]:
             tally = tallies.setdefault(place["code"], _Tally({k: place[k] for k in _PLACE_KEYS}))
-            tally.score += evidence(passage["score"], rank, place["role"])
+            tally.score += evidence(passage["score"], rank, role_in(place, passage["municipalities"]))
             tally.subject_count += place["role"] == "subject"
             if passage["id"] not in tally.passage_ids:
                 tally.passage_ids.append(passage["id"])

@@ -31,3 +31,11 @@ def test_metrics_with_graded_relevance():
     ideal = 3 / 1 + 1 / np.log2(3)
     assert metrics.ndcg_at(ranked, relevant, 10) == pytest.approx((3 / np.log2(3) + 1 / np.log2(5)) / ideal)
     assert metrics.hit_at([["x"], ["y", "a"]], {"a"}, 1) == 0 and metrics.hit_at([["x"], ["a"]], {"a"}, 2) == 1
+
+
+def test_a_question_without_japanese_script_leans_on_the_multilingual_model():
+    assert fusion.has_japanese("窓口のキャッシュレス") and fusion.has_japanese("LINE で申請")
+    assert not fusion.has_japanese("chatbot answering questions about COVID-19")
+    assert fusion.dense_weight_for("chatbot for COVID-19", 0.5) == fusion.CROSS_LINGUAL_DENSE_WEIGHT
+    assert fusion.dense_weight_for("チャットボット", 0.5) == 0.5
+    assert fusion.dense_weight_for("chatbot", 1.0) == 1.0

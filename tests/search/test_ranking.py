@@ -1,0 +1,26 @@
+"""Municipality ranking: a subject outranks context and passing mentions."""
+from search.ranking import rank_places, role_in
+
+OITA = {"code": "440001", "name": "大分県", "prefecture": "大分県", "level": "prefecture", "lat": 0.0, "lon": 0.0}
+USA = {"code": "442101", "name": "宇佐市", "prefecture": "大分県", "level": "municipality", "lat": 0.0, "lon": 0.0}
+MITAKA = {"code": "132047", "name": "三鷹市", "prefecture": "東京都", "level": "municipality", "lat": 0.0, "lon": 0.0}
+
+
+def passage(pid: str, score: float, *places: tuple[dict, str]) -> dict:
+    return {"id": pid, "score": score, "municipalities": [{**p, "role": role} for p, role in places]}
+
+
+def test_a_prefecture_beside_its_own_municipality_is_context():
+    places = [{**OITA, "role": "subject"}, {**USA, "role": "subject"}]
+    assert role_in(places[0], places) == "mention" and role_in(places[1], places) == "subject"
+
+
+def test_a_prefecture_alone_keeps_its_role():
+    places = [{**OITA, "role": "subject"}, {**MITAKA, "role": "mention"}]
+    assert role_in(places[0], places) == "subject"
+
+
+def test_the_municipality_of_a_case_heading_outranks_the_prefecture_that_heads_the_list():
+    ranked = rank_places([passage("a", 0.9, (OITA, "subject"), (USA, "subject")),
+                          passage("b", 0.5, (OITA, "subject"), (MITAKA, "mention"))])
+    assert [p["name"] for p in ranked] == ["宇佐市", "大分県", "三鷹市"]  # without the rule: 大分県 1.22 > 宇佐市 0.9
