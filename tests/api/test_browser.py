@@ -133,6 +133,16 @@ def test_search_page(page, server):
     assert texts and all("東京都" in t for t in texts)  # every passage names a place in 東京都
 
 
+def test_search_page_marks_whole_words_not_particle_fragments(page, server):
+    page.goto(server + "/?q=" + "窓口サービスの事業の事例")
+    page.locator("#passages li.passage").first.wait_for()
+    marks = page.locator("#passages mark").all_inner_texts()
+    assert marks and any("窓口" in m or "サービス" in m or "事業" in m for m in marks)
+    particles = "のはがをにでともへや"
+    assert not [m for m in marks if m[0] in particles or m[-1] in particles], marks
+    _shot(page, "highlights.png")
+
+
 def test_search_page_shows_api_errors_in_japanese(page, server):
     page.goto(server + "/?q=" + "窓" * 1001)
     alert = page.get_by_role("alert")
