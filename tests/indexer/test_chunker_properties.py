@@ -209,3 +209,13 @@ def test_a_heading_with_nothing_under_it_is_a_passage_of_its_own() -> None:
     assert [(c.heading, c.text) for c in chunks] == [
         ("第1章", "## 第1章"), ("背景", "本市は窓口の予約システムを導入しました。"), ("【お知らせ】", "【お知らせ】")]
     assert unsearchable(text) == []
+
+
+def test_every_line_of_the_self_authored_fixtures_is_searchable() -> None:
+    import json
+    from pathlib import Path
+
+    fixtures = json.loads((Path(__file__).with_name("data") / "self_authored.json").read_text("utf-8"))["articles"]
+    assert len(fixtures) >= 40
+    for item in fixtures:
+        assert unsearchable(item["text"]) == [], item["title"]
