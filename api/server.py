@@ -141,7 +141,7 @@ def validation_error(errors: list[dict]) -> ApiError:
     names = [str(p) for p in first.get("loc", ()) if isinstance(p, str)]
     field = names[-1] if len(names) > 1 else (names[0] if names else "body")
     if field in ("k", "mode") and kind != "missing":
-        given = int(given) if field == "k" and str(given).lstrip("-").isdigit() else given
+        given = int(given) if field == "k" and str(given).lstrip("-").isdecimal() else given
         try:
             check_request(given, "hybrid") if field == "k" else check_request(1, str(given))
         except QueryError as exc:

@@ -72,6 +72,7 @@ BAD = [
     ({"q": QUERY, "k": "51"}, "k"),
     ({"q": QUERY, "k": "-3"}, "k"),
     ({"q": QUERY, "k": "abc"}, "k"),
+    ({"q": QUERY, "k": "¹"}, "k"),  # isdigit() but not int(): once a 500 (found by the fuzz test)
     ({"q": QUERY, "k": "2.5"}, "k"),
     ({"q": QUERY, "mode": "fuzzy"}, "mode"),
     ({"q": "窓" * 5000}, "q"),
