@@ -24,8 +24,7 @@ _TOPIC_RE = re.compile(r"(?:長|役所|当局)?(?:では|でも|において|は
 _ITEM_MARKS = "■□●○◆◇▼▽▶▷➡→★☆◎・•*"
 _HEAD_RE = re.compile(rf"[\s{re.escape(_ITEM_MARKS)}]*(?:[\[【<〈《][^\]】>〉》\n]{{1,12}}[\]】>〉》]\s*)?")
 _HEAD_PREFIX_RE = re.compile(r"(?:[一-龥]{1,3}[都道府県])?\s?の?")
-_SELF_REFERENCE_RE = re.compile(r"(?<![一-龥々])(?:本|当|同|我が|わが)(?P<unit>[市町村区県府都道])(?![場通])")
-_OWN_RE = re.compile(r"(?<![一-龥々])(?:本|当|我が|わが)(?P<unit>[市町村区県府都道])(?![場通])")  # not 同市, 本町通り
+_SELF_REFERENCE_RE = re.compile(r"(?<![一-龥々])(?P<by>本|当|同|我が|わが)(?P<unit>[市町村区県府都道])(?![場通])")
 _PARTNER_WORDS = ("主催", "共催", "連携", "協力", "協定", "参考", "事例", "推進する", "進める", "支援", "など", "等", "ほか")
 _CLAUSE_CHARS = 12  # how far after a name a partner word may stand (within its clause)
 _LIST_JOINERS = ("・", "、", "や", "と", "及び", "及び、", "および")
@@ -494,6 +493,11 @@ def _level(unit: str) -> str:
     return "prefecture" if unit in "県府都道" else "municipality"
 
 
+def _own_levels(text: str) -> set[str]:
+    """The levels the text speaks as (本市/当町/本県…); 同市 points back at a place named before, not at the writer."""
+    return {_level(m["unit"]) for m in _SELF_REFERENCE_RE.finditer(text) if m["by"] != "同"}
+
+
 def _preceding_subject(article: _Article, position: int, unit: str) -> list[Place]:
     """本市/当町/同市 …: the latest subject of that level in the lines before `position`."""
     level = _level(unit)
@@ -543,8 +547,7 @@ def writer_of(source: str, article_subjects: Sequence[Place], article_text: str,
     places = _unique_places(m.place for m in find_mentions(source, gazetteer)) if source else []
     named = [p for p in places if p.level == "municipality"] or places
     candidate = named[0] if len(named) == 1 else (article_subjects[0] if article_subjects else None)
-    own = {_level(m["unit"]) for m in _OWN_RE.finditer(article_text)}
-    return candidate if candidate is not None and candidate.level in own else None
+    return candidate if candidate is not None and candidate.level in _own_levels(article_text) else None
 
 
 def _with_writer(mentions: list[Mention], text: str, writer: Place) -> list[Mention]:
@@ -554,7 +557,7 @@ def _with_writer(mentions: list[Mention], text: str, writer: Place) -> list[Ment
     about = [m for m in mentions if m.role != "mention"]
     if any(m.place.code == writer.code for m in about):
         return mentions
-    if about and not any(_level(r["unit"]) == writer.level for r in _SELF_REFERENCE_RE.finditer(text)):
+    if about and writer.level not in _own_levels(text):
         return mentions
     named = next((m for m in mentions if m.place.code == writer.code), None)
     if named is not None:

@@ -84,3 +84,11 @@ def test_a_case_list_titled_by_a_prefecture_without_self_reference_has_no_writer
 @pytest.mark.parametrize("written, official", [("梼原町", "檮原町"), ("桧枝岐村", "檜枝岐村"), ("竜ヶ崎市", "龍ヶ崎市")])
 def test_everyday_kanji_spellings_of_names_are_found(gazetteer, written, official):
     assert [m.place.name for m in find_mentions(nfkc(f"{written}は"), gazetteer)] == [official]
+
+
+def test_do_shi_points_back_at_the_place_named_not_at_the_writer(gazetteer):
+    article = Article("d", "向日市 近隣の取組", "【本市の取組】\n\n本市では電子申請を進めています。\n\n【近隣の取組】\n\n"
+                      "長岡京市では窓口を改善した。同市は予約も始めた。")
+    places = place_mentions(article, chunk_text(article.text), gazetteer)
+    about = [{(m.place.name, m.role) for m in p} for p in places if any(m.place.name == "長岡京市" for m in p)]
+    assert about == [{("長岡京市", "subject")}]
