@@ -38,12 +38,18 @@ def _dictionary():
 
 def words(norm: str) -> list[str]:
     """SudachiPy mode C words with a letter or digit in them; one tokenizer per thread (it is not thread-safe)."""
-    tokenizer = getattr(_local, "sudachi", None)
+    return [w for w in (m.surface() for m in _tokenizer("C").tokenize(norm)) if any(map(_is_word_char, w))]
+
+
+def _tokenizer(mode: str):
+    """This thread's SudachiPy tokenizer for split mode "A" or "C" (a tokenizer is not thread-safe)."""
+    tokenizer = getattr(_local, f"sudachi_{mode}", None)
     if tokenizer is None:
         from sudachipy import SplitMode
 
-        tokenizer = _local.sudachi = _dictionary().tokenizer(SplitMode.C)
-    return [w for w in (m.surface() for m in tokenizer.tokenize(norm)) if any(map(_is_word_char, w))]
+        tokenizer = _dictionary().tokenizer(getattr(SplitMode, mode))
+        setattr(_local, f"sudachi_{mode}", tokenizer)
+    return tokenizer
 
 
 CONTENT_POS = frozenset(("名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞"))
@@ -51,12 +57,7 @@ CONTENT_POS = frozenset(("名詞", "動詞", "形容詞", "形状詞", "副詞",
 
 def content_words(norm: str) -> list[tuple[int, int, str]]:
     """SudachiPy mode A content words (see `_is_content`): (start, end, normalised form) in `norm`."""
-    tokenizer = getattr(_local, "sudachi_a", None)
-    if tokenizer is None:
-        from sudachipy import SplitMode
-
-        tokenizer = _local.sudachi_a = _dictionary().tokenizer(SplitMode.A)
-    return [(m.begin(), m.end(), m.normalized_form()) for m in tokenizer.tokenize(norm)
+    return [(m.begin(), m.end(), m.normalized_form()) for m in _tokenizer("A").tokenize(norm)
             if _is_content(m.part_of_speech()) and any(map(_is_word_char, m.surface()))]
 
 
