@@ -1,14 +1,22 @@
-"""Every prefecture and municipality of Japan (jp-prefecture data) with its 6-digit local government code."""
+"""Every prefecture and municipality of Japan (jp-prefecture data) with its 6-digit local government code.
+
+jp-prefecture's cities.csv predates some changes (浜松市's seven wards became 中央区・浜名区・天竜区 on 2024-01-01).
+indexer/data/gazetteer_changes.csv lists them, dated, each row with its source: new codes are added and abolished
+ones dropped when the gazetteer loads. An abolished place's name stays a former name: it resolves to the one place
+that took over its whole area (浜松市中区 → 浜松市中央区, old code 221317 → 221384); a place that was split
+(浜松市北区 → 中央区 and 浜名区) resolves to none (see `Gazetteer.successors` for its parts).
+"""
 from __future__ import annotations
 
 import csv
+import datetime
 import functools
 import hashlib
 import re
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 LEVELS = ("prefecture", "municipality")
 KINDS = ("prefecture", "city", "designated_city", "ward", "special_ward", "town", "village")
@@ -16,6 +24,8 @@ _DISTRICT_RE = re.compile(r"(?P<district>.+?郡)(?P<name>.+[町村])")
 _WARD_RE = re.compile(r"(?P<city>.+?市)(?P<ward>.+区)")
 _SUFFIX_KIND = {"市": "city", "町": "town", "村": "village", "区": "special_ward"}
 _FLAG_KIND = {"1": "ward", "2": "designated_city"}
+CHANGE_KINDS = ("new", "abolished")
+_CHANGES = "data/gazetteer_changes.csv"
 
 
 def check_digit(five: str) -> str:
@@ -71,11 +81,87 @@ class _Row:
     flag: str
 
 
+@dataclass(frozen=True)
+class Change:
+    """One row of indexer/data/gazetteer_changes.csv: a code that starts ("new") or ends ("abolished") on a date."""
+
+    date: str
+    kind: str
+    code: str
+    name: str
+    flag: str
+    lat: float | None
+    lon: float | None
+    successors: tuple[str, ...]
+    source: str
+
+    @property
+    def pref_code(self) -> int:
+        return int(self.code[:2])
+
+    def row(self) -> _Row:
+        """The row jp-prefecture would have for a new place."""
+        if self.lat is None or self.lon is None:
+            raise ValueError(f"new place {self.name} has no point")
+        return _Row(self.pref_code, self.code[:5], self.name, self.lat, self.lon, self.flag)
+
+
+@dataclass(frozen=True)
+class FormerName:
+    """A name a place held until a change (浜松市中区, code 221317) and the current codes that took over its area."""
+
+    code: str
+    name: str
+    prefecture: str
+    until: str
+    successors: tuple[str, ...]
+
+
 def _read_rows() -> list[_Row]:
     source = files("jp_prefecture").joinpath("data/cities.csv")
     with source.open(encoding="utf-8") as handle:
         return [_Row(int(r["prefCode"]), r["cityCode"].zfill(5), r["cityName"], float(r["latitude"]),
                      float(r["longitude"]), r["bigCityFlag"]) for r in csv.DictReader(handle)]
+
+
+def _six_digit(code: str) -> str:
+    """`code` when it is a 6-digit code with the right check digit, else ValueError."""
+    if len(code) != 6 or not code.isdigit() or code[5] != check_digit(code[:5]):
+        raise ValueError(f"not a 6-digit code with its check digit: {code!r}")
+    return code
+
+
+def _change(r: dict[str, str]) -> Change:
+    if r["kind"] not in CHANGE_KINDS:
+        raise ValueError(f"unknown kind of change: {r['kind']!r}")
+    point = [float(r[k]) if r[k] else None for k in ("lat", "lon")]
+    return Change(datetime.date.fromisoformat(r["date"]).isoformat(), r["kind"], _six_digit(r["code"]), r["name"],
+                  r["big_city_flag"], point[0], point[1], tuple(_six_digit(c) for c in r["successors"].split()),
+                  r["source"])
+
+
+def read_changes() -> list[Change]:
+    """The rows of indexer/data/gazetteer_changes.csv (lines starting with # are comments); ValueError if malformed."""
+    source = files("indexer").joinpath(_CHANGES)
+    with source.open(encoding="utf-8") as handle:
+        return [_change(r) for r in csv.DictReader(line for line in handle if not line.startswith("#"))]
+
+
+def _apply(rows: list[_Row], changes: Sequence[Change]) -> list[_Row]:
+    """jp-prefecture's rows brought up to date, in date order: abolished codes dropped, new ones added (a new row
+    replaces the package's row of the same code, should a later package carry it too)."""
+    current = {r.city_code: r for r in rows}
+    for change in sorted(changes, key=lambda c: c.date):
+        if change.kind == "abolished":
+            current.pop(change.code[:5], None)
+        else:
+            current[change.code[:5]] = change.row()
+    return sorted(current.values(), key=lambda r: (r.pref_code, r.city_code))
+
+
+def _former_names(changes: Sequence[Change], prefectures: dict[int, str]) -> list[FormerName]:
+    return [FormerName(c.code, _bare_name(c.name, c.flag), prefectures[c.pref_code], c.date, c.successors)
+            for c in changes if c.kind == "abolished"]
 
 
 def _prefecture_names() -> dict[int, str]:
@@ -89,14 +175,15 @@ def _kind(row: _Row) -> str:
     return _FLAG_KIND.get(row.flag) or _SUFFIX_KIND[row.name[-1]]
 
 
-def _bare_name(row: _Row) -> str:
+def _bare_name(name: str, flag: str) -> str:
     """The name without its 郡 (河東郡上士幌町 → 上士幌町); ward names keep their city (大阪市北区)."""
-    match = _DISTRICT_RE.fullmatch(row.name) if row.flag == "0" else None
-    return match["name"] if match else row.name
+    match = _DISTRICT_RE.fullmatch(name) if flag == "0" else None
+    return match["name"] if match else name
 
 
 def _municipality(row: _Row, prefecture: str) -> Place:
-    return Place(full_code(row.city_code), _bare_name(row), prefecture, "municipality", row.lat, row.lon, _kind(row))
+    return Place(full_code(row.city_code), _bare_name(row.name, row.flag), prefecture, "municipality", row.lat,
+                 row.lon, _kind(row))
 
 
 def _capital_row(name: str, rows: list[_Row]) -> _Row:
@@ -145,7 +232,8 @@ def _group(places: Iterable[Place], key) -> dict[str, tuple[Place, ...]]:
 class Gazetteer:
     """All places, looked up by code, name or prefecture; built once per process by `load()`."""
 
-    def __init__(self, places: Iterable[Place], districts: dict[str, str] | None = None):
+    def __init__(self, places: Iterable[Place], districts: dict[str, str] | None = None,
+                 former: Iterable[FormerName] = ()):
         self._places = tuple(places)
         self._by_code = {p.code: p for p in self._places}
         self._by_name = _group(self._places, lambda p: p.name)
@@ -153,6 +241,13 @@ class Gazetteer:
         self._prefecture_names = {n: p for p in self._prefectures
                                   for n in (p.name, short_prefecture_name(p.name))}
         self._districts = dict(districts or {})
+        self._former = tuple(former)
+        self._former_by_name = _group(self._former, lambda f: f.name)
+        self._former_by_code = {f.code: f for f in self._former}
+        self._former_of: dict[str, list[str]] = {}
+        for f in self._former:
+            if (holder := self._holder(f)) is not None and self.is_former(f.name):
+                self._former_of.setdefault(holder.code, []).append(f.name)
 
     @classmethod
     def load(cls) -> Gazetteer:
@@ -166,21 +261,44 @@ class Gazetteer:
         """A digest of every place and district: cached work done with another gazetteer is not reused."""
         rows = sorted(f"{p.code}\t{p.name}\t{p.prefecture}\t{p.kind}" for p in self._places)
         rows += sorted(f"{k}\t{v}" for k, v in self._districts.items())
+        rows += sorted(f"{f.code}\t{f.name}\t{f.until}\t{' '.join(f.successors)}" for f in self._former)
         return hashlib.sha1("\n".join(rows).encode("utf-8")).hexdigest()[:16]
 
     def __iter__(self) -> Iterator[Place]:
         return iter(self._places)
 
     def by_code(self, code: str) -> Place:
-        """A place by its 6-digit code, or by the 5-digit code without check digit; KeyError if unknown."""
+        """A place by its 6-digit code, or by the 5-digit code without check digit; a former code gives the place
+        that took over its whole area (221317 浜松市中区 → 浜松市中央区); KeyError if unknown or split (221350)."""
         code = str(code).strip()
         if len(code) == 5 and code.isdigit():
             code = full_code(code)
-        return self._by_code[code]
+        former = self._former_by_code.get(code)
+        holder = self._holder(former) if former is not None and code not in self._by_code else None
+        return holder if holder is not None else self._by_code[code]
 
     def by_name(self, name: str) -> list[Place]:
-        """All places with exactly this name (府中市 → two; 大阪市北区 → one; 北区 → the Tokyo ward)."""
-        return list(self._by_name.get(name, ()))
+        """All places with exactly this name (府中市 → two; 大阪市北区 → one; 北区 → the Tokyo ward), then the place
+        holding it as a former name (浜松市中区 → 浜松市中央区); a split one (浜松市北区) gives none of its parts."""
+        holders = [h for f in self._former_by_name.get(name, ()) if (h := self._holder(f)) is not None]
+        return list({p.code: p for p in (*self._by_name.get(name, ()), *holders)}.values())
+
+    def is_former(self, name: str) -> bool:
+        """Whether `name` was a place's until a change and is no current place's (浜松市中区 yes, 浜松市天竜区 no)."""
+        return name in self._former_by_name and name not in self._by_name
+
+    def former_names(self, code: str) -> list[str]:
+        """The former names a place holds today (浜松市中央区 → 浜松市中区, 浜松市東区, …); never a split one."""
+        return list(self._former_of.get(self.by_code(code).code, ()))
+
+    def successors(self, name: str) -> list[Place]:
+        """Every current place that took over part or all of a former name (浜松市北区 → 中央区 and 浜名区)."""
+        codes = dict.fromkeys(c for f in self._former_by_name.get(name, ()) for c in f.successors)
+        return [self._by_code[c] for c in codes if c in self._by_code]
+
+    def _holder(self, former: FormerName) -> Place | None:
+        """The one current place that took over a former place's whole area; None when it was split."""
+        return self._by_code.get(former.successors[0]) if len(former.successors) == 1 else None
 
     def prefectures(self) -> list[Place]:
         return list(self._prefectures)
@@ -210,11 +328,12 @@ def _districts(rows: list[_Row]) -> dict[str, str]:
 
 @cache
 def _load_default() -> Gazetteer:
-    rows = _with_ward_centres(_read_rows())
+    changes = read_changes()
+    rows = _with_ward_centres(_apply(_read_rows(), changes))
     names = _prefecture_names()
     places: list[Place] = []
     for code, name in sorted(names.items()):
         own = [r for r in rows if r.pref_code == code]
         places.append(_prefecture(code, name, own))
         places.extend(_municipality(r, name) for r in own)
-    return Gazetteer(places, _districts(rows))
+    return Gazetteer(places, _districts(rows), _former_names(changes, names))

@@ -77,13 +77,15 @@ class _Scan:
 # --- the forms of a name ----------------------------------------------------------------------------
 
 def _surfaces(place: Place, gazetteer: Gazetteer) -> Iterable[tuple[str, bool]]:
-    """大阪市北区 is also written 北区 (weak when the root is one kanji: 桜区); 上士幌町 also 河東郡上士幌町."""
-    yield place.name, False
+    """大阪市北区 is also written 北区 (weak when the root is one kanji: 桜区); 上士幌町 also 河東郡上士幌町; a former
+    name is a form of the place holding it today (浜松市中区 and 中区 of 浜松市中央区, but not split 浜松市北区)."""
+    names = (place.name, *gazetteer.former_names(place.code))
+    yield from ((name, False) for name in names)
     if district := gazetteer.district(place):
         yield district + place.name, False
     if (city := gazetteer.parent_city(place)) is not None:
-        bare = place.name[len(city.name):]
-        yield bare, len(bare) <= 2
+        for bare in (name[len(city.name):] for name in names if name.startswith(city.name)):
+            yield bare, len(bare) <= 2
 
 
 _KANJI_VARIANTS = (("ケ", "ヶ"), ("ヶ", "ケ"), ("檮", "梼"), ("檜", "桧"), ("龍", "竜"))  # 梼原町 for 檮原町
