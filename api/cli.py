@@ -257,7 +257,8 @@ def search_cmd(query: Annotated[str, typer.Argument(help="検索語 / query")],
     from search.filters import Filters
 
     try:
-        engine = Engine(index_dir or settings().index_dir, _embedder(model), dense_weight=settings().dense_weight)
+        engine = Engine(index_dir or settings().index_dir, _embedder(model), dense_weight=settings().dense_weight,
+                        word_evidence=settings().word_evidence)
         answer = engine.search(query, k, mode, Filters(prefecture, municipality, source, date_from, date_to))
     except UserError as exc:
         fail(exc, 2 if isinstance(exc, QueryError) else 1)
@@ -279,7 +280,8 @@ def eval_cmd(file: Annotated[Path, typer.Argument(help="dev_queries.json か SQu
             check_request(1, mode)
         result = evaluation.run_file(file, modes or ["hybrid", "dense", "lexical"], index_dir or settings().index_dir,
                                      _embedder(model), cache_dir=_cache_dir(),
-                                     dense_weight=settings().dense_weight)
+                                     dense_weight=settings().dense_weight,
+                                     word_evidence=settings().word_evidence)
     except UserError as exc:
         fail(exc, 2)
     if json_out:

@@ -142,7 +142,7 @@ def _progress(queries, mode):
 
 
 def run_file(path: Path, modes: list[str], index_dir: Path, embedder, cache_dir: Path | None = None,
-             dense_weight: float | None = None) -> dict:
+             dense_weight: float | None = None, word_evidence: bool = False) -> dict:
     """Evaluate a file: dev queries against the index, SQuAD paragraphs in a temporary index of their own.
 
     The SQuAD index never touches `index_dir`; its embeddings are kept in `cache_dir/eval-embeddings` so a
@@ -158,7 +158,8 @@ def run_file(path: Path, modes: list[str], index_dir: Path, embedder, cache_dir:
     evalset = read_eval_file(path)
     weight = DENSE_WEIGHT if dense_weight is None else dense_weight
     if evalset.kind == "dev":
-        engine = Engine(index_dir, embedder, query_cache=8192, dense_weight=weight)
+        engine = Engine(index_dir, embedder, query_cache=8192, dense_weight=weight,
+                        word_evidence=word_evidence)
         return evaluate(evalset, lambda q, m: engine.search(q, 10, m), modes, _progress)
     with tempfile.TemporaryDirectory(prefix="jsearch-eval-") as tmp:
         target = Path(tmp)
@@ -166,5 +167,6 @@ def run_file(path: Path, modes: list[str], index_dir: Path, embedder, cache_dir:
             (Path(cache_dir) / "eval-embeddings").mkdir(parents=True, exist_ok=True)
             (target / "cache").symlink_to(Path(cache_dir).resolve() / "eval-embeddings")
         build.apply(target, build.Change(upsert=evalset.articles, replace_all=True), embedder, progress=True)
-        engine = Engine(target, embedder, query_cache=8192, dense_weight=weight)
+        engine = Engine(target, embedder, query_cache=8192, dense_weight=weight,
+                        word_evidence=word_evidence)
         return evaluate(evalset, lambda q, m: engine.search(q, K_PASSAGES, m), modes, _progress)

@@ -39,7 +39,8 @@ def load_engine(settings: Settings) -> Engine:
     from indexer.layout import IndexDir
 
     IndexDir(settings.index_dir).require_current()  # fail before the model takes seconds to load
-    return Engine(settings.index_dir, load_embedder(settings), dense_weight=settings.dense_weight)
+    return Engine(settings.index_dir, load_embedder(settings), dense_weight=settings.dense_weight,
+                  word_evidence=settings.word_evidence)
 
 
 def load_embedder(settings: Settings) -> Embedder:

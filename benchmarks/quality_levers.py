@@ -158,6 +158,24 @@ def features(data: dict) -> tuple[list[str], list[np.ndarray]]:
     return names, out
 
 
+def engine_evidence(data: dict, work: Path) -> np.ndarray:
+    """Per query, the engine's own word evidence (search/evidence.py): IDF-weighted coverage and adjacent pairs."""
+    from indexer import postings
+    from indexer.normalize import lexical_form
+    from search import evidence
+
+    generation = load(IndexDir(work / "index").require_current())
+    forms = [lexical_form(t) for t in data["text"]]
+    out = []
+    for query, (rows, _, _) in zip(data["queries"], data["cands"]):
+        words = evidence.query_words(query)
+        stats = generation.lexical_stats(list(words))
+        weights = np.array([postings.idf(stats.df.get(w, 0), stats.rows) for w in words], np.float64)
+        out.append(np.stack([[evidence.coverage(words, weights, forms[r]) for r in rows],
+                             [evidence.proximity(words, forms[r]) for r in rows]], axis=1))
+    return out
+
+
 def _rm3(field: Field, qtok: list[str], feedback: np.ndarray, rows: np.ndarray, terms: int = 20) -> np.ndarray:
     """BM25 of the expansion terms (tf·idf-weighted over the feedback passages), the query's own excluded."""
     weight: Counter = Counter()
@@ -245,6 +263,9 @@ def main() -> None:
     else:
         names, raw = features(data)
         fcache.write_bytes(pickle.dumps((names, raw)))
+    extra = engine_evidence(data, args.work)
+    names = names + ["cov_idf", "pairs"]
+    raw = [np.concatenate([r, e], axis=1) for r, e in zip(raw, extra)]
     feats = scaled(names, raw)
     everything = np.arange(len(data["queries"]))
     print("| lever | R@1 | R@5 | MRR@10 | nDCG@10 |\n|---|---|---|---|---|")
@@ -259,7 +280,8 @@ def main() -> None:
     splits = folds(data, args.folds)
     levers = [["bm25"], ["title"], ["body"], ["norm"], ["coverage"], ["proximity"], ["prf_lex"], ["prf_dense"],
               ["uni", "bi", "word"], ["bm25_b03"], ["bm25_k12"],
-              ["bm25", "title", "norm", "coverage", "proximity", "prf_lex", "prf_dense"]]
+              ["bm25", "title", "norm", "coverage", "proximity", "prf_lex", "prf_dense"],
+              ["cov_idf", "pairs"]]  # the engine's JSEARCH_WORD_EVIDENCE (search/evidence.py)
     for use in levers:
         per_fold, pooled = [], 0.0
         for f, held in enumerate(splits):

@@ -41,6 +41,11 @@ def words(norm: str) -> list[str]:
     return [w for w in (m.surface() for m in _tokenizer("C").tokenize(norm)) if any(map(_is_word_char, w))]
 
 
+def morphemes(norm: str, mode: str = "C") -> list:
+    """SudachiPy morphemes of already-normalised text in split mode "A" or "C" (this thread's tokenizer)."""
+    return list(_tokenizer(mode).tokenize(norm))
+
+
 def _tokenizer(mode: str):
     """This thread's SudachiPy tokenizer for split mode "A" or "C" (a tokenizer is not thread-safe)."""
     tokenizer = getattr(_local, f"sudachi_{mode}", None)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import manifest
+from indexer import manifest, postings
 from indexer.embedder import Embedder
 from indexer.gazetteer import Gazetteer
 from indexer.layout import IndexDir
-from search import fusion
+from search import evidence, fusion
 from search.errors import IndexUnavailable, QueryError
 from search.filters import Filters, allowed_rows, validate
 from search.generation import Generation, load
@@ -62,11 +62,12 @@ class Engine:
     """Serves searches from the current generation and switches to a newer one between requests."""
 
     def __init__(self, index_dir: Path, embedder: Embedder, gazetteer: Gazetteer | None = None,
-                 query_cache: int = 0, dense_weight: float = fusion.DENSE_WEIGHT) -> None:
+                 query_cache: int = 0, dense_weight: float = fusion.DENSE_WEIGHT, word_evidence: bool = False) -> None:
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError(f"dense_weight must be within [0, 1], not {dense_weight}")
         self.index = IndexDir(index_dir)
         self.dense_weight = dense_weight
+        self.word_evidence = word_evidence  # off by default: see fusion.COVERAGE_WEIGHT
         self.embedder = embedder
         self.prefectures = {p.name for p in (gazetteer or Gazetteer.load()).prefectures()}
         self._lock = threading.Lock()
@@ -150,10 +151,21 @@ class Engine:
         dense = generation.dense_scores(vector, rows) if vector is not None else np.zeros(len(rows))
         lex = lex_all[rows] if lex_all is not None else np.zeros(len(rows))
         final = {"dense": dense, "lexical": lex}.get(mode)
-        weight = fusion.dense_weight_for(query, self.dense_weight)
-        final = fusion.weighted(dense, lex, weight) if final is None else final
+        final = self._hybrid(generation, query, rows, dense, lex) if final is None else final
         order = fusion.top(np.asarray(final, dtype=np.float64), k)
         return Ranked(rows[order], np.asarray(final)[order], dense[order], lex[order])
+
+    def _hybrid(self, generation: Generation, query: str, rows: np.ndarray, dense: np.ndarray,
+                lex: np.ndarray) -> np.ndarray:
+        """Dense and BM25 fused; with word evidence on, plus how much of the query's words (by IDF) and adjacent
+        pairs each candidate holds."""
+        fused = fusion.weighted(dense, lex, fusion.dense_weight_for(query, self.dense_weight))
+        words = evidence.query_words(query) if self.word_evidence and len(rows) else ()
+        if not words:
+            return fused
+        stats = generation.lexical_stats(list(words))
+        weights = np.array([postings.idf(stats.df.get(w, 0), stats.rows) for w in words], np.float64)
+        return fusion.with_evidence(fused, *evidence.scores(words, weights, generation.texts(rows)))
 
 
 def _lexical_scores(generation: Generation, query: str, allowed: np.ndarray | None) -> np.ndarray:

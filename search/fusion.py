@@ -39,6 +39,19 @@ def weighted(dense: np.ndarray, lexical: np.ndarray, dense_weight: float = DENSE
     return dense_weight * minmax(dense) + (1 - dense_weight) * by_max(lexical)
 
 
+# Word evidence beside dense + lexical = 1, chosen by 5-fold CV on JSQuAD valid (benchmarks/quality_levers.py:
+# +0.003 nDCG@10 held-out). Off by default (JSEARCH_WORD_EVIDENCE): on the dev queries it moves the answer passage of
+# a short question whose answer names few of its words out of the top 3.
+COVERAGE_WEIGHT = 0.3
+PROXIMITY_WEIGHT = 0.1
+
+
+def with_evidence(fused: np.ndarray, coverage: np.ndarray, proximity: np.ndarray) -> np.ndarray:
+    """The fused score plus query-word coverage and adjacent-pair evidence (each max-scaled), kept within [0, 1]."""
+    total = fused + COVERAGE_WEIGHT * by_max(coverage) + PROXIMITY_WEIGHT * by_max(proximity)
+    return total / (1 + COVERAGE_WEIGHT + PROXIMITY_WEIGHT)
+
+
 def rrf(*rankings: np.ndarray, k: int = RRF_K) -> np.ndarray:
     """Reciprocal rank fusion of score arrays over the same candidates."""
     total = np.zeros(rankings[0].shape, dtype=np.float64)

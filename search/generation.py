@@ -149,6 +149,15 @@ class Generation:
                 mentions.setdefault(m["row"] + part.offset, []).append(m)
         return chunks, mentions
 
+    def texts(self, rows: np.ndarray) -> list[str]:
+        """The passage text of each global row, in the order given."""
+        found: dict[int, str] = {}
+        for part, _, local in self.split(rows):
+            marks, args = ",".join("?" * len(local)), [int(r) for r in local]
+            for row, text in part.conn.execute(f"SELECT row, text FROM chunks WHERE row IN ({marks})", args):
+                found[row + part.offset] = text
+        return [found.get(int(r), "") for r in rows]
+
     def find_article(self, article_id: str) -> tuple[Part, sqlite3.Row] | None:
         """The live article with this id and the part that holds it."""
         for part in reversed(self.parts):

@@ -1,0 +1,35 @@
+"""Query-word evidence beside BM25: the IDF share of the query's words a passage holds, and of their adjacent pairs."""
+from __future__ import annotations
+
+import numpy as np
+
+from indexer import lexical
+from indexer.normalize import lexical_form
+
+QUERY_POS = frozenset(("名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞"))
+
+
+def query_words(query: str) -> tuple[str, ...]:
+    """The query's SudachiPy mode C content words (no particles, auxiliaries or symbols), first occurrence first."""
+    found = [m.surface() for m in lexical.morphemes(lexical_form(query))
+             if m.part_of_speech()[0] in QUERY_POS and any(c.isalnum() for c in m.surface())]
+    return tuple(dict.fromkeys(found))
+
+
+def coverage(words: tuple[str, ...], weights: np.ndarray, text: str) -> float:
+    """Share of the query words' weight (their IDF) found in the passage's lexical form."""
+    total = float(weights.sum())
+    return sum(float(w) for word, w in zip(words, weights) if word in text) / total if total > 0 else 0.0
+
+
+def proximity(words: tuple[str, ...], text: str) -> float:
+    """Share of adjacent query-word pairs found side by side (「窓口」「キャッシュレス」 → 窓口キャッシュレス)."""
+    pairs = [a + b for a, b in zip(words, words[1:])]
+    return sum(p in text for p in pairs) / len(pairs) if pairs else 0.0
+
+
+def scores(words: tuple[str, ...], weights: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """IDF-weighted coverage and proximity of each candidate passage (texts as stored; normalised here)."""
+    forms = [lexical_form(t) for t in texts]
+    return (np.array([coverage(words, weights, f) for f in forms], np.float64),
+            np.array([proximity(words, f) for f in forms], np.float64))
