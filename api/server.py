@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.deps import ApiError, Refresher
 from indexer.writer import GroupWriter
 from common.errors import UserError, error_body
-from api.routers import articles, health, jobs, pages, search
+from api.routers import articles, health, jobs, municipalities, pages, passages, search
 from api.settings import Settings
 from search.batcher import QueryBatcher
 from search.engine import Engine, check_request
@@ -75,7 +75,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                   lifespan=lifespan, docs_url=None, redoc_url=None,
                   swagger_ui_parameters={"validatorUrl": None, "tryItOutEnabled": True})
     app.state.settings = settings
-    for router in (search.router, articles.router, jobs.router, health.router, pages.router):
+    for router in (search.router, municipalities.router, passages.router, articles.router, jobs.router,
+                   health.router, pages.router):
         app.include_router(router)
     pages.mount_assets(app)
     _install_handlers(app)

@@ -18,23 +18,27 @@ from search import evidence, fusion
 from search.errors import IndexUnavailable, QueryError
 from search.filters import Filters, allowed_rows, validate
 from search.generation import Generation, load
-from search.highlight import query_terms, snippet, spans_of_terms
+from search.highlight import query_terms
+from search.facets import FACET_DEPTH, facets
+from search.passages import ranked_passages
+from search.places import checked_place, place_page
+from search.similar import similar
 from search.ranking import rank_places
 
 MAX_QUERY = 1000
 MAX_K = 50
 MIN_CANDIDATES = 100
-PLACE_FIELDS = ("code", "name", "prefecture", "level", "role", "lat", "lon")
 
 
 @dataclass(frozen=True)
 class Ranked:
-    """Rows in answer order with their final, dense and lexical scores."""
+    """Rows in answer order with their final, dense and lexical scores, and the best candidates facets count."""
 
     rows: np.ndarray
     scores: np.ndarray
     dense: np.ndarray
     lexical: np.ndarray
+    pool: np.ndarray
 
 
 def clean_query(query: str | None) -> str:
@@ -69,7 +73,8 @@ class Engine:
         self.dense_weight = dense_weight
         self.word_evidence = word_evidence  # off by default: see fusion.COVERAGE_WEIGHT
         self.embedder = embedder
-        self.prefectures = {p.name for p in (gazetteer or Gazetteer.load()).prefectures()}
+        self.gazetteer = gazetteer or Gazetteer.load()
+        self.prefectures = {p.name for p in self.gazetteer.prefectures()}
         self._lock = threading.Lock()
         self._generation: Generation | None = None
         self._generation = self._open_current()
@@ -132,14 +137,25 @@ class Engine:
         checked = validate(filters, self.prefectures)
         generation = self._generation
         ranked = self._rank(generation, text, k, mode, allowed_rows(generation, checked))
-        passages = passages_json(generation, ranked, text)
+        passages = ranked_passages(generation, ranked.rows, ranked.scores, ranked.dense, ranked.lexical,
+                                   query_terms(text))
         return {"query": text, "took_ms": round((time.perf_counter() - began) * 1000, 1),
                 "mode": mode, "generation": generation.name, "passages": passages,
-                "municipalities": rank_places(passages)}
+                "municipalities": rank_places(passages), "facets": facets(generation.facet_rows(ranked.pool))}
+
+    def place_page(self, code: str, limit: int = 20, offset: int = 0) -> dict:
+        """A municipality's or prefecture's page: the passages that name it, about it first, newest first."""
+        place = checked_place(code, self.gazetteer)
+        return place_page(self._generation, place, limit, offset, self.gazetteer.former_names(place.code))
+
+    def similar(self, passage_id: str, k: int = 10) -> dict:
+        """The passages nearest to one passage, from other articles, with their municipalities ranked."""
+        check_request(k, "hybrid")
+        return similar(self._generation, passage_id, k)
 
     def _rank(self, generation: Generation, query: str, k: int, mode: str, allowed: np.ndarray | None) -> Ranked:
         if allowed is not None and allowed.size == 0:
-            return Ranked(*(np.zeros(0),) * 4)
+            return Ranked(*(np.zeros(0, np.int64),) * 5)
         pool = max(MIN_CANDIDATES, 5 * k)
         vector = self.query_vector(query) if mode != "lexical" else None
         lex_all = _lexical_scores(generation, query, allowed) if mode != "dense" else None
@@ -152,8 +168,9 @@ class Engine:
         lex = lex_all[rows] if lex_all is not None else np.zeros(len(rows))
         final = {"dense": dense, "lexical": lex}.get(mode)
         final = self._hybrid(generation, query, rows, dense, lex) if final is None else final
-        order = fusion.top(np.asarray(final, dtype=np.float64), k)
-        return Ranked(rows[order], np.asarray(final)[order], dense[order], lex[order])
+        final = np.asarray(final, dtype=np.float64)
+        order = fusion.top(final, k)
+        return Ranked(rows[order], final[order], dense[order], lex[order], rows[fusion.top(final, FACET_DEPTH)])
 
     def _hybrid(self, generation: Generation, query: str, rows: np.ndarray, dense: np.ndarray,
                 lex: np.ndarray) -> np.ndarray:
@@ -174,26 +191,3 @@ def _lexical_scores(generation: Generation, query: str, allowed: np.ndarray | No
         return generation.search_lexical(query, allowed)
     except (IndexError, ValueError) as exc:
         raise IndexUnavailable(exc) from exc
-
-
-def passages_json(generation: Generation, ranked: Ranked, query: str) -> list[dict]:
-    """Passage objects in rank order, with their places and highlights."""
-    rows = [int(r) for r in ranked.rows]
-    if not rows:
-        return []
-    chunks, mentions = generation.fetch(np.array(rows, np.int64))
-    places = {row: [{k: m[k] for k in PLACE_FIELDS} for m in found] for row, found in mentions.items()}
-    terms = query_terms(query)
-    return [_passage(chunks[row], places.get(row, []), float(score), float(d), float(lx), terms)
-            for row, score, d, lx in zip(rows, ranked.scores, ranked.dense, ranked.lexical)]
-
-
-def _passage(chunk, places: list[dict], score: float, dense: float, lex: float, terms: frozenset[str]) -> dict:
-    spans = spans_of_terms(chunk["text"], terms)
-    return {"id": chunk["id"], "article_id": chunk["article_id"], "title": chunk["title"],
-            "source": chunk["source"], "published": chunk["published"], "url": chunk["url"],
-            "text": chunk["text"], "start": chunk["start"], "end": chunk["end"], "score": round(score, 4),
-            "heading": chunk["heading"], "scores": {"dense": round(dense, 4), "lexical": round(lex, 4)},
-            "municipalities": places,
-            "highlights": [{"start": s.start, "end": s.end} for s in spans],
-            "snippet": snippet(chunk["text"], spans)}

@@ -23,3 +23,12 @@ class IndexUnavailable(UserError):
                          "`jsearch index` で直してください",
                          f"the index files cannot be read ({type(cause).__name__}); run `jsearch check`, then "
                          "`jsearch index` to repair")
+
+
+class NotFound(UserError, LookupError):
+    """A well-formed id or code that names nothing in the index or the gazetteer."""
+
+    status, code = 404, "not_found"
+
+    def __init__(self, field: str, ja: str, en: str) -> None:
+        super().__init__(ja, en, field=field)

@@ -158,6 +158,45 @@ class Generation:
                 found[row + part.offset] = text
         return [found.get(int(r), "") for r in rows]
 
+    def facet_rows(self, rows: np.ndarray) -> list[tuple[str, str, str | None, tuple[str, ...]]]:
+        """(article id, source, published, prefectures named) of each global row, for counting facets."""
+        out = []
+        for part, _, local in self.split(rows):
+            marks, args = ",".join("?" * len(local)), [int(r) for r in local]
+            prefectures: dict[int, set[str]] = {}
+            for row, prefecture in part.conn.execute(
+                    f"SELECT row, prefecture FROM mentions WHERE row IN ({marks})", args):
+                prefectures.setdefault(row, set()).add(prefecture)
+            out += [(a, s, p, tuple(sorted(prefectures.get(r, ())))) for r, a, s, p in part.conn.execute(
+                "SELECT c.row, a.id, a.source, a.published FROM chunks c JOIN articles a ON a.id = c.article_id "
+                f"WHERE c.row IN ({marks})", args)]
+        return out
+
+    def place_rows(self, code: str) -> list[tuple[int, str, str | None, str, int]]:
+        """Live rows naming a place (by its 5-digit code stem): (global row, role, published, article id, ord)."""
+        found = []
+        for part in self.parts:
+            sql = ("SELECT m.row, m.role, a.published, c.article_id, c.ord FROM mentions m "
+                   "JOIN chunks c ON c.row = m.row JOIN articles a ON a.id = c.article_id WHERE substr(m.code, 1, 5) = ?")
+            for row, role, published, article, order in part.conn.execute(sql, (code[:5],)):
+                if part.live is None or part.live[row]:
+                    found.append((row + part.offset, role, published, article, order))
+        return found
+
+    def find_chunk(self, chunk_id: str) -> int | None:
+        """The live global row of a passage id, or None."""
+        for part in reversed(self.parts):
+            hit = part.conn.execute("SELECT row FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+            if hit is not None and (part.live is None or part.live[hit[0]]):
+                return int(hit[0]) + part.offset
+        return None
+
+    def vector_of(self, row: int) -> np.ndarray:
+        """The stored dense vector of one global row."""
+        for part, _, local in self.split(np.array([row], np.int64)):
+            return vectors.rows_of(part.segment.dense, local)[0]
+        raise KeyError(row)
+
     def find_article(self, article_id: str) -> tuple[Part, sqlite3.Row] | None:
         """The live article with this id and the part that holds it."""
         for part in reversed(self.parts):

@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
+from api import schemas
 from api.deps import ApiError, EngineDep, ReadKeyDep, WriteKeyDep
 from corpus.article import Article, article_id
 from corpus.loaders import MAX_CHARS, parse_bytes
@@ -103,7 +104,8 @@ def _found(engine: Engine, article: str):
 LIST_FIELDS = ("id", "title", "source", "published", "url", "chunks")
 
 
-@router.get("/articles", summary="記事の一覧 / list articles")
+@router.get("/articles", summary="記事の一覧 / list articles",
+            responses={200: {"model": schemas.ArticlesPage}, **schemas.errors(401, 422, 503)})
 def list_articles(engine: EngineDep, _: ReadKeyDep,
                   offset: Annotated[int, Query(ge=0, description="先頭から何件飛ばすか / skip")] = 0,
                   limit: Annotated[int, Query(ge=1, le=200, description="件数 / page size")] = 50) -> dict:
@@ -116,7 +118,7 @@ def list_articles(engine: EngineDep, _: ReadKeyDep,
 
 
 @router.get("/articles/{article_id}", summary="記事と文章 / one article with its passages",
-            responses={404: {"description": "記事がない / unknown id"}})
+            responses={200: {"model": schemas.Article}, **schemas.errors(401, 404, 503)})
 def get_article(engine: EngineDep, _: ReadKeyDep, article_id: ArticleId) -> dict:
     """本文と、索引された文章（自治体の言及つき）/ the text and its indexed passages with their places."""
     part, row = _found(engine, article_id)

@@ -4,11 +4,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import EngineDep
+from api.schemas import Health, errors
 
 router = APIRouter(tags=["状態 / health"])
 
 
-@router.get("/health", summary="稼働状態 / health")
+@router.get("/health", summary="稼働状態 / health", responses={200: {"model": Health}, **errors(503)})
 def health(engine: EngineDep) -> dict:
     """索引の世代・記事数・文章数・モデル・セグメント数（閲覧キー不要）/ generation, counts, model, segments (no key)."""
     generation = engine.generation

@@ -3,19 +3,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from urllib.parse import quote
 
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+
+from api import export
 from api.deps import EngineDep, ReadKeyDep
+from api.schemas import SearchAnswer, errors
 from search.engine import MAX_K
 from search.filters import Filters
 
 router = APIRouter(tags=["検索 / search"])
 
-ERRORS = {422: {"description": "入力の誤り / invalid input"}, 401: {"description": "閲覧キーが必要 / read key needed"}}
+ANSWERS = {200: {"model": SearchAnswer, "description": "JSON（既定）か CSV（format=csv）/ JSON, or CSV with format=csv",
+                 "content": {"text/csv": {"schema": {"type": "string"}}}}, **errors(401, 422, 503)}
 
 
-@router.get("/search", responses=ERRORS, summary="文章と自治体を探す / find passages and municipalities")
+@router.get("/search", responses=ANSWERS, summary="文章と自治体を探す / find passages and municipalities")
 def search(engine: EngineDep, _: ReadKeyDep,
            q: Annotated[str, Query(description="検索語（1,000 文字まで）/ query")],
            k: Annotated[int, Query(ge=1, le=MAX_K, description="文章の件数 / passages")] = 10,
@@ -24,7 +29,16 @@ def search(engine: EngineDep, _: ReadKeyDep,
            municipality: Annotated[str | None, Query(description="団体コード 5〜6 桁 / code")] = None,
            source: Annotated[str | None, Query(description="掲載元 / source")] = None,
            date_from: Annotated[str | None, Query(description="掲載日の下限 YYYY-MM-DD")] = None,
-           date_to: Annotated[str | None, Query(description="掲載日の上限 YYYY-MM-DD")] = None) -> JSONResponse:
-    """質問に答える文章と、その事例の自治体を返します / the passages that answer and their municipalities."""
+           date_to: Annotated[str | None, Query(description="掲載日の上限 YYYY-MM-DD")] = None,
+           format: Annotated[Literal["json", "csv"], Query(description="json か csv（Excel 用、BOM つき UTF-8）")] = "json"
+           ) -> Response:
+    """質問に答える文章と、その事例の自治体を返します。facets は絞り込み後の上位候補（depth 件）の記事数です。
+    / the passages that answer and their municipalities; facets count articles among the top `depth` candidates."""
     filters = Filters(prefecture or None, municipality or None, source or None, date_from or None, date_to or None)
-    return JSONResponse(engine.search(q, k, mode, filters))
+    answer = engine.search(q, k, mode, filters)
+    if format == "json":
+        return JSONResponse(answer)
+    name = export.filename(answer)
+    disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote('jsearch-' + answer['query'][:40])}.csv"
+    return Response(export.to_csv(answer), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": disposition})
