@@ -37,13 +37,16 @@ def squad_questions(limit: int) -> list[str]:
 def lever_steps(engine, query: str, answer: dict) -> dict[str, float]:
     """Seconds each query-time lever step takes on one hybrid answer."""
     from search import fusion
+    from search.facets import facets
     from search.highlight import query_terms, spans_of_terms
     from search.ranking import rank_places
 
     steps = {"highlights": lambda: [spans_of_terms(p["text"], terms) for terms in [query_terms(query)]
                                     for p in answer["passages"]],
              "municipality ranking": lambda: rank_places(answer["passages"]),
-             "cross-lingual weight": lambda: fusion.dense_weight_for(query, engine.dense_weight)}
+             "cross-lingual weight": lambda: fusion.dense_weight_for(query, engine.dense_weight),
+             "facets (top 100 candidates)": lambda: facets(engine.generation.facet_rows(pool))}
+    pool = engine._rank(engine.generation, query, 10, "hybrid", None).pool
     took = {}
     for name, step in steps.items():
         began = time.perf_counter()
@@ -64,14 +67,23 @@ def main() -> None:
     embedder = Embedder.load()
     index_dir = args.index_dir or bundled_index(embedder)
     engine = Engine(index_dir, embedder)
+    with_evidence = Engine(index_dir, embedder, word_evidence=True)
     queries = dev_queries() * args.repeat + squad_questions(args.questions)
     engine.search(queries[0])  # warm-up
-    times: dict[str, list[float]] = {"embed": [], "hybrid": [], "dense": [], "lexical": []}
+    times: dict[str, list[float]] = {"embed": [], "hybrid": [], "dense": [], "lexical": [], "hybrid+word evidence": [],
+                                     "similar": []}
     levers: dict[str, list[float]] = {}
     for q in queries:
         for name in times:
+            if name == "similar":
+                passage_id = engine.search(q, 1, "lexical")["passages"][0]["id"]
+                began = time.perf_counter()
+                engine.similar(passage_id, 10)
+                times[name].append(time.perf_counter() - began)
+                continue
             began = time.perf_counter()
-            answer = embedder.encode_queries([q]) if name == "embed" else engine.search(q, 10, name)
+            answer = embedder.encode_queries([q]) if name == "embed" else \
+                with_evidence.search(q, 10) if name == "hybrid+word evidence" else engine.search(q, 10, name)
             times[name].append(time.perf_counter() - began)
             if name == "hybrid":
                 for step, took in lever_steps(engine, q, answer).items():
@@ -83,7 +95,8 @@ def main() -> None:
           f"queries={len(queries)} cpus={os.cpu_count()}\n")
     print("| measurement | p50 ms | p95 ms | mean ms | p50 / embed p50 |\n|---|---|---|---|---|")
     for name, values in times.items():
-        label = "query embedding alone" if name == "embed" else f"search mode={name} (k=10)"
+        label = {"embed": "query embedding alone", "similar": "similar cases of the top passage (k=10)"}.get(
+            name, f"search mode={name} (k=10)")
         print(f"| {label} | {pct(values, 50):.1f} | {pct(values, 95):.1f} | {statistics.mean(values) * 1000:.1f} | "
               f"{pct(values, 50) / embed50:.2f} |")
     print("\n| lever step (on the hybrid answer) | p50 ms | p95 ms |\n|---|---|---|")
