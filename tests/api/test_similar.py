@@ -1,8 +1,6 @@
 """`GET /passages/{id}/similar` on a real server: nearest passages of other articles, other places first."""
 from __future__ import annotations
 
-import pytest
-
 
 def _first(client, query: str) -> dict:
     return client.get("/search", params={"q": query, "k": 1}).json()["passages"][0]
