@@ -5,8 +5,16 @@
   const $ = (id) => document.getElementById(id);
   const form = $("search-form");
   const fields = ["q", "mode", "prefecture", "source", "date_from", "date_to", "k"];
-  const state = { municipality: "", municipalityName: "", answer: null, seq: 0 };
+  const DEFAULTS = { mode: "hybrid", k: "10" };
+  const PAGE_SIZE = 20;
+  const SIMILAR_K = 10;
+  const TITLE = "自治体DX 事例検索";
+  const state = { municipality: "", municipalityName: "", answer: null, seq: 0, lastSearch: "", focusView: false,
+    focusAfter: null };
   const SVG_NS = "http://www.w3.org/2000/svg";
+  const ROLE_LABEL = { subject: "取り組みの主体", inherited: "主体（前後の文脈から）", mention: "言及のみ" };
+  const KIND_LABEL = { prefecture: "都道府県", designated_city: "政令指定都市", city: "市", special_ward: "特別区",
+    ward: "行政区", town: "町", village: "村" };
 
   /** An element with attributes and children; strings become text nodes. */
   function el(tag, attrs = {}, ...children) {
@@ -95,6 +103,23 @@
     return el("div", {}, body, toggle);
   }
 
+  // ------------------------------------------------------------ links inside the page
+
+  // relative URLs ("?m=…"): the page keeps working when it is served under a path prefix
+  const placeUrl = (code) => `?m=${encodeURIComponent(code)}`;
+  const similarUrl = (id) => `?similar=${encodeURIComponent(id)}`;
+
+  /** A real link (it can be opened in a new tab or copied) that a plain click follows without reloading. */
+  function pageLink(attrs, url, ...children) {
+    const link = el("a", { ...attrs, href: url }, ...children);
+    link.addEventListener("click", (event) => {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      event.preventDefault();
+      navigate(url, { focus: true });
+    });
+    return link;
+  }
+
   // ------------------------------------------------------------ results
 
   function placeLabel(place) {
@@ -102,23 +127,36 @@
       ? place.name : `${place.name}（${place.prefecture}）`;
   }
 
-  function renderPassage(passage, index) {
+  /**
+   * One passage as a list item. options: prefix (unique ids per list), rank (the number shown, or null),
+   * role (this place's role on a municipality page), similar (show the 「似た事例」 link).
+   */
+  function renderPassage(passage, index, options = {}) {
+    const { prefix = "r", rank = index + 1, role = null, similar = true } = options;
+    const titleId = `${prefix}-title-${index}`;
     const url = safeUrl(passage.url);
     const title = url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, passage.title || "（無題）")
       : el("span", {}, passage.title || "（無題）");
     const meta = el("p", { className: "passage-meta" },
+      role ? el("span", { className: `role-badge role-${role}` }, ROLE_LABEL[role] || role) : null,
       el("span", { className: "source" }, passage.source || "掲載元不明"),
       passage.published ? el("time", { datetime: passage.published }, passage.published) : el("span", {}, "日付不明"),
       passage.heading ? el("span", { className: "heading" }, passage.heading) : null);
     const places = passage.municipalities || [];
     const placeList = places.length
       ? el("p", { className: "passage-places" }, "自治体: ",
-        ...places.map((p) => el("span", { className: `tag role-${p.role}` }, placeLabel(p))))
+        ...places.map((p) => pageLink({ className: `tag role-${p.role}`, "data-code": p.code,
+          title: `${p.name}の事例を開く` }, placeUrl(p.code), placeLabel(p))))
       : null;
-    return el("li", { className: "passage", id: `passage-${passage.id}` },
-      el("article", { "aria-labelledby": `title-${index}` },
-        el("h4", { id: `title-${index}`, className: "passage-title" }, el("span", { className: "rank" }, `${index + 1}. `), title),
-        meta, passageBody(passage), placeList));
+    const actions = similar
+      ? el("p", { className: "passage-actions" },
+        pageLink({ className: "similar-link", "aria-describedby": titleId }, similarUrl(passage.id), "似た事例"))
+      : null;
+    return el("li", { className: "passage", "data-id": passage.id, "data-article": passage.article_id },
+      el("article", { "aria-labelledby": titleId },
+        el("h4", { id: titleId, className: "passage-title" },
+          rank === null ? null : el("span", { className: "rank" }, `${rank}. `), title),
+        meta, passageBody(passage), placeList, actions));
   }
 
   function renderPlaces(places) {
@@ -139,7 +177,25 @@
       button.addEventListener("mouseleave", () => spotlight(place.code, false));
       button.addEventListener("focus", () => spotlight(place.code, true));
       button.addEventListener("blur", () => spotlight(place.code, false));
-      list.append(el("li", {}, button));
+      const open = pageLink({ className: "chip-open", "data-code": place.code, "aria-label": `${place.name}の事例` },
+        placeUrl(place.code), "事例");
+      list.append(el("li", { className: "chip-pair" }, button, open));
+    }
+  }
+
+  /** Chips that open each place's page (similar cases: there is no search to narrow). */
+  function renderPlaceLinks(list, places) {
+    list.replaceChildren();
+    if (!places.length) {
+      list.append(el("li", { className: "empty" }, "自治体は見つかりませんでした。"));
+      return;
+    }
+    for (const place of places) {
+      const count = (place.passage_ids || []).length;
+      list.append(el("li", {}, pageLink({ className: "chip", "data-code": place.code,
+        "aria-label": `${placeLabel(place)}の事例、根拠 ${count} 件` }, placeUrl(place.code),
+      el("span", { className: "chip-name" }, placeLabel(place)),
+      el("span", { className: "count", "aria-hidden": "true" }, String(count)))));
     }
   }
 
@@ -167,6 +223,144 @@
   function showActiveFilter() {
     $("active-filter").hidden = !state.municipality;
     $("active-filter-label").textContent = state.municipality ? `絞り込み中: ${state.municipalityName || state.municipality}` : "";
+  }
+
+  // ------------------------------------------------------------ facets
+
+  const FACET_SHOWN = 10; // values shown per group before 「ほか N 件を表示」
+  const FACETS = [
+    { key: "prefecture", label: "都道府県" },
+    { key: "source", label: "掲載元" },
+    { key: "year", label: "年" },
+  ];
+
+  /** The year the date fields cover exactly (YYYY-01-01 to YYYY-12-31), or "". */
+  function activeYear() {
+    const from = $("date_from").value, to = $("date_to").value;
+    const year = from.slice(0, 4);
+    return /^\d{4}$/.test(year) && from === `${year}-01-01` && to === `${year}-12-31` ? year : "";
+  }
+
+  function facetValue(key) {
+    return key === "year" ? activeYear() : $(key).value;
+  }
+
+  function setFacet(key, value) {
+    if (key === "year") {
+      $("date_from").value = value ? `${value}-01-01` : "";
+      $("date_to").value = value ? `${value}-12-31` : "";
+    } else {
+      setField(key, value);
+    }
+  }
+
+  function applyFacet(key, value) {
+    setFacet(key, value);
+    state.focusAfter = value ? `#active-facet-list button[data-facet="${key}"]` : "#facets-heading";
+    runSearch();
+  }
+
+  /** The filters in force, each with the button that lifts it. */
+  function renderActiveFacets() {
+    const items = [];
+    for (const { key, label } of FACETS) {
+      const value = facetValue(key);
+      if (!value) continue;
+      const shown = key === "year" ? `${value}年` : value;
+      items.push({ key, text: `${label}: ${shown}`, name: shown, clear: () => applyFacet(key, "") });
+    }
+    const from = $("date_from").value, to = $("date_to").value;
+    if ((from || to) && !activeYear()) {
+      const range = `${from || "…"} 〜 ${to || "…"}`;
+      items.push({ key: "date", text: `掲載日: ${range}`, name: range, clear: () => {
+        $("date_from").value = "";
+        $("date_to").value = "";
+        state.focusAfter = "#facets-heading";
+        runSearch();
+      } });
+    }
+    $("active-facet-list").replaceChildren(...items.map((item) => el("li", {},
+      el("button", { type: "button", className: "chip active-chip", "data-facet": item.key,
+        "aria-label": `${item.name} の絞り込みを解除`, onclick: item.clear },
+      el("span", {}, item.text), el("span", { className: "clear-mark", "aria-hidden": "true" }, "×")))));
+    $("active-facets").hidden = !items.length;
+  }
+
+  function renderFacets(facets) {
+    $("facets").hidden = !facets;
+    if (!facets) return;
+    $("facets-hint").textContent = `上位 ${facets.depth ?? "—"} 件の候補に含まれる記事の数です。押すとその条件で絞り込みます。`;
+    for (const { key, label } of FACETS) {
+      const list = $(`facet-${key}`);
+      const active = facetValue(key);
+      const items = (facets[key] || []).filter((item) => item && item.name);
+      const buttons = items.map((item) => {
+        const on = String(item.name) === active;
+        const name = key === "year" ? `${item.name}年` : String(item.name);
+        // the accessible name leaves out the group's own word: 「都道府県」 must label only the form's select
+        return el("li", {}, el("button", {
+          type: "button", className: "chip facet", "data-facet": key, "data-value": item.name, "aria-pressed": String(on),
+          "aria-label": `${name}、${item.count} 件${on ? "（絞り込み中、押すと解除）" : "。この条件で絞り込む"}`,
+          onclick: () => applyFacet(key, on ? "" : String(item.name)),
+        }, el("span", {}, name), el("span", { className: "count", "aria-hidden": "true" }, String(item.count))));
+      });
+      list.replaceChildren(...buttons);
+      if (!items.length) list.append(el("li", { className: "empty" }, "なし"));
+      if (buttons.length > FACET_SHOWN) {
+        const extra = buttons.slice(FACET_SHOWN);
+        const more = `ほか ${extra.length} 件を表示`;
+        extra.forEach((li) => { li.hidden = true; });
+        const toggle = el("button", { type: "button", className: "link-button facet-more", "aria-expanded": "false" }, more);
+        toggle.addEventListener("click", () => {
+          const open = toggle.getAttribute("aria-expanded") !== "true";
+          extra.forEach((li) => { li.hidden = !open; });
+          toggle.setAttribute("aria-expanded", String(open));
+          toggle.textContent = open ? "少なく表示" : more;
+          if (open) extra[0].querySelector("button").focus();
+        });
+        list.append(el("li", { className: "facet-more-item" }, toggle));
+      }
+    }
+    renderActiveFacets();
+  }
+
+  // ------------------------------------------------------------ CSV
+
+  function updateCsv(query) {
+    const csv = new URLSearchParams(query);
+    csv.set("format", "csv");
+    const link = $("csv");
+    link.setAttribute("href", `/search?${csv}`);
+    link.hidden = false;
+  }
+
+  /** With a read key the plain link would be refused: fetch with the key and save the answer as a Blob. */
+  async function saveCsvWithKey(event) {
+    const headers = authHeaders();
+    if (!headers.Authorization) return; // the link downloads by itself
+    event.preventDefault();
+    const link = $("csv");
+    try {
+      const response = await fetch(link.getAttribute("href"), { headers: { Accept: "text/csv", ...headers } });
+      if (!response.ok) {
+        const body = await response.json().catch(() => null);
+        throw Object.assign(new Error("csv"), { detail: (body && body.error) || { ja: `CSV を保存できませんでした（${response.status}）` } });
+      }
+      const disposition = response.headers.get("Content-Disposition") || "";
+      const match = /filename\*=UTF-8''([^;]+)/i.exec(disposition) || /filename="?([^";]+)"?/i.exec(disposition);
+      let name = "jsearch.csv";
+      try {
+        if (match) name = decodeURIComponent(match[1].trim());
+      } catch { /* a malformed name: keep the plain one */ }
+      const url = URL.createObjectURL(await response.blob());
+      const save = el("a", { href: url, download: name, hidden: true });
+      document.body.append(save);
+      save.click();
+      save.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (error) {
+      showError(error.detail || { ja: "CSV を保存できませんでした", en: String(error.message || error) });
+    }
   }
 
   // ------------------------------------------------------------ map
@@ -240,6 +434,15 @@
     return query;
   }
 
+  /** Sets a field; a select gains the option first when it lacks it (a deep link may name any source). */
+  function setField(name, value) {
+    const field = $(name);
+    if (field.tagName === "SELECT" && value && ![...field.options].some((o) => o.value === value)) {
+      field.append(el("option", { value }, value));
+    }
+    field.value = value;
+  }
+
   function showError(detail) {
     const box = $("error");
     box.replaceChildren(el("p", {}, detail.ja || "エラーが発生しました"),
@@ -247,47 +450,224 @@
     box.hidden = false;
   }
 
-  async function runSearch() {
+  /** The search the form describes: it becomes the page's URL (a new history entry when it changed). */
+  function runSearch() {
     const query = params();
-    const q = query.get("q") || "";
     $("error").hidden = true;
-    if (!q) {
+    if (!query.get("q")) {
       showError({ ja: "検索語を入力してください", en: "Enter a query" });
       $("q").focus();
       return;
     }
-    history.replaceState(null, "", `?${query}`);
+    navigate(`?${query}`);
+  }
+
+  /** A failed load: the status line, the error box and, on 401, the read-key field. */
+  function failed(error, what) {
+    if (error.status === 401) {
+      $("key-field").hidden = false;
+      $("key").focus();
+    }
+    $("status").textContent = `${what}できませんでした。`;
+    showError(error.detail || { ja: "サーバーに接続できません", en: String(error.message || error) });
+  }
+
+  async function doSearch(query) {
+    const q = query.get("q") || "";
+    state.lastSearch = `?${query}`;
     const seq = ++state.seq;
     $("status").textContent = `「${q}」を検索しています…`;
     form.setAttribute("aria-busy", "true");
+    document.title = `「${q}」の検索結果 — ${TITLE}`;
     try {
       const answer = await getJson(`/search?${query}`);
       if (seq !== state.seq) return;
-      render(answer);
+      render(answer, query);
     } catch (error) {
       if (seq !== state.seq) return;
-      if (error.status === 401) {
-        $("key-field").hidden = false;
-        $("key").focus();
-      }
-      $("status").textContent = "検索できませんでした。";
-      showError(error.detail || { ja: "サーバーに接続できません", en: String(error.message || error) });
+      failed(error, "検索");
     } finally {
       if (seq === state.seq) form.removeAttribute("aria-busy");
     }
   }
 
-  function render(answer) {
+  function render(answer, query) {
     state.answer = answer;
     const passages = answer.passages || [];
     const places = answer.municipalities || [];
-    $("passages").replaceChildren(...passages.map(renderPassage));
+    $("passages").replaceChildren(...passages.map((p, i) => renderPassage(p, i)));
     if (!passages.length) $("passages").append(el("li", { className: "empty" }, "条件に合う文章はありませんでした。条件を緩めてください。"));
     renderPlaces(places);
     drawDots(places);
-    $("results").hidden = false;
+    renderFacets(answer.facets || null);
+    updateCsv(query);
+    const named = state.municipality && places.find((p) => p.code === state.municipality);
+    if (named && !state.municipalityName) {
+      state.municipalityName = placeLabel(named);
+      showActiveFilter();
+    }
+    showView("results");
     const seconds = (answer.took_ms / 1000).toFixed(2);
     $("status").textContent = `「${answer.query}」の検索結果: 文章 ${passages.length} 件、自治体 ${places.length} 件（${seconds} 秒）`;
+    focusAfterRender();
+  }
+
+  function focusAfterRender() {
+    const selector = state.focusAfter;
+    state.focusAfter = null;
+    const target = selector && document.querySelector(selector);
+    if (target) {
+      if (!target.hasAttribute("tabindex") && !/^(BUTTON|A|INPUT|SELECT)$/.test(target.tagName)) target.setAttribute("tabindex", "-1");
+      target.focus();
+    }
+  }
+
+  // ------------------------------------------------------------ a municipality's cases
+
+  async function showPlace(code, offset, limit) {
+    const seq = ++state.seq;
+    $("status").textContent = "自治体の事例を読み込んでいます…";
+    try {
+      const data = await getJson(`/municipalities/${encodeURIComponent(code)}?limit=${limit}&offset=${offset}`);
+      if (seq !== state.seq) return;
+      renderPlace(data, limit);
+    } catch (error) {
+      if (seq !== state.seq) return;
+      showView(null);
+      failed(error, "自治体の事例を表示");
+    }
+  }
+
+  function renderPlace(data, asked) {
+    const limit = Number(data.limit) || asked;
+    const passages = data.passages || [];
+    const offset = Number(data.offset) || 0;
+    const total = Number(data.total) || 0;
+    const name = data.name || data.code;
+    $("place-heading").textContent = `${name}の事例`;
+    const facts = [["prefecture", "都道府県", data.level === "prefecture" ? "" : data.prefecture],
+      ["kind", "種別", KIND_LABEL[data.kind] || data.kind || ""], ["code", "団体コード", data.code],
+      ["former", "旧名称", (data.former_names || []).join("、")]];
+    $("place-facts").replaceChildren(...facts.filter(([, , value]) => value)
+      .flatMap(([key, term, value]) => [el("dt", {}, term), el("dd", { className: `fact-${key}` }, value)]));
+    const subject = [], mention = [];
+    passages.forEach((p) => (p.role === "mention" ? mention : subject).push(p));
+    const list = (items, prefix, start) => items.map((p, i) => renderPassage(p, i,
+      { prefix, rank: start + i + 1, role: p.role }));
+    $("place-subject-list").replaceChildren(...list(subject, "ps", offset));
+    $("place-mention-list").replaceChildren(...list(mention, "pm", offset + subject.length));
+    $("place-subject").hidden = !subject.length;
+    $("place-mention").hidden = !mention.length;
+    $("place-empty").hidden = passages.length > 0;
+    const last = offset + passages.length;
+    $("place-count").textContent = `文章 ${total} 件（取り組みの主体として書かれた文章が先、言及のみの文章が後。新しい順）`;
+    $("place-range").textContent = passages.length ? `${offset + 1}〜${last} 件目 / 全 ${total} 件` : "";
+    const pageUrl = (at) => {
+      const query = new URLSearchParams({ m: data.code });
+      if (at > 0) query.set("offset", String(at));
+      if (limit !== PAGE_SIZE) query.set("limit", String(limit));
+      return `?${query}`;
+    };
+    setPager($("place-prev"), offset > 0 ? pageUrl(Math.max(0, offset - limit)) : null);
+    setPager($("place-next"), last < total ? pageUrl(last) : null);
+    showBack($("place-back"));
+    document.title = `${name}の事例 — ${TITLE}`;
+    showView("place-view");
+    $("status").textContent = `${name}の事例: 文章 ${total} 件`;
+  }
+
+  function setPager(link, url) {
+    link.hidden = !url;
+    if (url) link.setAttribute("href", url);
+    link.dataset.url = url || "";
+  }
+
+  function showBack(link) {
+    link.hidden = !state.lastSearch;
+    if (state.lastSearch) link.setAttribute("href", state.lastSearch);
+  }
+
+  // ------------------------------------------------------------ similar cases
+
+  async function showSimilar(id) {
+    const seq = ++state.seq;
+    $("status").textContent = "似た事例を探しています…";
+    try {
+      const data = await getJson(`/passages/${encodeURIComponent(id)}/similar?k=${SIMILAR_K}`);
+      if (seq !== state.seq) return;
+      renderSimilar(data);
+    } catch (error) {
+      if (seq !== state.seq) return;
+      showView(null);
+      failed(error, "似た事例を表示");
+    }
+  }
+
+  function renderSimilar(data) {
+    const source = data.passage;
+    const passages = data.passages || [];
+    const places = data.municipalities || [];
+    $("similar-heading").textContent = `「${source.title || "（無題）"}」に似た事例`;
+    $("similar-source").replaceChildren(renderPassage(source, 0, { prefix: "ss", rank: null, similar: false }));
+    $("similar-list").replaceChildren(...passages.map((p, i) => renderPassage(p, i, { prefix: "sl" })));
+    if (!passages.length) $("similar-list").append(el("li", { className: "empty" }, "ほかの記事に似た文章はありませんでした。"));
+    renderPlaceLinks($("similar-places"), places);
+    showBack($("similar-back"));
+    document.title = `似た事例 — ${TITLE}`;
+    showView("similar-view");
+    $("status").textContent = `似た事例: 文章 ${passages.length} 件、自治体 ${places.length} 件`;
+  }
+
+  // ------------------------------------------------------------ views and the URL
+
+  const VIEWS = ["results", "place-view", "similar-view"];
+
+  function showView(name) {
+    for (const id of VIEWS) $(id).hidden = id !== name;
+    if (name && state.focusView) $(name).focus();
+    state.focusView = false;
+  }
+
+  /** Goes to a URL of this page: a new history entry (unless it is the current one), then shows that view. */
+  function navigate(url, { focus = false } = {}) {
+    const target = new URL(url, location.href);
+    const same = target.search === location.search;
+    history[same ? "replaceState" : "pushState"](null, "", `${target.pathname}${target.search}`);
+    if (!same) window.scrollTo(0, 0);
+    state.focusView = focus;
+    route();
+  }
+
+  /** The form as the URL describes it (absent fields back to their defaults). */
+  function restore(query) {
+    for (const name of fields) setField(name, query.get(name) || DEFAULTS[name] || "");
+    const code = query.get("municipality") || "";
+    if (code !== state.municipality) state.municipalityName = "";
+    state.municipality = code;
+    showActiveFilter();
+  }
+
+  /** Shows the view the URL names: ?m= a municipality, ?similar= similar cases, ?q= a search. */
+  function route() {
+    const query = new URLSearchParams(location.search);
+    $("error").hidden = true;
+    if (query.get("m")) {
+      const offset = Math.max(0, parseInt(query.get("offset") || "0", 10) || 0);
+      const limit = Math.min(Math.max(parseInt(query.get("limit") || String(PAGE_SIZE), 10) || PAGE_SIZE, 1), 100);
+      showPlace(query.get("m"), offset, limit);
+    } else if (query.get("similar")) {
+      showSimilar(query.get("similar"));
+    } else if (query.get("q")) {
+      restore(query);
+      if ($("results").hidden) showView(null); // coming from another view: it must not stay up during the search
+      doSearch(query);
+    } else {
+      state.seq++;
+      restore(query);
+      showView(null);
+      $("status").textContent = "";
+      document.title = TITLE;
+    }
   }
 
   async function loadSources() {
@@ -304,20 +684,6 @@
     select.value = current;
   }
 
-  function restore() {
-    const query = new URLSearchParams(location.search);
-    for (const name of fields) {
-      if (!query.has(name)) continue;
-      if (name === "source") $("source").append(el("option", { value: query.get(name) }, query.get(name)));
-      $(name).value = query.get(name);
-    }
-    if (query.get("municipality")) {
-      state.municipality = query.get("municipality");
-      showActiveFilter();
-    }
-    return Boolean(query.get("q"));
-  }
-
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     runSearch();
@@ -328,11 +694,19 @@
   $("clear-municipality").addEventListener("click", () => { clearMunicipality(); $("q").focus(); });
   $("key").addEventListener("change", () => {
     sessionStorage.setItem("jsearch-read-key", $("key").value);
-    runSearch();
+    route();
   });
+  $("csv").addEventListener("click", saveCsvWithKey);
+  for (const id of ["place-back", "similar-back", "place-prev", "place-next"]) {
+    $(id).addEventListener("click", (event) => {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      event.preventDefault();
+      navigate($(id).getAttribute("href"), { focus: true });
+    });
+  }
+  window.addEventListener("popstate", () => route());
 
-  const pending = restore();
   loadMap().catch(() => { $("map").textContent = "地図を読み込めませんでした。"; });
   loadSources().catch(() => {});
-  if (pending) runSearch();
+  route();
 })();

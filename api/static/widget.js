@@ -25,6 +25,7 @@
     :host { all: initial; display: block; font-family: "Hiragino Kaku Gothic ProN", "Yu Gothic UI", "Meiryo",
       "Noto Sans CJK JP", sans-serif; color: #1d2733; line-height: 1.6; font-size: 15px; }
     * { box-sizing: border-box; }
+    [hidden] { display: none !important; }
     .box { border: 1px solid #c9d2db; border-radius: 8px; padding: 12px; background: #fff; }
     form { display: flex; gap: 6px; flex-wrap: wrap; align-items: center; }
     label { font-weight: bold; }
@@ -47,6 +48,14 @@
     .text { margin: 4px 0 0; font-size: 14px; white-space: pre-wrap; overflow-wrap: anywhere; }
     mark { background: #fff1a8; color: inherit; }
     .more { font-size: 13px; margin-top: 6px; display: inline-block; }
+    .links { display: flex; flex-wrap: wrap; gap: 4px 16px; }
+    .link-button { background: none; border: 0; padding: 0; color: #0b5cad; text-decoration: underline; font-size: 13px; }
+    .actions { margin: 4px 0 0; }
+    .similar { margin: 6px 0 0 8px; padding: 4px 0 4px 10px; border-left: 3px solid #c9d2db; }
+    .similar-title { font-size: 13px; font-weight: bold; margin: 0; color: #4e5b68; }
+    .similar li.hit { padding: 6px 0; }
+    .similar .text { font-size: 13px; }
+    .places { margin: 2px 0 0; font-size: 12px; color: #4e5b68; }
   `;
 
   const el = (tag, attrs = {}, ...children) => {
@@ -90,23 +99,74 @@
   const status = el("p", { class: "status", role: "status", "aria-live": "polite" });
   const chips = el("ul", { class: "chips", "aria-label": "事例の自治体（押すと絞り込み）" });
   const hits = el("ol", { "aria-label": "答えとなる文章" });
-  const more = el("a", { class: "more", target: "_blank", rel: "noopener", hidden: true }, "検索ページで詳しく見る");
-  root.append(el("style", {}, CSS), el("div", { class: "box" }, form, status, chips, hits, more));
+  const more = el("a", { class: "more", target: "_blank", rel: "noopener" }, "検索ページで詳しく見る");
+  const csv = el("a", { class: "more csv", download: "" }, "CSV で保存");
+  const links = el("p", { class: "links", hidden: true }, more, csv);
+  root.append(el("style", {}, CSS), el("div", { class: "box" }, form, status, chips, hits, links));
 
   let municipality = "";
   let seq = 0;
+  let serial = 0;
 
-  const renderHit = (p) => {
+  const headers = (accept) => {
+    const sent = { Accept: accept };
+    if (options.key) sent.Authorization = `Bearer ${options.key}`;
+    return sent;
+  };
+  const getJson = async (path) => {
+    const response = await fetch(`${api}${path}`, { headers: headers("application/json"), mode: "cors", credentials: "omit" });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) throw new Error((body && body.error && body.error.ja) || `エラー（${response.status}）`);
+    return body;
+  };
+  const failure = (error) => (error instanceof TypeError ? "検索サーバーに接続できません" : String(error.message || error));
+
+  /** One passage; `similar` adds the 「似た事例」 button that opens the nearest passages of other articles below it. */
+  const renderHit = (p, similar = true, size = 220) => {
     const url = safeUrl(p.url);
+    const id = `dx-hit-${uid}-${++serial}`;
     const title = url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, p.title || "（無題）")
       : el("span", {}, p.title || "（無題）");
     const text = p.text || "";
     const first = (p.highlights && p.highlights.length) ? p.highlights[0].start : 0;
-    const from = Math.max(0, Math.min(first - 40, text.length - 220));
-    const to = Math.min(text.length, from + 220);
-    return el("li", { class: "hit" }, el("p", { class: "title" }, title),
+    const from = Math.max(0, Math.min(first - 40, text.length - size));
+    const to = Math.min(text.length, from + size);
+    const item = el("li", { class: similar ? "hit" : "hit similar-hit", "data-id": p.id, "data-article": p.article_id },
+      el("p", { class: "title", id }, title),
       el("p", { class: "meta" }, [p.source, p.published].filter(Boolean).join("・")),
       el("p", { class: "text" }, from > 0 ? "…" : "", marked(text, p.highlights, from, to), to < text.length ? "…" : ""));
+    if (!similar) {
+      const names = (p.municipalities || []).map(label);
+      if (names.length) item.append(el("p", { class: "places" }, `自治体: ${names.join("、")}`));
+      return item;
+    }
+    const box = el("div", { class: "similar", id: `${id}-similar`, hidden: true });
+    const button = el("button", { type: "button", class: "link-button similar-button", "aria-expanded": "false",
+      "aria-controls": `${id}-similar`, "aria-describedby": id }, "似た事例");
+    let loaded = false;
+    button.addEventListener("click", async () => {
+      const open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", String(open));
+      button.textContent = open ? "似た事例を閉じる" : "似た事例";
+      box.hidden = !open;
+      if (!open || loaded) return;
+      const note = el("p", { class: "status", role: "status" }, "似た事例を探しています…");
+      box.replaceChildren(note);
+      try {
+        const body = await getJson(`/passages/${encodeURIComponent(p.id)}/similar?k=${Math.min(k, 5)}`);
+        loaded = true;
+        const list = el("ol", { "aria-label": "似た事例（ほかの記事の文章）" }, ...body.passages.map((s) => renderHit(s, false, 140)));
+        if (!body.passages.length) list.append(el("li", { class: "hit" }, "ほかの記事に似た文章はありませんでした。"));
+        const places = (body.municipalities || []).slice(0, 8).map(label);
+        box.replaceChildren(el("p", { class: "similar-title" }, `似た事例 ${body.passages.length} 件`
+          + (places.length ? `（${places.join("、")}）` : "")), list);
+      } catch (error) {
+        note.className = "status error";
+        note.textContent = failure(error);
+      }
+    });
+    item.append(el("p", { class: "actions" }, button), box);
+    return item;
   };
 
   const renderChips = (places) => {
@@ -136,26 +196,49 @@
     status.className = "status";
     status.textContent = "検索しています…";
     try {
-      const headers = { Accept: "application/json" };
-      if (options.key) headers.Authorization = `Bearer ${options.key}`;
-      const response = await fetch(`${api}/search?${query}`, { headers, mode: "cors", credentials: "omit" });
+      const response = await fetch(`${api}/search?${query}`, { headers: headers("application/json"), mode: "cors",
+        credentials: "omit" });
       const body = await response.json().catch(() => null);
       if (mine !== seq) return;
       if (!response.ok) throw new Error((body && body.error && body.error.ja) || `エラー（${response.status}）`);
-      hits.replaceChildren(...body.passages.map(renderHit));
+      hits.replaceChildren(...body.passages.map((p) => renderHit(p)));
       if (!body.passages.length) hits.append(el("li", { class: "hit" }, "見つかりませんでした。"));
       renderChips(body.municipalities || []);
       const page = new URLSearchParams({ q });
       if (municipality) page.set("municipality", municipality);
       more.setAttribute("href", `${api}/?${page}`);
-      more.hidden = false;
+      query.set("format", "csv");
+      csv.setAttribute("href", `${api}/search?${query}`);
+      links.hidden = false;
       status.textContent = `文章 ${body.passages.length} 件、自治体 ${(body.municipalities || []).length} 件`;
     } catch (error) {
       if (mine !== seq) return;
       status.className = "status error";
-      status.textContent = error instanceof TypeError ? "検索サーバーに接続できません" : String(error.message || error);
+      status.textContent = failure(error);
     }
   }
+
+  // A plain link downloads by itself (the server sends it as an attachment); with a read key, fetch and save a Blob.
+  csv.addEventListener("click", async (event) => {
+    if (!options.key) return;
+    event.preventDefault();
+    try {
+      const response = await fetch(csv.getAttribute("href"), { headers: headers("text/csv"), mode: "cors", credentials: "omit" });
+      if (!response.ok) {
+        const body = await response.json().catch(() => null);
+        throw new Error((body && body.error && body.error.ja) || `エラー（${response.status}）`);
+      }
+      const url = URL.createObjectURL(await response.blob());
+      const save = el("a", { href: url, download: "jsearch.csv", hidden: true });
+      root.append(save);
+      save.click();
+      save.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (error) {
+      status.className = "status error";
+      status.textContent = `CSV を保存できませんでした: ${failure(error)}`;
+    }
+  });
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
