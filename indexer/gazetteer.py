@@ -36,6 +36,11 @@ def check_digit(five: str) -> str:
     return str((11 - remainder) % 10)
 
 
+def is_full_code(code: str) -> bool:
+    """Whether `code` is 6 ASCII digits whose last is the check digit of the first five."""
+    return len(code) == 6 and code.isascii() and code.isdecimal() and code[5] == check_digit(code[:5])
+
+
 def full_code(five: str) -> str:
     """The 6-digit 全国地方公共団体コード of a 5-digit JIS X 0402 code."""
     return five + check_digit(five)
@@ -126,7 +131,7 @@ def _read_rows() -> list[_Row]:
 
 def _six_digit(code: str) -> str:
     """`code` when it is a 6-digit code with the right check digit, else ValueError."""
-    if len(code) != 6 or not code.isdigit() or code[5] != check_digit(code[:5]):
+    if not is_full_code(code):
         raise ValueError(f"not a 6-digit code with its check digit: {code!r}")
     return code
 

@@ -219,11 +219,11 @@ class Generation:
             sql = (f"SELECT {', '.join(columns)}, published IS NULL AS undated FROM articles WHERE id NOT IN "
                    f"({','.join('?' * len(gone))}) ORDER BY undated, published DESC, title, id LIMIT ?")
             rows += part.conn.execute(sql, [*gone, offset + limit]).fetchall()
-        rows.sort(key=lambda r: (r["undated"], _desc(r["published"]), r["title"], r["id"]))
+        rows.sort(key=lambda r: (r["undated"], descending(r["published"]), r["title"], r["id"]))
         return rows[offset:offset + limit]
 
 
-def _desc(value: str | None) -> tuple:
+def descending(value: str | None) -> tuple:
     """A sort key that puts later ISO dates first."""
     return tuple(-ord(c) for c in (value or ""))
 

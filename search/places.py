@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer.gazetteer import Gazetteer, Place, check_digit
+from indexer.gazetteer import Gazetteer, Place, is_full_code
 from search.errors import NotFound, QueryError
-from search.generation import Generation
+from search.generation import Generation, descending
 from search.highlight import Span
 from search.passages import passage, places_by_row
 from search.ranking import ROLE_WEIGHT
@@ -16,7 +16,7 @@ MAX_LIMIT = 100
 
 def checked_place(code: str, gazetteer: Gazetteer) -> Place:
     """The place of a 6-digit code: 422 when malformed (not 6 digits, wrong check digit), 404 when unknown."""
-    if len(code) != 6 or not code.isascii() or not code.isdecimal() or check_digit(code[:5]) != code[5]:
+    if not is_full_code(code):
         raise QueryError("code", f"団体コードは検査数字つきの6桁です: {code}",
                          f"a local government code has 6 digits with its check digit, not {code!r}")
     try:
@@ -30,14 +30,10 @@ def _order(found: list[tuple[int, str, str | None, str, int]]) -> list[tuple[int
     """One entry per row with its strongest role; about the place first, then newest, then article order."""
     best: dict[int, tuple] = {}
     for row, role, published, article, order in found:
-        key = (min(ROLE_ORDER[role], 1), published is None, _desc(published), article, order)
+        key = (min(ROLE_ORDER[role], 1), published is None, descending(published), article, order)
         if row not in best or ROLE_ORDER[role] < ROLE_ORDER[best[row][1]]:
             best[row] = (key, role)
     return [(row, role) for row, (key, role) in sorted(best.items(), key=lambda item: item[1][0])]
-
-
-def _desc(value: str | None) -> tuple:
-    return tuple(-ord(c) for c in (value or ""))
 
 
 def place_page(generation: Generation, place: Place, limit: int, offset: int, former: list[str] = ()) -> dict:

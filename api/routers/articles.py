@@ -24,6 +24,7 @@ from corpus.loaders import MAX_CHARS, parse_bytes
 from corpus.metadata import find_urls, parse_date
 from indexer import build
 from search.engine import Engine
+from search.passages import PLACE_FIELDS
 
 router = APIRouter(tags=["記事 / articles"])
 
@@ -131,7 +132,7 @@ def get_article(engine: EngineDep, _: ReadKeyDep, article_id: ArticleId) -> dict
         for m in conn.execute(f"SELECT * FROM mentions WHERE row IN ({marks}) ORDER BY row, start",
                               [c["row"] for c in chunks]):
             places.setdefault(m["row"], []).append(
-                {k: m[k] for k in ("code", "name", "prefecture", "level", "role", "lat", "lon")})
+                {k: m[k] for k in PLACE_FIELDS})
     return {**{k: row[k] for k in (*LIST_FIELDS, "text")}, "urls": _urls(row["urls"]),
             "passages": [{**{k: c[k] for k in ("id", "ord", "start", "end", "heading", "text", "url")},
                           "municipalities": places.get(c["row"], [])} for c in chunks]}
