@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import quote
 
 HEADER = ("順位 rank", "スコア score", "題名 title", "掲載元 source", "掲載日 date", "URL", "自治体 municipalities",
           "文章 text")
@@ -31,6 +32,7 @@ def to_csv(answer: dict) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def filename(answer: dict) -> str:
-    """An ASCII file name (the query itself goes in filename*)."""
-    return f"jsearch-{answer['generation']}.csv"
+def disposition(answer: dict) -> str:
+    """An attachment with an ASCII file name, and the query's own in `filename*` (RFC 6266) for browsers."""
+    named = quote(f"jsearch-{answer['query'][:40]}.csv")
+    return f"attachment; filename=\"jsearch-{answer['generation']}.csv\"; filename*=UTF-8''{named}"

@@ -160,7 +160,6 @@ def features(data: dict) -> tuple[list[str], list[np.ndarray]]:
 
 def engine_evidence(data: dict, work: Path) -> np.ndarray:
     """Per query, the engine's own word evidence (search/evidence.py): IDF-weighted coverage and adjacent pairs."""
-    from indexer import postings
     from indexer.normalize import lexical_form
     from search import evidence
 
@@ -169,8 +168,7 @@ def engine_evidence(data: dict, work: Path) -> np.ndarray:
     out = []
     for query, (rows, _, _) in zip(data["queries"], data["cands"]):
         words = evidence.query_words(query)
-        stats = generation.lexical_stats(list(words))
-        weights = np.array([postings.idf(stats.df.get(w, 0), stats.rows) for w in words], np.float64)
+        weights = evidence.idf_weights(words, generation.lexical_stats(list(words)))
         out.append(np.stack([[evidence.coverage(words, weights, forms[r]) for r in rows],
                              [evidence.proximity(words, forms[r]) for r in rows]], axis=1))
     return out

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import manifest, postings
+from indexer import manifest
 from indexer.embedder import Embedder
 from indexer.gazetteer import Gazetteer
 from indexer.layout import IndexDir
@@ -180,8 +180,7 @@ class Engine:
         words = evidence.query_words(query) if self.word_evidence and len(rows) else ()
         if not words:
             return fused
-        stats = generation.lexical_stats(list(words))
-        weights = np.array([postings.idf(stats.df.get(w, 0), stats.rows) for w in words], np.float64)
+        weights = evidence.idf_weights(words, generation.lexical_stats(list(words)))
         return fusion.with_evidence(fused, *evidence.scores(words, weights, generation.texts(rows)))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer import lexical
+from indexer import lexical, postings
 from indexer.normalize import lexical_form
 
 QUERY_POS = frozenset(("名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞"))
@@ -14,6 +14,11 @@ def query_words(query: str) -> tuple[str, ...]:
     found = [m.surface() for m in lexical.morphemes(lexical_form(query))
              if m.part_of_speech()[0] in QUERY_POS and any(c.isalnum() for c in m.surface())]
     return tuple(dict.fromkeys(found))
+
+
+def idf_weights(words: tuple[str, ...], stats: postings.Stats) -> np.ndarray:
+    """Each query word's BM25 IDF over the live rows: how much finding it counts."""
+    return np.array([postings.idf(stats.df.get(w, 0), stats.rows) for w in words], np.float64)
 
 
 def coverage(words: tuple[str, ...], weights: np.ndarray, text: str) -> float:

@@ -15,6 +15,11 @@ def _subjects(places: list[dict]) -> set[str]:
     return {p["code"] for p in places if p["role"] != "mention"}
 
 
+def _about_only(subjects: set[str], mine: set[str]) -> bool:
+    """Whether a passage is about none but the source passage's own places (such passages go last)."""
+    return bool(subjects) and bool(mine) and subjects <= mine
+
+
 def similar(generation: Generation, passage_id: str, k: int) -> dict:
     """{passage, passages, municipalities}: nearest passages by cosine from other articles; those about the same
     places as the passage come after the others; the passage's own places are left out of the ranking."""
@@ -27,8 +32,7 @@ def similar(generation: Generation, passage_id: str, k: int) -> dict:
     own = chunks[row]
     mine = _subjects(places.get(row, []))
     near = [(int(r), float(s)) for s, r in zip(scores, rows) if chunks[int(r)]["article_id"] != own["article_id"]]
-    near.sort(key=lambda item: bool(mine) and _subjects(places.get(item[0], [])) <= mine
-              and bool(_subjects(places.get(item[0], []))))
+    near.sort(key=lambda item: _about_only(_subjects(places.get(item[0], [])), mine))  # stable: cosine order kept
     items = [passage(chunks[r], places.get(r, []), s, s, 0.0, []) for r, s in near[:k]]
     ranked = [p for p in rank_places(items) if p["code"] not in mine]
     return {"passage": passage(own, places.get(row, []), 1.0, 1.0, 0.0, []), "passages": items,

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
@@ -38,7 +36,5 @@ def search(engine: EngineDep, _: ReadKeyDep,
     answer = engine.search(q, k, mode, filters)
     if format == "json":
         return JSONResponse(answer)
-    name = export.filename(answer)
-    disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote('jsearch-' + answer['query'][:40])}.csv"
     return Response(export.to_csv(answer), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": disposition})
+                    headers={"Content-Disposition": export.disposition(answer)})
