@@ -159,15 +159,18 @@
         meta, passageBody(passage), placeList, actions));
   }
 
-  function renderPlaces(places) {
-    const list = $("places");
+  /** A list of place chips, one `chip(place, count)` item each (count: the passages the place stands on). */
+  function placeChips(list, places, chip) {
     list.replaceChildren();
     if (!places.length) {
       list.append(el("li", { className: "empty" }, "自治体は見つかりませんでした。"));
       return;
     }
-    for (const place of places) {
-      const count = (place.passage_ids || []).length;
+    for (const place of places) list.append(chip(place, (place.passage_ids || []).length));
+  }
+
+  function renderPlaces(places) {
+    placeChips($("places"), places, (place, count) => {
       const button = el("button", {
         type: "button", className: "chip", "data-code": place.code,
         "aria-label": `${placeLabel(place)}、根拠 ${count} 件。この自治体に絞り込む`,
@@ -179,24 +182,16 @@
       button.addEventListener("blur", () => spotlight(place.code, false));
       const open = pageLink({ className: "chip-open", "data-code": place.code, "aria-label": `${place.name}の事例` },
         placeUrl(place.code), "事例");
-      list.append(el("li", { className: "chip-pair" }, button, open));
-    }
+      return el("li", { className: "chip-pair" }, button, open);
+    });
   }
 
   /** Chips that open each place's page (similar cases: there is no search to narrow). */
   function renderPlaceLinks(list, places) {
-    list.replaceChildren();
-    if (!places.length) {
-      list.append(el("li", { className: "empty" }, "自治体は見つかりませんでした。"));
-      return;
-    }
-    for (const place of places) {
-      const count = (place.passage_ids || []).length;
-      list.append(el("li", {}, pageLink({ className: "chip", "data-code": place.code,
-        "aria-label": `${placeLabel(place)}の事例、根拠 ${count} 件` }, placeUrl(place.code),
-      el("span", { className: "chip-name" }, placeLabel(place)),
-      el("span", { className: "count", "aria-hidden": "true" }, String(count)))));
-    }
+    placeChips(list, places, (place, count) => el("li", {}, pageLink({ className: "chip", "data-code": place.code,
+      "aria-label": `${placeLabel(place)}の事例、根拠 ${count} 件` }, placeUrl(place.code),
+    el("span", { className: "chip-name" }, placeLabel(place)),
+    el("span", { className: "count", "aria-hidden": "true" }, String(count)))));
   }
 
   function filterBy(place) {
