@@ -10,11 +10,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from api.settings import Settings
+from browserkit import ARGS, CHROMIUM
 from servekit import serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,3 +136,43 @@ def cli_search():
 def start_server():
     """`with start_server(settings, engine) as base_url:` another real server, e.g. with other keys."""
     return serve
+
+
+# ---------------------------------------------------------------- a real browser
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "install Debian's Chromium: scripts/setup --with-browser"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A Japanese page that may only talk to loopback; anything else would mean a CDN or a leak.
+
+    The page's Content-Security-Policy is bypassed so that the XSS checks test the scripts themselves (and so that
+    Playwright may evaluate its waits); test_health checks that the policy is sent.
+    """
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 1000}, bypass_csp=True)
+    tab = context.new_page()
+    tab.outside, tab.errors = [], []
+    tab.on("pageerror", lambda error: tab.errors.append(str(error)))
+
+    def guard(route):
+        host = urlsplit(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            tab.outside.append(route.request.url)
+            route.abort()
+
+    tab.route("**/*", guard)
+    yield tab
+    context.close()
+    assert tab.outside == [], f"requests left the machine: {tab.outside}"
+    assert tab.errors == [], tab.errors

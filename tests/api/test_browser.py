@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+from browserkit import shot, widget_root
+
 QUERY = "窓口キャッシュレス"
 IMG = '<img src=x onerror="window.__xss=1">'
 SCRIPT = "<script>window.__xss=1</script>"
@@ -18,59 +15,11 @@ XSS_TITLE = "<b onmouseover=window.__xss=1>なでしこ町</b>の電子回覧板
 XSS_BODY = f"なでしこ町の電子回覧板は {IMG} と {SCRIPT} をそのまま文字として表示しなければならない。"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "install Debian's Chromium: scripts/setup --with-browser"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A Japanese page that may only talk to loopback; anything else would mean a CDN or a leak.
-
-    The page's Content-Security-Policy is bypassed so that the XSS checks test the scripts themselves (and so that
-    Playwright may evaluate its waits); test_health checks that the policy is sent.
-    """
-    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 1000}, bypass_csp=True)
-    tab = context.new_page()
-    tab.outside, tab.errors = [], []
-    tab.on("pageerror", lambda error: tab.errors.append(str(error)))
-
-    def guard(route):
-        host = urlsplit(route.request.url).hostname
-        if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            tab.outside.append(route.request.url)
-            route.abort()
-
-    tab.route("**/*", guard)
-    yield tab
-    context.close()
-    assert tab.outside == [], f"requests left the machine: {tab.outside}"
-    assert tab.errors == [], tab.errors
-
-
-def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
-
-
-def _widget(page):
-    """The widget's shadow root content (Playwright's CSS locators pierce open shadow roots)."""
-    return page.locator("#dx-search")
-
-
 def test_widget_on_another_origin(page, server, host_site):
     host = host_site[0]
     assert urlsplit(host).port != urlsplit(server).port
     page.goto(host + "/")
-    widget = _widget(page)
+    widget = widget_root(page)
     box = widget.get_by_role("searchbox")
     box.click()
     page.keyboard.type(QUERY)
@@ -92,7 +41,7 @@ def test_widget_on_another_origin(page, server, host_site):
     widget.locator('button.chip[aria-pressed="true"]').wait_for()
     assert all("宇佐市" in t for t in widget.locator("li.hit").all_inner_texts())
     assert "文章" in widget.get_by_role("status").inner_text()
-    _shot(page, "widget.png")
+    shot(page, "widget.png")
 
 
 def test_search_page(page, server):
@@ -113,7 +62,7 @@ def test_search_page(page, server):
     assert page.locator("#map svg path.pref").count() == 47
     assert page.locator("#map svg circle.dot").count() > 0
     assert "宇佐市" in page.locator("#map").get_attribute("aria-label")
-    _shot(page, "page.png")
+    shot(page, "page.png")
 
     usa = chips.filter(has_text="宇佐市").first
     usa.focus()
@@ -123,7 +72,7 @@ def test_search_page(page, server):
     page.wait_for_function("document.querySelector('#status').textContent.includes('検索結果')")
     assert "宇佐市" in page.locator("#active-filter-label").inner_text()
     assert all("宇佐市" in t for t in page.locator("#passages li.passage").all_inner_texts())
-    _shot(page, "page-filtered.png")
+    shot(page, "page-filtered.png")
 
     page.get_by_label("都道府県").select_option("東京都")
     page.get_by_role("button", name="絞り込みを解除").click()
@@ -140,7 +89,7 @@ def test_search_page_marks_whole_words_not_particle_fragments(page, server):
     assert marks and any("窓口" in m or "サービス" in m or "事業" in m for m in marks)
     particles = "のはがをにでともへや"
     assert not [m for m in marks if m[0] in particles or m[-1] in particles], marks
-    _shot(page, "highlights.png")
+    shot(page, "highlights.png")
 
 
 def test_search_page_shows_api_errors_in_japanese(page, server):
@@ -176,12 +125,12 @@ def test_article_html_stays_text_on_the_page(page, server, xss_article):
     assert first.locator("img, script, b").count() == 0
     first.locator(".passage-title").hover()
     assert page.evaluate("typeof window.__xss") == "undefined"
-    _shot(page, "xss-page.png")
+    shot(page, "xss-page.png")
 
 
-def test_article_html_stays_text_in_the_widget(page, host_site, xss_article):
+def test_article_html_stays_text_in_thewidget_root(page, host_site, xss_article):
     page.goto(host_site[0] + "/")
-    widget = _widget(page)
+    widget = widget_root(page)
     widget.get_by_role("searchbox").fill("なでしこ町の電子回覧板")
     widget.get_by_role("searchbox").press("Enter")
     first = widget.locator("li.hit").first
@@ -192,4 +141,4 @@ def test_article_html_stays_text_in_the_widget(page, host_site, xss_article):
     assert first.locator("img, script, b").count() == 0
     first.hover()
     assert page.evaluate("typeof window.__xss") == "undefined"
-    _shot(page, "xss-widget.png")
+    shot(page, "xss-widget.png")

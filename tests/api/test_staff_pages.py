@@ -7,8 +7,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from test_browser import QUERY, _shot, _widget, browser, page  # noqa: F401 - the same browser and guarded page fixtures
+from browserkit import shot, widget_root
 
+QUERY = "窓口キャッシュレス"
 READ_KEY = "read-key-for-staff-pages"
 USA = "442119"  # 宇佐市（大分県）
 TOKYO = "130001"  # 東京都: enough passages to page through
@@ -61,7 +62,7 @@ def test_deep_link_to_a_search_shows_results_and_facets(page, server):
     years = page.locator("#facet-year button.facet").evaluate_all("bs => bs.map(b => b.dataset.value)")
     assert all(len(y) == 4 and y.isdigit() for y in years), years
     assert page.locator('#facets button[aria-pressed="true"]').count() == 0
-    _shot(page, "facets.png")
+    shot(page, "facets.png")
 
 
 def test_clicking_facets_filters_and_an_active_filter_can_be_cleared(page, server):
@@ -133,7 +134,7 @@ def test_csv_button_downloads_the_current_search(page, server):
     assert download.suggested_filename.endswith(".csv")
     assert list(Path(download.path()).read_bytes()[:3]) == BOM
     button.focus()
-    _shot(page, "csv_button.png")
+    shot(page, "csv_button.png")
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +183,7 @@ def test_a_municipality_chip_opens_its_page_and_back_returns(page, server):
     assert view.locator("#place-subject .role-badge").first.inner_text() == "取り組みの主体"
     assert view.locator("a.similar-link").count() == passages.count()
     assert view.locator("#place-back").is_visible()
-    _shot(page, "municipality_page.png")
+    shot(page, "municipality_page.png")
 
     page.go_back()
     page.wait_for_function("new URLSearchParams(location.search).get('q') !== null")
@@ -262,7 +263,7 @@ def test_similar_cases_come_from_other_articles(page, server):
     assert source_article not in articles
     assert page.locator("#similar-places a.chip").count() > 0
     assert page.locator("#similar-back").is_visible()
-    _shot(page, "similar_cases.png")
+    shot(page, "similar_cases.png")
 
     # a similar case's place opens its page; back twice returns to the search
     place = page.locator("#similar-places a.chip").first
@@ -291,7 +292,7 @@ def test_similar_cases_deep_link_of_an_unknown_passage(page, server):
 
 def _widget_search(page, host_site):
     page.goto(host_site[0] + "/")
-    widget = _widget(page)
+    widget = widget_root(page)
     widget.get_by_role("searchbox").fill(QUERY)
     widget.get_by_role("searchbox").press("Enter")
     widget.locator("li.hit").first.wait_for()
@@ -311,7 +312,7 @@ def test_widget_similar_cases_inline(page, server, host_site):
     assert article not in similar.evaluate_all("ls => ls.map(l => l.dataset.article)")
     assert "似た事例" in first.locator(".similar-title").inner_text()
     assert widget.locator("li.hit:not(.similar-hit)").count() == 5
-    _shot(page, "widget_similar.png")
+    shot(page, "widget_similar.png")
     button.click()
     assert first.locator(".similar").is_hidden()
     assert button.get_attribute("aria-expanded") == "false"
@@ -329,4 +330,4 @@ def test_widget_csv_link(page, server, host_site):
         link.click()
     assert list(Path(info.value.path()).read_bytes()[:3]) == BOM
     link.focus()
-    _shot(page, "widget_csv.png")
+    shot(page, "widget_csv.png")
