@@ -7,7 +7,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -139,8 +139,40 @@ def plan(live: dict[str, commit.Ref], change: Change, total_live: int) -> Plan:
     return Plan(tuple(write), gone, added, updated, removed, unchanged, total_live - len(gone) + len(write))
 
 
-def _blocks(items: list[str], size: int) -> Iterable[list[str]]:
-    return (items[i:i + size] for i in range(0, len(items), size))
+class Pipeline(Protocol):
+    """Where passages are prepared and embedded: in this process (LocalPipeline) or spread out (indexer/ray_embed)."""
+
+    def prepare(self, articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer
+                ) -> list[segment.Prepared]: ...
+
+    def encode(self, pairs: Sequence[tuple[str, str]], embedder: Embedder
+               ) -> Iterable[tuple[list[str], np.ndarray]]: ...
+
+
+class LocalPipeline:
+    """Prepare and embed in this process, a cache block at a time."""
+
+    def prepare(self, articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer
+                ) -> list[segment.Prepared]:
+        return [prepare_one(a, embedder, gazetteer) for a in articles]
+
+    def encode(self, pairs: Sequence[tuple[str, str]], embedder: Embedder
+               ) -> Iterable[tuple[list[str], np.ndarray]]:
+        """(keys, vectors) for (cache key, text) pairs, block by block."""
+        for i in range(0, len(pairs), CACHE_BLOCK):
+            block = pairs[i:i + CACHE_BLOCK]
+            yield [k for k, _ in block], embedder.encode_passages([t for _, t in block])
+
+
+LOCAL = LocalPipeline()
+
+
+def prepare_one(article: Article, embedder: Embedder, gazetteer: Gazetteer) -> segment.Prepared:
+    """One article's passages and their lexical token counts."""
+    info = embedder.info
+    count = lambda texts: embedder.count_tokens([info.passage_prompt + t for t in texts])  # noqa: E731
+    passages = tuple(prepare(article, gazetteer, count, info.max_tokens))
+    return segment.Prepared(article, passages, tuple(lexical.counts(p.embed_text) for p in passages))
 
 
 def passage_keys(passages: Sequence[Passage], embedder: Embedder) -> list[str]:
@@ -150,15 +182,14 @@ def passage_keys(passages: Sequence[Passage], embedder: Embedder) -> list[str]:
 
 
 def embed_passages(passages: Sequence[Passage], keys: list[str], embedder: Embedder, cache: EmbeddingCache,
-                   progress: bool) -> tuple[np.ndarray, int]:
+                   progress: bool, pipeline: Pipeline = LOCAL) -> tuple[np.ndarray, int]:
     """Vectors for the passages, from the cache where it has them; returns them and how many were embedded."""
     info = embedder.info
     cached = cache.get_many(list(dict.fromkeys(keys)))
     missing = list(dict.fromkeys(k for k in keys if k not in cached))
     text_of = {k: p.embed_text for k, p in zip(keys, passages)}
     with _progress(len(missing), progress) as bar:
-        for block in _blocks(missing, CACHE_BLOCK):
-            fresh = embedder.encode_passages([text_of[k] for k in block])
+        for block, fresh in pipeline.encode([(k, text_of[k]) for k in missing], embedder):
             cache.put_many(dict(zip(block, fresh)))  # saved as it goes: a build killed half-way keeps its work
             cached.update(zip(block, fresh))
             bar.update(len(block))
@@ -190,22 +221,17 @@ def prepare_versions(embedder: Embedder, gazetteer: Gazetteer) -> str:
                      info.passage_prompt, str(info.max_tokens)))
 
 
-def prepare_all(articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer, cache_dir: Path
-                ) -> tuple[list[segment.Prepared], int]:
+def prepare_all(articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer, cache_dir: Path,
+                pipeline: Pipeline = LOCAL) -> tuple[list[segment.Prepared], int]:
     """Each article's passages and token counts, from the prepare cache where it has them; returns them and how
     many passages were prepared afresh."""
-    info = embedder.info
     versions = prepare_versions(embedder, gazetteer)
     keys = [prepare_key(a, versions) for a in articles]
     cache = PrepareCache(cache_dir / "prepared.sqlite")
     try:
         found = cache.get_many(keys)
-        count = lambda texts: embedder.count_tokens([info.passage_prompt + t for t in texts])  # noqa: E731
-        fresh = {}
-        for key, article in zip(keys, articles):
-            if key not in found:
-                passages = tuple(prepare(article, gazetteer, count, info.max_tokens))
-                fresh[key] = segment.Prepared(article, passages, tuple(lexical.counts(p.embed_text) for p in passages))
+        todo = {k: a for k, a in zip(keys, articles) if k not in found}
+        fresh = dict(zip(todo, pipeline.prepare(list(todo.values()), embedder, gazetteer)))
         cache.put_many(fresh)
     finally:
         cache.close()
@@ -219,14 +245,14 @@ def _with_article(item: segment.Prepared, article: Article) -> segment.Prepared:
 
 
 def apply(index_dir: Path, change: Change, embedder: Embedder, gazetteer: Gazetteer | None = None,
-          progress: bool = False, lock_timeout: float = 60) -> Report:
+          progress: bool = False, lock_timeout: float = 60, pipeline: Pipeline = LOCAL) -> Report:
     """Make the change as one new segment and commit point; the served one stays untouched until the switch."""
     began = time.perf_counter()
     index = layout.IndexDir(index_dir)
     lock = layout.acquire(index, lock_timeout)
     try:
         layout.clean(index)
-        return _apply_locked(index, change, embedder, gazetteer or Gazetteer.load(), progress, began)
+        return _apply_locked(index, change, embedder, gazetteer or Gazetteer.load(), progress, began, pipeline)
     except (OSError, sqlite3.DatabaseError) as exc:
         raise WriteFailed(exc) from exc
     finally:
@@ -279,7 +305,7 @@ def base_generation(index: layout.IndexDir, fresh: bool, ids: list[str] | None =
 
 
 def _apply_locked(index: layout.IndexDir, change: Change, embedder: Embedder, gazetteer: Gazetteer,
-                  progress: bool, began: float) -> Report:
+                  progress: bool, began: float, pipeline: Pipeline = LOCAL) -> Report:
     base = base_generation(index, change.replace_all, _wanted(change))
     if base.manifest and not change.replace_all:
         manifest.check_model(base.manifest, embedder.info)
@@ -292,7 +318,7 @@ def _apply_locked(index: layout.IndexDir, change: Change, embedder: Embedder, ga
         write = [a for i, a in base.carry.items() if i not in work.gone] + write
     if change.replace_all:
         entries = []
-    new, embedded, prepared = _write_segment(index, write, embedder, gazetteer, progress)
+    new, embedded, prepared = _write_segment(index, write, embedder, gazetteer, progress, pipeline)
     entries += [new] if new else []
     name = _commit(index, base, change, embedder, entries)
     check.mark(index, [], set())  # whatever `jsearch check` marked is no longer listed
@@ -303,18 +329,12 @@ def _apply_locked(index: layout.IndexDir, change: Change, embedder: Embedder, ga
 
 
 def _write_segment(index: layout.IndexDir, articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer,
-                   progress: bool) -> tuple[commit.Entry | None, int, int]:
+                   progress: bool, pipeline: Pipeline) -> tuple[commit.Entry | None, int, int]:
     """Prepare, embed and write the articles as a new segment; returns its entry, embedded and prepared counts."""
     if not articles:
         return None, 0, 0
-    items, prepared = prepare_all(articles, embedder, gazetteer, index.cache)
-    flat = [p for item in items for p in item.passages]
-    keys = passage_keys(flat, embedder)
-    cache = EmbeddingCache(index.cache / "embeddings.sqlite")
-    try:
-        matrix, embedded = embed_passages(flat, keys, embedder, cache, progress)
-    finally:
-        cache.close()
+    items, keys, matrix, embedded, prepared = prepare_and_embed(articles, embedder, gazetteer, index.cache, progress,
+                                                                pipeline)
     building = layout.Building(index.segments)
     try:
         info = segment.write(building.path, items, matrix, keys)
@@ -324,6 +344,22 @@ def _write_segment(index: layout.IndexDir, articles: Sequence[Article], embedder
         building.discard()
         raise
     return commit.Entry(name, info["rows"], info["articles"], info["kind"]), embedded, prepared
+
+
+def prepare_and_embed(articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer, cache_dir: Path,
+                      progress: bool, pipeline: Pipeline = LOCAL
+                      ) -> tuple[list[segment.Prepared], list[str], np.ndarray, int, int]:
+    """Prepared articles, their passages' cache keys and vectors (row order), and the embedded/prepared counts;
+    both caches under `cache_dir` are used and filled, so a killed run resumes where it stopped."""
+    items, prepared = prepare_all(articles, embedder, gazetteer, cache_dir, pipeline)
+    flat = [p for item in items for p in item.passages]
+    keys = passage_keys(flat, embedder)
+    cache = EmbeddingCache(cache_dir / "embeddings.sqlite")
+    try:
+        matrix, embedded = embed_passages(flat, keys, embedder, cache, progress, pipeline)
+    finally:
+        cache.close()
+    return items, keys, matrix, embedded, prepared
 
 
 def _commit(index: layout.IndexDir, base: commit.Base, change: Change, embedder: Embedder,

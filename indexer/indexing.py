@@ -11,15 +11,37 @@ from corpus.loaders import Loaded, LoadError, load_paths
 from indexer import build, commit, manifest
 from indexer.embedder import Embedder
 from indexer.layout import IndexDir
+from indexer.stores import StoreSpec
+
+FAISS = StoreSpec()
 
 
-def default_sources(index_dir: Path, paths: Sequence[Path]) -> list[Path]:
+def apply(index_dir: Path, change: build.Change, embedder: Embedder, store: StoreSpec = FAISS, progress: bool = False,
+          lock_timeout: float = 30, pipeline: build.Pipeline = build.LOCAL) -> build.Report:
+    """Make one change in the chosen store: FAISS segments in `index_dir`, or Milvus (caches stay in `index_dir`)."""
+    if store.is_milvus:
+        from indexer.milvus import write
+
+        return write.apply(store, index_dir, change, embedder, progress=progress, lock_timeout=lock_timeout,
+                           pipeline=pipeline)
+    return build.apply(index_dir, change, embedder, progress=progress, lock_timeout=lock_timeout, pipeline=pipeline)
+
+
+def recorded_sources(index_dir: Path, store: StoreSpec = FAISS) -> list[str]:
+    """The source folders the index was built from."""
+    if store.is_milvus:
+        from indexer.milvus import write
+
+        return write.recorded_sources(store)
+    current = IndexDir(index_dir).current()
+    return manifest.read(current).sources if current else []
+
+
+def default_sources(index_dir: Path, paths: Sequence[Path], store: StoreSpec = FAISS) -> list[Path]:
     """The paths given; else the sources recorded in the index; else the bundled corpus."""
     if paths:
         return [Path(p) for p in paths]
-    current = IndexDir(index_dir).current()
-    recorded = manifest.read(current).sources if current else []
-    return [Path(p) for p in recorded] or [bundled_corpus_dir()]
+    return [Path(p) for p in recorded_sources(index_dir, store)] or [bundled_corpus_dir()]
 
 
 def load(paths: Sequence[Path]) -> Loaded:
@@ -33,16 +55,17 @@ def load(paths: Sequence[Path]) -> Loaded:
 
 def index_articles(index_dir: Path, articles: Sequence[Article], sources: Sequence[Path], embedder: Embedder,
                    prune: bool = False, rebuild: bool = False, progress: bool = False,
-                   lock_timeout: float = 30) -> build.Report:
+                   lock_timeout: float = 30, store: StoreSpec = FAISS,
+                   pipeline: build.Pipeline = build.LOCAL) -> build.Report:
     """Upsert the articles as one new generation."""
     change = build.Change(upsert=tuple(articles), replace_all=rebuild, prune_missing=prune,
                           sources=tuple(str(Path(s).resolve()) for s in sources))
-    return build.apply(index_dir, change, embedder, progress=progress, lock_timeout=lock_timeout)
+    return apply(index_dir, change, embedder, store, progress, lock_timeout, pipeline)
 
 
-def summary(report: build.Report, index_dir: Path, errors: Sequence[LoadError] = ()) -> dict:
+def summary(report: build.Report, index_dir: Path, errors: Sequence[LoadError] = (), store: StoreSpec = FAISS) -> dict:
     """The `--json` summary of an indexing run."""
-    return {"index_dir": str(index_dir), "generation": report.generation, "articles": report.articles,
+    return {"index_dir": str(index_dir), "store": store.describe(), "generation": report.generation, "articles": report.articles,
             "chunks": report.chunks, "embedded_chunks": report.embedded_chunks, "added": report.added,
             "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
             "seconds": report.seconds, "faiss_index": report.faiss_index, "repaired_from": report.repaired_from,
@@ -69,24 +92,30 @@ class UnknownArticle(UserError):
                          f"no article with id {', '.join(ids)} in the index (see jsearch search --json)")
 
 
-def add_files(index_dir: Path, paths: Sequence[Path], embedder: Embedder, lock_timeout: float = 30
-              ) -> tuple[build.Report, Loaded]:
+def add_files(index_dir: Path, paths: Sequence[Path], embedder: Embedder, lock_timeout: float = 30,
+              store: StoreSpec = FAISS, pipeline: build.Pipeline = build.LOCAL) -> tuple[build.Report, Loaded]:
     """Upsert the given files (or folders) without touching the recorded sources' other articles."""
     loaded = load(paths)
-    return index_articles(index_dir, loaded.articles, paths, embedder, lock_timeout=lock_timeout), loaded
+    return index_articles(index_dir, loaded.articles, paths, embedder, lock_timeout=lock_timeout, store=store,
+                          pipeline=pipeline), loaded
 
 
-def live_ids(index_dir: Path, ids: Sequence[str]) -> set[str]:
+def live_ids(index_dir: Path, ids: Sequence[str], store: StoreSpec = FAISS) -> set[str]:
     """Which of the ids the served commit point holds as live articles."""
+    if store.is_milvus:
+        from indexer.milvus import write
+
+        return write.live_ids(store, ids)
     index = IndexDir(index_dir)
     info = manifest.read(index.require_current())
     return set(commit.lookup(index, commit.entries_of(info), ids))
 
 
-def remove_ids(index_dir: Path, ids: Sequence[str], embedder: Embedder, lock_timeout: float = 30) -> build.Report:
+def remove_ids(index_dir: Path, ids: Sequence[str], embedder: Embedder, lock_timeout: float = 30,
+               store: StoreSpec = FAISS) -> build.Report:
     """Remove articles by id; an id the index does not hold refuses the whole request."""
-    known = live_ids(index_dir, ids)
+    known = live_ids(index_dir, ids, store)
     unknown = [i for i in ids if i not in known]
     if unknown:
         raise UnknownArticle(unknown)
-    return build.apply(index_dir, build.Change(remove=tuple(ids)), embedder, lock_timeout=lock_timeout)
+    return apply(index_dir, build.Change(remove=tuple(ids)), embedder, store, lock_timeout=lock_timeout)
