@@ -19,6 +19,8 @@ IndexDirOpt = Annotated[Optional[Path], typer.Option("--index-dir", help="索引
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON で出力 / print JSON")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="sentence-transformers モデル名かパス / model id "
                                                                  "or path (JSEARCH_MODEL)")]
+StoreOpt = Annotated[Optional[str], typer.Option("--store", help="索引の保存先: faiss か milvus:<URI> / where the index "
+                                                                 "lives: faiss or milvus:<uri> (JSEARCH_STORE)")]
 
 
 def fail(exc: Exception, code: int = 1) -> None:
@@ -45,6 +47,17 @@ def _embedder(model: str | None):
 
     config = settings()
     return Embedder.load(model or config.model, config.cache_dir, config.engine, config.precision, config.threads)
+
+
+def _store(given: str | None):
+    """The store the flag or JSEARCH_STORE names; a bad one ends the command (exit 2)."""
+    from indexer.stores import BadStore, parse
+
+    config = settings()
+    try:
+        return parse(given or config.store, config.milvus_token, config.milvus_collection)
+    except BadStore as exc:
+        fail(exc, 2)
 
 
 def _cache_dir() -> Path:
@@ -82,32 +95,33 @@ def index_cmd(paths: Annotated[Optional[list[Path]], typer.Argument(help="ファ
               prune: Annotated[bool, typer.Option("--prune", help="消えたファイルの記事を削除 / drop articles whose "
                                                                   "files are gone")] = False,
               rebuild: Annotated[bool, typer.Option("--rebuild", help="既存の記事を引き継がない / start from these "
-                                                                      "paths only")] = False) -> None:
+                                                                      "paths only")] = False,
+              store: StoreOpt = None) -> None:
     """記事を索引に追加・更新する / add or update articles in the index."""
     from indexer import indexing
 
-    target = index_dir or settings().index_dir
+    target, spec = index_dir or settings().index_dir, _store(store)
     try:
-        sources = indexing.default_sources(target, paths or [])
+        sources = indexing.default_sources(target, paths or [], spec)
         loaded = indexing.load(sources)
         for error in loaded.errors:
             typer.echo(f"スキップ / skipped: {error}", err=True)
         report = indexing.index_articles(target, loaded.articles, sources, _embedder(model),
                                          prune=prune, rebuild=rebuild, progress=not json_out,
-                                         lock_timeout=settings().lock_timeout)
+                                         lock_timeout=settings().lock_timeout, store=spec)
     except UserError as exc:
         fail(exc)
-    summary = {**indexing.summary(report, target, loaded.errors), "merge": _merge_after(target)}
+    summary = {**indexing.summary(report, target, loaded.errors, spec), "merge": _merge_after(target, spec)}
     _dump(summary) if json_out else typer.echo(indexing.describe(summary))
 
 
-def _merge_after(target: Path) -> dict | None:
+def _merge_after(target: Path, spec) -> dict | None:
     """The background merge a write may ask for, run before the command exits (not counted in `seconds`)."""
     from dataclasses import asdict
 
     from indexer import merge
 
-    if not settings().merge:
+    if not settings().merge or spec.is_milvus:  # Milvus compacts its own segments
         return None
     try:
         done = merge.maybe_merge(target, lock_timeout=settings().lock_timeout)
@@ -121,7 +135,8 @@ def _merge_after(target: Path) -> dict | None:
 def merge_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False,
               max_segments: Annotated[Optional[int], typer.Option(
                   "--max-segments", min=1, help="この数以下になるまで統合（削除分も消す）/ merge down to this many "
-                                                "segments, purging deleted rows")] = None) -> None:
+                                                "segments, purging deleted rows")] = None,
+              store: StoreOpt = None) -> None:
     """セグメントを統合する（既定: 方針が求めるときだけ）/ merge segments (by default only when the policy asks)."""
     from dataclasses import asdict
 
@@ -129,6 +144,10 @@ def merge_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False,
     from indexer.layout import IndexDir
 
     target = index_dir or settings().index_dir
+    if _store(store).is_milvus:
+        _dump({"index_dir": str(target), "merge": None}) if json_out else typer.echo(
+            "Milvus はセグメントを自分で統合します / Milvus compacts its own segments: nothing to merge")
+        return
     try:
         IndexDir(target).require_current()
         done = merge.maybe_merge(target, max_segments, settings().lock_timeout)
@@ -146,45 +165,48 @@ def merge_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False,
 
 @app.command("add")
 def add_cmd(paths: Annotated[list[Path], typer.Argument(help="追加するファイル / files to add")],
-            index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None) -> None:
+            index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
+            store: StoreOpt = None) -> None:
     """ファイルを索引に追加・更新する（他の記事はそのまま）/ add or update these files only."""
     from indexer import indexing
 
-    target = index_dir or settings().index_dir
+    target, spec = index_dir or settings().index_dir, _store(store)
     try:
-        report, loaded = indexing.add_files(target, paths, _embedder(model), settings().lock_timeout)
+        report, loaded = indexing.add_files(target, paths, _embedder(model), settings().lock_timeout, spec)
     except UserError as exc:
         fail(exc)
     for error in loaded.errors:
         typer.echo(f"スキップ / skipped: {error}", err=True)
-    summary = {**indexing.summary(report, target, loaded.errors), "ids": [a.id for a in loaded.articles],
-               "merge": _merge_after(target)}
+    summary = {**indexing.summary(report, target, loaded.errors, spec), "ids": [a.id for a in loaded.articles],
+               "merge": _merge_after(target, spec)}
     _dump(summary) if json_out else typer.echo(indexing.describe(summary))
 
 
 @app.command("remove")
 def remove_cmd(ids: Annotated[list[str], typer.Argument(help="記事 ID / article ids")],
-               index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None) -> None:
+               index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
+               store: StoreOpt = None) -> None:
     """記事を索引から外す / remove articles from the index by id."""
     from indexer import indexing
 
-    target = index_dir or settings().index_dir
+    target, spec = index_dir or settings().index_dir, _store(store)
     try:
-        report = indexing.remove_ids(target, ids, _embedder(model), settings().lock_timeout)
+        report = indexing.remove_ids(target, ids, _embedder(model), settings().lock_timeout, spec)
     except UserError as exc:
         fail(exc)
-    summary = {**indexing.summary(report, target), "merge": _merge_after(target)}
+    summary = {**indexing.summary(report, target, store=spec), "merge": _merge_after(target, spec)}
     _dump(summary) if json_out else typer.echo(indexing.describe(summary))
 
 
 @app.command("watch")
 def watch_cmd(folder: Annotated[Path, typer.Argument(help="見張るフォルダ / folder to watch")],
-              index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None) -> None:
+              index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
+              store: StoreOpt = None) -> None:
     """フォルダを索引し、ファイルの追加・変更・削除を反映し続ける / index a folder and follow its changes."""
     from indexer import indexing, watch
     from indexer import build
 
-    target = index_dir or settings().index_dir
+    target, spec = index_dir or settings().index_dir, _store(store)
     if not folder.is_dir():
         fail(indexing.LoadError(str(folder), "フォルダではありません", "not a folder"))
     embedder = _embedder(model)
@@ -193,31 +215,36 @@ def watch_cmd(folder: Annotated[Path, typer.Argument(help="見張るフォルダ
         for error in batch.errors:
             typer.echo(f"スキップ / skipped: {error}", err=True)
         if result is not None:
-            summary = {**indexing.summary(result, target, batch.errors), "merge": _merge_after(target)}
+            summary = {**indexing.summary(result, target, batch.errors, spec), "merge": _merge_after(target, spec)}
             typer.echo(json.dumps(summary, ensure_ascii=False) if json_out else indexing.describe(summary))
 
     try:
         try:
-            first, loaded = indexing.add_files(target, [folder], embedder, settings().lock_timeout)
+            first, loaded = indexing.add_files(target, [folder], embedder, settings().lock_timeout, spec)
             report(first, watch.Batch(build.Change(), loaded.errors))
         except build.NoArticles:
             pass  # an empty folder: index its files as they arrive
         typer.echo(f"{folder} を見張っています（Ctrl+C で終了）/ watching {folder} (Ctrl+C to stop)", err=True)
         watch.run(target, folder, embedder, report, lambda exc: typer.echo(bilingual(exc), err=True),
-                  settings().lock_timeout)
+                  settings().lock_timeout, store=spec)
     except UserError as exc:
         fail(exc)
 
 
 @app.command("check")
-def check_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False) -> None:
+def check_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False, store: StoreOpt = None) -> None:
     """索引のファイルが揃って壊れていないか確かめる / verify the served generation's files."""
     from indexer import check
     from indexer.layout import IndexDir
 
-    target = index_dir or settings().index_dir
+    target, spec = index_dir or settings().index_dir, _store(store)
     try:
-        result = check.report(IndexDir(target))
+        if spec.is_milvus:
+            from indexer.milvus import check as milvus_check
+
+            result = milvus_check.report(spec)
+        else:
+            result = check.report(IndexDir(target))
     except UserError as exc:
         fail(exc)
     if json_out:
@@ -249,7 +276,8 @@ def search_cmd(query: Annotated[str, typer.Argument(help="検索語 / query")],
                source: Annotated[Optional[str], typer.Option("--source", help="掲載元 / source")] = None,
                date_from: Annotated[Optional[str], typer.Option("--from", help="掲載日の下限 / from YYYY-MM-DD")] = None,
                date_to: Annotated[Optional[str], typer.Option("--to", help="掲載日の上限 / to YYYY-MM-DD")] = None,
-               index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None) -> None:
+               index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
+               store: StoreOpt = None) -> None:
     """質問に答える文章と自治体を探す / find the passages and municipalities that answer a question."""
     from api.render import listing
     from search.engine import Engine
@@ -257,8 +285,9 @@ def search_cmd(query: Annotated[str, typer.Argument(help="検索語 / query")],
     from search.filters import Filters
 
     try:
+        spec = _store(store)
         engine = Engine(index_dir or settings().index_dir, _embedder(model), dense_weight=settings().dense_weight,
-                        word_evidence=settings().word_evidence)
+                        word_evidence=settings().word_evidence, store=spec)
         answer = engine.search(query, k, mode, Filters(prefecture, municipality, source, date_from, date_to))
     except UserError as exc:
         fail(exc, 2 if isinstance(exc, QueryError) else 1)
@@ -269,8 +298,8 @@ def search_cmd(query: Annotated[str, typer.Argument(help="検索語 / query")],
 def eval_cmd(file: Annotated[Path, typer.Argument(help="dev_queries.json か SQuAD 形式 / dev queries or SQuAD file")],
              modes: Annotated[Optional[list[str]], typer.Option("--mode", help="hybrid | dense | lexical（複数可）")] = None,
              index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
-             per_query: Annotated[bool, typer.Option("--per-query", help="質問ごとの結果も表示 / show each query")] = False
-             ) -> None:
+             per_query: Annotated[bool, typer.Option("--per-query", help="質問ごとの結果も表示 / show each query")] = False,
+             store: StoreOpt = None) -> None:
     """検索品質を測る / measure retrieval quality (R@1, R@5, R@10, MRR@10, nDCG@10)."""
     from api import evaluation
     from search.engine import check_request
@@ -281,7 +310,7 @@ def eval_cmd(file: Annotated[Path, typer.Argument(help="dev_queries.json か SQu
         result = evaluation.run_file(file, modes or ["hybrid", "dense", "lexical"], index_dir or settings().index_dir,
                                      _embedder(model), cache_dir=_cache_dir(),
                                      dense_weight=settings().dense_weight,
-                                     word_evidence=settings().word_evidence)
+                                     word_evidence=settings().word_evidence, store=_store(store))
     except UserError as exc:
         fail(exc, 2)
     if json_out:
@@ -295,12 +324,13 @@ def eval_cmd(file: Annotated[Path, typer.Argument(help="dev_queries.json か SQu
 @app.command("serve")
 def serve_cmd(host: Annotated[str, typer.Option("--host", help="待ち受けアドレス / bind address")] = "127.0.0.1",
               port: Annotated[int, typer.Option("--port", help="ポート / port")] = 8000,
-              index_dir: IndexDirOpt = None, model: ModelOpt = None) -> None:
+              index_dir: IndexDirOpt = None, model: ModelOpt = None, store: StoreOpt = None) -> None:
     """HTTP API と検索ページを起動する / run the HTTP API and the search page."""
     from api.server import run
 
     config = settings()
-    overrides = {k: v for k, v in (("index_dir", index_dir), ("model", model)) if v is not None}
+    _store(store)
+    overrides = {k: v for k, v in (("index_dir", index_dir), ("model", model), ("store", store)) if v is not None}
     try:
         run(Settings(**{**config.model_dump(), **overrides}), host, port)
     except UserError as exc:

@@ -142,15 +142,16 @@ def _progress(queries, mode):
 
 
 def run_file(path: Path, modes: list[str], index_dir: Path, embedder, cache_dir: Path | None = None,
-             dense_weight: float | None = None, word_evidence: bool = False) -> dict:
+             dense_weight: float | None = None, word_evidence: bool = False, store=None) -> dict:
     """Evaluate a file: dev queries against the index, SQuAD paragraphs in a temporary index of their own.
 
-    The SQuAD index never touches `index_dir`; its embeddings are kept in `cache_dir/eval-embeddings` so a
-    second run embeds nothing.
+    The SQuAD index never touches `index_dir` (nor the Milvus store's collections: it gets a Lite file, or
+    `<collection>_eval` on a server); its embeddings are kept in `cache_dir/eval-embeddings` so a second run
+    embeds nothing.
     """
     import tempfile
 
-    from indexer import build
+    from indexer import build, indexing
     from search.engine import Engine
 
     from search.fusion import DENSE_WEIGHT
@@ -159,14 +160,29 @@ def run_file(path: Path, modes: list[str], index_dir: Path, embedder, cache_dir:
     weight = DENSE_WEIGHT if dense_weight is None else dense_weight
     if evalset.kind == "dev":
         engine = Engine(index_dir, embedder, query_cache=8192, dense_weight=weight,
-                        word_evidence=word_evidence)
+                        word_evidence=word_evidence, store=store)
         return evaluate(evalset, lambda q, m: engine.search(q, 10, m), modes, _progress)
     with tempfile.TemporaryDirectory(prefix="jsearch-eval-") as tmp:
         target = Path(tmp)
         if cache_dir is not None:
             (Path(cache_dir) / "eval-embeddings").mkdir(parents=True, exist_ok=True)
             (target / "cache").symlink_to(Path(cache_dir).resolve() / "eval-embeddings")
-        build.apply(target, build.Change(upsert=evalset.articles, replace_all=True), embedder, progress=True)
+        scratch = _eval_store(store, target)
+        indexing.apply(target, build.Change(upsert=evalset.articles, replace_all=True), embedder, scratch,
+                       progress=True)
         engine = Engine(target, embedder, query_cache=8192, dense_weight=weight,
-                        word_evidence=word_evidence)
+                        word_evidence=word_evidence, store=scratch)
         return evaluate(evalset, lambda q, m: engine.search(q, K_PASSAGES, m), modes, _progress)
+
+
+def _eval_store(store, folder: Path):
+    """Where a SQuAD file is indexed: FAISS in the temporary folder, or the same kind of Milvus store."""
+    from dataclasses import replace
+
+    from indexer.stores import StoreSpec
+
+    if store is None or not store.is_milvus:
+        return StoreSpec()
+    if store.is_lite:
+        return replace(store, uri=str(folder / "eval.db"))
+    return replace(store, collection=f"{store.collection}_eval")

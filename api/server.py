@@ -37,10 +37,15 @@ DESCRIPTION = ("自治体DX記事のセマンティック検索 API。書き込�
 def load_engine(settings: Settings) -> Engine:
     """The embedder and the current generation, loaded once (raises the user errors if there is no index)."""
     from indexer.layout import IndexDir
+    from search.sources import MilvusSource
 
-    IndexDir(settings.index_dir).require_current()  # fail before the model takes seconds to load
+    store = settings.store_spec()
+    if store.is_milvus:
+        MilvusSource(store).require_current()  # fail before the model takes seconds to load
+    else:
+        IndexDir(settings.index_dir).require_current()
     return Engine(settings.index_dir, load_embedder(settings), dense_weight=settings.dense_weight,
-                  word_evidence=settings.word_evidence)
+                  word_evidence=settings.word_evidence, store=store)
 
 
 def load_embedder(settings: Settings) -> Embedder:
@@ -64,7 +69,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.state.refresher = refresher = Refresher(loaded, settings.refresh_seconds)
         app.state.jobs = jobs.Jobs()
         app.state.writer = GroupWriter(settings.index_dir, loaded.embedder, settings.lock_timeout,
-                                       after=lambda: refresher(force=True), merging=settings.merge)
+                                       after=lambda: refresher(force=True), merging=settings.merge,
+                                       store=settings.store_spec())
         try:
             yield
         finally:

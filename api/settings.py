@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from indexer.stores import StoreSpec, parse
 from search.fusion import DENSE_WEIGHT
 
 
@@ -24,6 +25,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JSEARCH_", frozen=True)
 
     index_dir: Path = Field(default_factory=default_index_dir)
+    store: str = "faiss"                 # faiss, or milvus:<uri> (a Milvus server, or a Milvus Lite path ending .db)
+    milvus_token: str | None = None      # credentials for a Milvus server ("user:password" or an API key)
+    milvus_collection: str = "jsearch"   # prefix of the store's collections, so that several indexes share a server
     model: str | None = None
     cache_dir: Path | None = None
     api_key: str | None = None
@@ -40,6 +44,10 @@ class Settings(BaseSettings):
     threads: int | None = Field(None, ge=1, le=256)  # intra-op threads of the model; default: the usable cores
     batch_max: int = Field(8, ge=1, le=256)            # queries embedded in one forward pass at most
     batch_window_ms: float = Field(2.0, ge=0, le=100)  # how long to gather company, only while queries come together
+
+    def store_spec(self) -> StoreSpec:
+        """The store these settings name (indexer.stores.BadStore when it names none)."""
+        return parse(self.store, self.milvus_token, self.milvus_collection)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

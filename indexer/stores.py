@@ -18,9 +18,9 @@ class BadStore(UserError):
 
     def __init__(self, given: str, why_ja: str, why_en: str) -> None:
         super().__init__(f"索引の保存先（JSEARCH_STORE / --store）が正しくありません: {given!r}（{why_ja}）。"
-                         "faiss か milvus:<URI>（例: milvus:/var/lib/jsearch/milvus、milvus:http://host:19530）",
+                         "faiss か milvus:<URI>（例: milvus:/var/lib/jsearch/milvus.db、milvus:http://host:19530）",
                          f"the index store (JSEARCH_STORE / --store) is invalid: {given!r} ({why_en}); use faiss or "
-                         "milvus:<uri> (e.g. milvus:/var/lib/jsearch/milvus or milvus:http://host:19530)")
+                         "milvus:<uri> (e.g. milvus:/var/lib/jsearch/milvus.db or milvus:http://host:19530)")
 
 
 @dataclass(frozen=True)
@@ -59,4 +59,7 @@ def parse(text: str | None, token: str | None = None, collection: str | None = N
     if not name.replace("_", "").isalnum() or not name.isascii() or name[0].isdigit():
         raise BadStore(given, f"コレクション名 {name!r} は英数字と _ だけです", f"collection name {name!r} must be ASCII "
                        "letters, digits and _")
-    return StoreSpec(MILVUS, uri.strip(), token or "", name)
+    spec = StoreSpec(MILVUS, uri.strip(), token or "", name)
+    if spec.is_lite and not spec.uri.endswith(".db"):
+        raise BadStore(given, "Milvus Lite のパスは .db で終わります", "a Milvus Lite path ends with .db")
+    return spec

@@ -10,7 +10,8 @@ from typing import Callable, Iterable, Iterator
 from common.errors import UserError
 from corpus.article import article_id
 from corpus.loaders import SUFFIXES, LoadError, load_file
-from indexer import build
+from indexer import build, indexing
+from indexer.stores import StoreSpec
 from indexer.embedder import Embedder
 
 
@@ -74,7 +75,8 @@ def batches(root: Path, stop_event=None) -> Iterator[Batch]:
 
 
 def run(index_dir: Path, root: Path, embedder: Embedder, report: Callable[[build.Report | None, Batch], None],
-        on_error: Callable[[Exception], None], lock_timeout: float = 30, stop_event=None) -> None:
+        on_error: Callable[[Exception], None], lock_timeout: float = 30, stop_event=None,
+        store: StoreSpec = StoreSpec()) -> None:
     """Apply each batch as a new generation; a batch that fails is reported and the watch goes on."""
     for batch in batches(root, stop_event):
         change = batch.change
@@ -82,6 +84,6 @@ def run(index_dir: Path, root: Path, embedder: Embedder, report: Callable[[build
             report(None, batch)
             continue
         try:
-            report(build.apply(index_dir, change, embedder, lock_timeout=lock_timeout), batch)
+            report(indexing.apply(index_dir, change, embedder, store, lock_timeout=lock_timeout), batch)
         except (UserError, OSError, sqlite3.DatabaseError) as exc:  # reported; the watch goes on
             on_error(exc)

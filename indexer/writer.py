@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from corpus.article import Article
-from indexer import build, merge
+from indexer import build, indexing, merge
 from indexer.embedder import Embedder
+from indexer.stores import StoreSpec
 
 log = logging.getLogger("jsearch.writer")
 
@@ -37,9 +38,10 @@ class GroupWriter:
     `after` (the server's switch to the new commit point) has run."""
 
     def __init__(self, index_dir: Path, embedder: Embedder, lock_timeout: float,
-                 after: Callable[[], None] = lambda: None, merging: bool = True) -> None:
-        self.index_dir, self.embedder, self.lock_timeout = index_dir, embedder, lock_timeout
-        self.after, self.merging = after, merging
+                 after: Callable[[], None] = lambda: None, merging: bool = True,
+                 store: StoreSpec = indexing.FAISS) -> None:
+        self.index_dir, self.embedder, self.lock_timeout, self.store = index_dir, embedder, lock_timeout, store
+        self.after, self.merging = after, merging and not store.is_milvus  # Milvus compacts its own segments
         self._queue: queue.Queue[tuple[build.Change, Future]] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="jsearch-writer", daemon=True)
         self._thread.start()
@@ -70,8 +72,8 @@ class GroupWriter:
         while True:
             batch = self._batch()
             try:
-                report = build.apply(self.index_dir, combine([c for c, _ in batch]), self.embedder,
-                                     lock_timeout=self.lock_timeout)
+                report = indexing.apply(self.index_dir, combine([c for c, _ in batch]), self.embedder, self.store,
+                                        lock_timeout=self.lock_timeout)
             except BaseException as exc:  # noqa: BLE001 - every waiting request gets the error
                 for _, done in batch:
                     done.set_exception(exc)

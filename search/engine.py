@@ -13,16 +13,17 @@ import numpy as np
 from indexer import manifest
 from indexer.embedder import Embedder
 from indexer.gazetteer import Gazetteer
-from indexer.layout import IndexDir
+from indexer.stores import StoreSpec
 from search import evidence, fusion
 from search.errors import IndexUnavailable, QueryError
 from search.filters import Filters, allowed_rows, validate
-from search.generation import Generation, load
+from search.generation import Generation, LexicalHits
 from search.highlight import query_terms
 from search.facets import FACET_DEPTH, facets
 from search.passages import ranked_passages
 from search.places import checked_place, place_page
 from search.similar import similar
+from search.sources import source_for
 from search.ranking import rank_places
 
 MAX_QUERY = 1000
@@ -66,10 +67,11 @@ class Engine:
     """Serves searches from the current generation and switches to a newer one between requests."""
 
     def __init__(self, index_dir: Path, embedder: Embedder, gazetteer: Gazetteer | None = None,
-                 query_cache: int = 0, dense_weight: float = fusion.DENSE_WEIGHT, word_evidence: bool = False) -> None:
+                 query_cache: int = 0, dense_weight: float = fusion.DENSE_WEIGHT, word_evidence: bool = False,
+                 store: StoreSpec | None = None) -> None:
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError(f"dense_weight must be within [0, 1], not {dense_weight}")
-        self.index = IndexDir(index_dir)
+        self.source = source_for(index_dir, store)
         self.dense_weight = dense_weight
         self.word_evidence = word_evidence  # off by default: see fusion.COVERAGE_WEIGHT
         self.embedder = embedder
@@ -86,23 +88,16 @@ class Engine:
         """The query's embedding; evaluation turns on a per-engine cache so modes share it."""
         return self.embedder.encode_queries([text])[0]
 
-    def _open(self, path: Path) -> Generation:
-        """Open a commit point, sharing the segments the served one already has open (they never change)."""
-        opened = {p.segment.name: p.segment for p in self._generation.parts} if self._generation else {}
-        generation = load(path, opened)
+    def _open(self, current) -> Generation:
+        """Open a commit, sharing what the served one already has open (segments never change)."""
+        generation = self.source.open(current, self._generation)
         manifest.check_model(generation.manifest, self.embedder.info)
         return generation
 
     def _open_current(self) -> Generation:
-        """The generation `current` names; retried when a writer switches and cleans up meanwhile."""
-        for _ in range(5):
-            path = self.index.require_current()
-            try:
-                return self._open(path)
-            except FileNotFoundError:
-                if self.index.current() == path:
-                    raise
-        return self._open(self.index.require_current())
+        generation = self.source.open_current(self._generation)
+        manifest.check_model(generation.manifest, self.embedder.info)
+        return generation
 
     @property
     def generation(self) -> Generation:
@@ -115,7 +110,7 @@ class Engine:
         stays readable through its open files). A generation that failed to load is not retried until
         `current` moves again; the error is raised once, for the caller to log.
         """
-        current = self.index.current()
+        current = self.source.current()
         if current is None or current.name in (self._generation.name, self._failed):
             return False
         with self._lock:
@@ -154,18 +149,16 @@ class Engine:
         return similar(self._generation, passage_id, k)
 
     def _rank(self, generation: Generation, query: str, k: int, mode: str, allowed: np.ndarray | None) -> Ranked:
-        if allowed is not None and allowed.size == 0:
+        if getattr(allowed, "size", None) == 0:
             return Ranked(*(np.zeros(0, np.int64),) * 5)
         pool = max(MIN_CANDIDATES, 5 * k)
         vector = self.query_vector(query) if mode != "lexical" else None
-        lex_all = _lexical_scores(generation, query, allowed) if mode != "dense" else None
+        hits = _lexical_hits(generation, query, pool, allowed) if mode != "dense" else None
         dense_rows = generation.search_dense(vector, pool, allowed)[1] if vector is not None else None
-        lex_rows = fusion.top(lex_all, pool) if lex_all is not None else None
-        if lex_rows is not None:
-            lex_rows = lex_rows[lex_all[lex_rows] > 0]
+        lex_rows = hits.rows if hits is not None else None
         rows = np.unique(np.concatenate([r for r in (dense_rows, lex_rows) if r is not None])).astype(np.int64)
         dense = generation.dense_scores(vector, rows) if vector is not None else np.zeros(len(rows))
-        lex = lex_all[rows] if lex_all is not None else np.zeros(len(rows))
+        lex = hits.score_of(rows) if hits is not None else np.zeros(len(rows))
         final = {"dense": dense, "lexical": lex}.get(mode)
         final = self._hybrid(generation, query, rows, dense, lex) if final is None else final
         final = np.asarray(final, dtype=np.float64)
@@ -184,9 +177,9 @@ class Engine:
         return fusion.with_evidence(fused, *evidence.scores(words, weights, generation.texts(rows)))
 
 
-def _lexical_scores(generation: Generation, query: str, allowed: np.ndarray | None) -> np.ndarray:
-    """BM25 scores of every row; memory-mapped arrays damaged on disk become a clear 503, not a crash."""
+def _lexical_hits(generation: Generation, query: str, pool: int, allowed) -> LexicalHits:
+    """The best rows by BM25; memory-mapped arrays damaged on disk become a clear 503, not a crash."""
     try:
-        return generation.search_lexical(query, allowed)
+        return generation.lexical_hits(query, pool, allowed)
     except (IndexError, ValueError) as exc:
         raise IndexUnavailable(exc) from exc

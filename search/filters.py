@@ -1,12 +1,12 @@
 """Filters applied before ranking: place, source and publication dates, turned into allowed rows."""
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 
 from search.errors import QueryError
 
@@ -79,8 +79,30 @@ def matching_rows(conn: sqlite3.Connection, filters: Filters) -> list[int]:
     return [r[0] for r in conn.execute(sql, args)]
 
 
-def allowed_rows(generation, filters: Filters) -> np.ndarray | None:
-    """Live global rows of a commit point that pass the filters (None when nothing is filtered)."""
+def _string(value: str) -> str:
+    """A string literal for a Milvus expression (JSON quoting and escapes, which its parser reads)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def expression(filters: Filters) -> str:
+    """The same filters as a Milvus boolean expression over the passage collection's fields."""
+    where = []
+    if filters.prefecture:
+        where.append(f"array_contains(prefectures, {_string(filters.prefecture)})")
+    if filters.municipality:
+        where.append(f"array_contains(codes, {_string(filters.municipality[:5])})")
+    if filters.source:
+        where.append(f"source == {_string(filters.source)}")
+    if filters.date_from:
+        where.append(f'published != "" and published >= {_string(filters.date_from)}')
+    if filters.date_to:
+        where.append(f'published != "" and published <= {_string(filters.date_to)}')
+    return " and ".join(where)
+
+
+def allowed_rows(generation, filters: Filters):
+    """What a search may return under the filters, as the store evaluates it before ranking: live global rows for
+    the FAISS store, an expression for Milvus; None when nothing is filtered."""
     if filters.empty():
         return None
-    return generation.filter_rows(lambda conn: matching_rows(conn, filters))
+    return generation.restrict(filters)

@@ -16,6 +16,15 @@ import numpy as np
 
 from indexer import commit, layout, lexical, manifest, postings, vectors
 from indexer.segment import Segment, live_mask, open_segment
+from search import fusion
+
+
+@dataclass(frozen=True)
+class LexicalHits:
+    """The best rows by BM25 (best first, only positive scores) and a way to score any other row."""
+
+    rows: np.ndarray
+    score_of: Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,18 @@ class Generation:
             scores[~keep] = 0.0
         return scores.astype(np.float32)
 
+    def lexical_hits(self, query: str, pool: int, allowed: np.ndarray | None = None) -> LexicalHits:
+        """The `pool` best rows by BM25, scored over every row at once (the postings are in memory)."""
+        scores = self.search_lexical(query, allowed)
+        top = fusion.top(scores, pool)
+        return LexicalHits(top[scores[top] > 0], lambda rows: scores[rows])
+
+    def restrict(self, filters) -> np.ndarray:
+        """Live global rows that pass the filters (search/filters.py's SQL, run on each segment)."""
+        from search.filters import matching_rows
+
+        return self.filter_rows(lambda conn: matching_rows(conn, filters))
+
     def filter_rows(self, where: Callable[[sqlite3.Connection], list[int]]) -> np.ndarray:
         """Live global rows that a per-segment SQL filter selects."""
         found = []
@@ -206,6 +227,21 @@ class Generation:
             if row is not None:
                 return part, row
         return None
+
+    def article_view(self, article_id: str) -> tuple[sqlite3.Row, list[sqlite3.Row], dict[int, list[sqlite3.Row]]] | None:
+        """A live article, its passages in order and their places by (local) row."""
+        found = self.find_article(article_id)
+        if found is None:
+            return None
+        part, row = found
+        chunks = part.conn.execute("SELECT row, id, ord, start, end, heading, text, url FROM chunks WHERE article_id = ? "
+                                   "ORDER BY ord", (article_id,)).fetchall()
+        places: dict[int, list[sqlite3.Row]] = {}
+        marks = ",".join("?" * len(chunks))
+        for m in part.conn.execute(f"SELECT * FROM mentions WHERE row IN ({marks}) ORDER BY row, start",
+                                   [c["row"] for c in chunks]) if chunks else ():
+            places.setdefault(m["row"], []).append(m)
+        return row, chunks, places
 
     def article_ids(self) -> set[str]:
         """Ids of every live article."""

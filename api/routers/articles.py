@@ -122,24 +122,18 @@ def list_articles(engine: EngineDep, _: ReadKeyDep,
             responses={200: {"model": schemas.Article}, **schemas.errors(401, 404, 503)})
 def get_article(engine: EngineDep, _: ReadKeyDep, article_id: ArticleId) -> dict:
     """本文と、索引された文章（自治体の言及つき）/ the text and its indexed passages with their places."""
-    part, row = _found(engine, article_id)
-    conn = part.conn
-    chunks = conn.execute("SELECT row, id, ord, start, end, heading, text, url FROM chunks WHERE article_id = ? "
-                          "ORDER BY ord", (article_id,)).fetchall()
-    places: dict[int, list[dict]] = {}
-    if chunks:
-        marks = ",".join("?" * len(chunks))
-        for m in conn.execute(f"SELECT * FROM mentions WHERE row IN ({marks}) ORDER BY row, start",
-                              [c["row"] for c in chunks]):
-            places.setdefault(m["row"], []).append(
-                {k: m[k] for k in PLACE_FIELDS})
+    view = engine.generation.article_view(article_id) if re.match(ID_PATTERN, article_id) else None
+    if view is None:
+        raise _unknown(article_id)
+    row, chunks, places = view
     return {**{k: row[k] for k in (*LIST_FIELDS, "text")}, "urls": _urls(row["urls"]),
             "passages": [{**{k: c[k] for k in ("id", "ord", "start", "end", "heading", "text", "url")},
-                          "municipalities": places.get(c["row"], [])} for c in chunks]}
+                          "municipalities": [{k: m[k] for k in PLACE_FIELDS} for m in places.get(c["row"], [])]}
+                         for c in chunks]}
 
 
-def _urls(stored: str) -> list[str]:
-    return list(json.loads(stored or "[]"))
+def _urls(stored: str | list) -> list[str]:
+    return list(stored) if isinstance(stored, list) else list(json.loads(stored or "[]"))
 
 
 BODY_DOC = {"requestBody": {"required": True, "content": {

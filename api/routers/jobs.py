@@ -95,15 +95,16 @@ def reindex(request: Request, prune: bool, rebuild: bool) -> Callable[[Job], dic
 
     def work(job: Job) -> dict:
         job.stage("loading")
-        sources = indexing.default_sources(settings.index_dir, [])
+        store = settings.store_spec()
+        sources = indexing.default_sources(settings.index_dir, [], store)
         loaded = indexing.load(sources)
         job.stage("indexing")
         report = indexing.index_articles(settings.index_dir, loaded.articles, sources, engine.embedder,
-                                         prune=prune, rebuild=rebuild, lock_timeout=settings.lock_timeout)
+                                         prune=prune, rebuild=rebuild, lock_timeout=settings.lock_timeout, store=store)
         job.stage("switching")
         state.refresher(force=True)
         state.writer.request_merge()
-        return indexing.summary(report, settings.index_dir, loaded.errors)
+        return indexing.summary(report, settings.index_dir, loaded.errors, store)
 
     return work
 
