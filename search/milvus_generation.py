@@ -167,7 +167,8 @@ class MilvusGeneration:
     def _rows(self, rows: np.ndarray, fields: list[str]) -> dict[int, dict]:
         """Visible passages by row id: from what this head's searches returned, else from Milvus."""
         cache = self._row_cache
-        out: dict[int, dict] = {int(r): cache[int(r)] for r in rows if int(r) in cache}
+        out: dict[int, dict] = {int(r): cache[int(r)] for r in rows
+                                if int(r) in cache and set(fields) <= cache[int(r)].keys()}  # searches omit vectors
         ids = sorted({int(r) for r in rows} - set(out))
         for i in range(0, len(ids), MAX_IN):
             part = ids[i:i + MAX_IN]

@@ -56,12 +56,22 @@ def names(store: StoreSpec) -> Names:
     return Names(f"{p}_meta", f"{p}_articles", f"{p}_chunks", f"{p}_terms")
 
 
+class _QuietIterator(logging.Filter):
+    """Milvus Lite has no MVCC timestamp: pymilvus warns once per page read; the warning says nothing to a user."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "mvccTs" not in record.getMessage()
+
+
 def connect(store: StoreSpec):
     """A MilvusClient for the store; every failure to reach it is a MilvusUnavailable in both languages."""
     try:
         from pymilvus import MilvusClient
     except ImportError:
         raise MilvusMissing() from None
+    quiet = logging.getLogger("pymilvus.client.iterator.query_iterator")
+    if not any(isinstance(f, _QuietIterator) for f in quiet.filters):
+        quiet.addFilter(_QuietIterator())
     if store.is_lite:
         _check_lite_path(store)
     try:
