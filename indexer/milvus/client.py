@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +76,8 @@ def connect(store: StoreSpec):
     if store.is_lite:
         _check_lite_path(store)
     try:
-        client = MilvusClient(uri=store.uri, token=store.token, timeout=TIMEOUT)
+        with _quiet_lite():
+            client = MilvusClient(uri=store.uri, token=store.token, timeout=TIMEOUT)
         n = names(store)
         for name in (n.meta, n.articles, n.terms):  # collections start released after Milvus restarts
             if client.has_collection(name):
@@ -94,10 +96,41 @@ def _check_lite_path(store: StoreSpec) -> None:
                                 "not exist")
 
 
+@contextmanager
+def _quiet_lite():
+    """milvus-lite logs a traceback when it cannot open a directory; the refusal that follows says why."""
+    lite = logging.getLogger("milvus_lite.server_manager")
+    level = lite.level
+    lite.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        lite.setLevel(level)
+
+
+def _lite_locked(store: StoreSpec) -> bool:
+    """Whether another process holds the Milvus Lite directory's lock (milvus-lite only logs why it failed)."""
+    import fcntl
+    import os
+
+    try:
+        fd = os.open(Path(store.uri).expanduser() / "LOCK", os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 def _unavailable(store: StoreSpec, exc: BaseException) -> MilvusUnavailable:
     text = str(exc)
     lowered = text.lower()
-    if "lock" in lowered:
+    if "lock" in lowered or (store.is_lite and _lite_locked(store)):
         return MilvusUnavailable(store, "Milvus Lite のデータは別のプロセスが使っています（Lite は 1 プロセスずつ）。"
                                  "そのプロセスを止めるか、milvus-lite server で共有してください",
                                  "another process is using this Milvus Lite directory (Lite allows one process); stop it "
