@@ -156,11 +156,8 @@ class MilvusGeneration:
         return self._df_cache[ids]
 
     def _count_df(self, ids: tuple[int, ...]) -> dict[int, int]:
-        expr = f"term in {list(ids)} and commit >= {self.head.floor} and commit <= {self.head.commit}"
-        df: dict[int, int] = {}
-        for r in self._call("query", self.names.terms, filter=expr, output_fields=["term", "delta"], limit=16384):
-            df[r["term"]] = df.get(r["term"], 0) + r["delta"]
-        return df
+        found = self._call("get", self.head.terms, ids=list(ids), output_fields=["term", "df", "commit", "before"])
+        return {int(r["term"]): mh.document_frequency(r, self.head) for r in found}
 
     # ------------------------------------------------------------------ rows
 
@@ -260,7 +257,7 @@ def open_head(store: StoreSpec, client=None) -> MilvusGeneration:
     head = mc.guarded(store, mh.read, client, names)
     if head is None:
         raise NoStore(store)
-    mc.guarded(store, client.load_collection, head.chunks)
+    mc.guarded(store, mh.load, client, head)
     return MilvusGeneration(store, client, names, head)
 
 

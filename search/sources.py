@@ -59,11 +59,11 @@ class MilvusSource:
         return head
 
     def open(self, head, previous=None):
-        from indexer.milvus import client as mc
+        from indexer.milvus import client as mc, head as mh
         from search.milvus_generation import MilvusGeneration
 
         if previous is None or previous.head.chunks != head.chunks:
-            mc.guarded(self.store, self.client.load_collection, head.chunks)
+            mc.guarded(self.store, mh.load, self.client, head)
         return MilvusGeneration(self.store, self.client, mc.names(self.store), head)
 
     def open_current(self, previous=None):

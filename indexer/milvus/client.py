@@ -44,7 +44,8 @@ class StoreMismatch(UserError):
 
 @dataclass(frozen=True)
 class Names:
-    """The four collections of one store: head and statistics, articles, passages, term counts."""
+    """The collections of one store: head and statistics, articles, and the stems of the passage and term-count
+    collections (a rebuild writes `<stem>_<commit>` afresh; the head names the live ones)."""
 
     meta: str
     articles: str
@@ -79,7 +80,7 @@ def connect(store: StoreSpec):
         with _quiet_lite():
             client = MilvusClient(uri=store.uri, token=store.token, timeout=TIMEOUT)
         n = names(store)
-        for name in (n.meta, n.articles, n.terms):  # collections start released after Milvus restarts
+        for name in (n.meta, n.articles):  # collections start released after Milvus restarts
             if client.has_collection(name):
                 client.load_collection(name)
         return client
@@ -151,8 +152,8 @@ def guarded(store: StoreSpec, call, *args, **kwargs):
         raise _unavailable(store, exc) from exc
 
 
-def create_collections(client, n: Names, dimension: int, dense_index: str, chunks_name: str | None = None) -> None:
-    """The meta, articles, terms and (under `chunks_name`) passage collections, where missing, loaded."""
+def create_collections(client, n: Names, dimension: int, dense_index: str, chunks_name: str, terms_name: str) -> None:
+    """The meta and articles collections where missing, and new passage and term collections; all loaded."""
     from pymilvus import DataType
 
     if not client.has_collection(n.meta):
@@ -169,14 +170,14 @@ def create_collections(client, n: Names, dimension: int, dense_index: str, chunk
                          max_length=TEXT_MAX)
         schema.add_field("urls", DataType.JSON)
         _create(client, n.articles, schema)
-    if not client.has_collection(n.terms):
-        schema = _schema(client, "key", DataType.VARCHAR)
-        for name in ("term", "commit", "delta"):
-            schema.add_field(name, DataType.INT64)
-        _create(client, n.terms, schema)
-    name = chunks_name or n.chunks
-    if not client.has_collection(name):
-        _create_chunks(client, name, dimension, dense_index)
+    for name in (chunks_name, terms_name):  # left by a rebuild that never switched
+        if client.has_collection(name):
+            client.drop_collection(name)
+    schema = _schema(client, "term", DataType.INT64)
+    for name in ("df", "commit", "before"):  # df as of `commit`; `before` it, for readers of an older head
+        schema.add_field(name, DataType.INT64)
+    _create(client, terms_name, schema)
+    _create_chunks(client, chunks_name, dimension, dense_index)
 
 
 def _schema(client, key: str, kind):

@@ -1,9 +1,11 @@
 """The store's head: which commit readers see, which passage collection holds it, and its BM25 statistics.
 
-Every article, passage and term-count row carries the commit that wrote it. Readers see rows with
-`floor <= commit <= head`; a write inserts its rows under the next commit (invisible), then moves the head in one
-upsert of this row. Rows the write replaces stay until then and are hidden by `pending` until they are deleted, so
-a crash at any point leaves either the old or the new commit visible, never half of one.
+Every article and passage row carries the commit that wrote it. Readers see rows with `floor <= commit <= head`;
+a write inserts its rows under the next commit (invisible), then moves the head in one upsert of this row. Rows
+the write replaces stay until then and are hidden by `pending` until they are deleted, so a crash at any point
+leaves either the old or the new commit visible, never half of one. A term's document frequency is one row keyed
+by the term (read by primary key): its value as of the commit that last changed it, and the value before, which
+readers of an older head use.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class Head:
     commit: int
     floor: int
     chunks: str                     # the passage collection (a rebuild writes a new one)
+    terms: str                      # the document-frequency collection that goes with it
     model: str
     dimension: int
     query_prompt: str
@@ -67,6 +70,17 @@ def read(client, n: Names) -> Head | None:
 def write(client, n: Names, head: Head) -> None:
     """Move the head: one row upserted, the switch every reader sees at once."""
     client.upsert(n.meta, [{"key": KEY, "doc": asdict(head), "v": dummy()}])
+
+
+def load(client, head: Head) -> None:
+    """Load the head's passage and term collections (Milvus keeps collections released after a restart)."""
+    for name in (head.chunks, head.terms):
+        client.load_collection(name)
+
+
+def document_frequency(row: dict, head: Head) -> int:
+    """A term row's document frequency as this head sees it."""
+    return int(row["df"] if row["commit"] <= head.commit else row["before"])
 
 
 def literal(values) -> str:

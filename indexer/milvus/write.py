@@ -42,6 +42,7 @@ def _apply(client, store: StoreSpec, index: layout.IndexDir, change: build.Chang
     n = mc.names(store)
     old = mh.read(client, n)
     if old is not None:
+        mh.load(client, old)
         old = recover(client, n, old)
         if not change.replace_all:
             check_model(old, embedder)
@@ -62,7 +63,8 @@ def _apply(client, store: StoreSpec, index: layout.IndexDir, change: build.Chang
                     articles=work.live_articles, sources=_sources(old, change))
     _insert_articles(client, n, items, head.commit)
     _insert_chunks(client, head, items, keys, matrix, counts, lengths, first)
-    _insert_terms(client, n, head.commit, sparse.term_deltas(counts, [r["sparse"].keys() for r in removed]))
+    _update_terms(client, head, old if old and head.floor != head.commit else None,
+                  sparse.term_deltas(counts, [r["sparse"].keys() for r in removed]))
     mh.write(client, n, head.but(pending_commit=head.commit, pending_ids=gone))
     recover(client, n, head.but(pending_commit=head.commit, pending_ids=gone))
     return build.Report(head.name, head.articles, head.rows, embedded, work.added, work.updated, work.removed,
@@ -100,12 +102,10 @@ def _next_head(client, n: mc.Names, old: mh.Head | None, change: build.Change, e
     if old is not None and not change.replace_all:
         return old.but(commit=number, created=now, pending_ids=[], pending_commit=0)
     index = mc.dense_index_for(new_rows)
-    chunks = f"{n.chunks}_{number}"
-    retired = (old.retired + [[old.chunks, time.time()]]) if old else []
-    if client.has_collection(chunks):  # left by a rebuild that never switched
-        client.drop_collection(chunks)
-    mc.create_collections(client, n, info.dimension, index, chunks)
-    return mh.Head(number, number, chunks, info.name, info.dimension, info.query_prompt, info.passage_prompt,
+    chunks, terms = f"{n.chunks}_{number}", f"{n.terms}_{number}"
+    retired = (old.retired + [[old.chunks, time.time()], [old.terms, time.time()]]) if old else []
+    mc.create_collections(client, n, info.dimension, index, chunks, terms)
+    return mh.Head(number, number, chunks, terms, info.name, info.dimension, info.query_prompt, info.passage_prompt,
                    info.engine, info.precision, CHUNKER_VERSION, lexical.TOKENIZER, index, now,
                    next_row=old.next_row if old else 0, retired=retired)
 
@@ -113,11 +113,10 @@ def _next_head(client, n: mc.Names, old: mh.Head | None, change: build.Change, e
 def recover(client, n: mc.Names, head: mh.Head) -> mh.Head:
     """Finish what a write left: delete rows it hid, rows of a commit that never switched, and old collections."""
     newer = f"commit > {head.commit}"
-    for name in (n.articles, n.terms, head.chunks):
+    for name in (n.articles, head.chunks):  # term rows of such a commit are read through `before`
         client.delete(name, filter=newer)
     if head.floor > 1:
-        for name in (n.articles, n.terms):
-            client.delete(name, filter=f"commit < {head.floor}")
+        client.delete(n.articles, filter=f"commit < {head.floor}")
     if head.pending_ids:
         hidden = f"article_id in {mh.literal(head.pending_ids)} and commit < {head.pending_commit}"
         client.delete(head.chunks, filter=hidden)
@@ -200,11 +199,20 @@ def _insert_chunks(client, head: mh.Head, items: Sequence[Prepared], keys: Seque
         client.insert(head.chunks, batch)
 
 
-def _insert_terms(client, n: mc.Names, number: int, deltas: Counter) -> None:
-    rows = [{"key": f"{term}@{number}", "term": term, "commit": number, "delta": int(d), "v": mc.dummy()}
-            for term, d in deltas.items()]
+def _update_terms(client, head: mh.Head, previous: mh.Head | None, deltas: Counter) -> None:
+    """New document frequencies of the changed terms, under the new commit; the old value kept as `before`."""
+    ids = list(deltas)
+    rows = []
+    for i in range(0, len(ids), BATCH * 4):
+        part = ids[i:i + BATCH * 4]
+        stored = {r["term"]: r for r in client.get(head.terms, ids=part, output_fields=["term", "df", "commit",
+                                                                                         "before"])} if previous else {}
+        for term in part:
+            before = mh.document_frequency(stored[term], previous) if term in stored else 0
+            rows.append({"term": term, "df": before + int(deltas[term]), "commit": head.commit, "before": before,
+                         "v": mc.dummy()})
     for batch in _batches(rows):
-        client.insert(n.terms, batch)
+        client.upsert(head.terms, batch)
 
 
 def live_ids(store: StoreSpec, ids: Sequence[str]) -> set[str]:
