@@ -4,10 +4,10 @@ GET /search, and write visibility.
 Usage: python benchmarks/milvus_store.py [--squad ../shared/data/jsquad/valid-v1.3.json]
                                          [--dev ../shared/eval/dev_queries.json] [--repeat 5] [--out FILE.md]
 
-1. Parity: `api.evaluation.run_file` on the JSQuAD validation file (every paragraph an article, 4,442 questions)
-   and on the dev queries (the bundled corpus indexed into each store), for the FAISS store and for Milvus Lite,
-   modes hybrid, dense, lexical; nDCG@10 and the other metrics per store, the difference, and for the dev queries
-   whether the top municipality and top passage are the same for every query.
+1. Parity: `jsearch eval --store S --json` (each run its own process) on the JSQuAD validation file (every
+   paragraph an article, 4,442 questions; modes --squad-modes) and on the dev queries (the bundled corpus indexed
+   into each store; hybrid, dense, lexical), for the FAISS store and for Milvus Lite; every metric per store, the
+   difference, and for the dev queries whether the first and first five municipalities are the same per query.
 2. Lexical variants on JSQuAD valid (Milvus Lite has no Japanese analyzer): (a) the store's own — BM25 weights
    computed by the project from its tokens with global statistics, sent as sparse vectors; (b) the project's
    tokens joined by spaces in a VARCHAR analysed by `standard` with Milvus's BM25 function. Lexical-only R@1 and
@@ -52,19 +52,32 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def parity(squad: Path, dev: Path, embedder, work: Path, squad_modes: list[str]) -> dict:
-    """run_file on both eval files for both stores; returns {file: {store: result}} and the seconds each took."""
+def jsearch(*args: str, index_dir: Path) -> dict:
+    """One `jsearch … --json` run in its own process (a Milvus Lite directory admits one process at a time)."""
+    import json
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "api.cli", *args, "--json", "--index-dir", str(index_dir)], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"jsearch {' '.join(args)} failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def parity(squad: Path, dev: Path, work: Path, squad_modes: list[str]) -> dict:
+    """`jsearch eval` on both files for both stores, each run in its own process; {file: {store: result}}."""
     out: dict = {}
-    cache = default_cache_dir()
-    stores = {"faiss": StoreSpec(), "milvus": parse(f"milvus:{work / 'squad.db'}")}
-    for name, store in stores.items():
+    for name in ("faiss", "milvus"):
+        store = "faiss" if name == "faiss" else f"milvus:{work / 'parity.db'}"
         began = time.perf_counter()
-        result = evaluation.run_file(squad, squad_modes, work / f"unused-{name}", embedder, cache_dir=cache,
-                                     store=store)
+        result = jsearch("eval", str(squad), *[f"--mode={m}" for m in squad_modes], "--store", store,
+                         index_dir=work / f"unused-{name}")
         out.setdefault("squad", {})[name] = {**result, "seconds": round(time.perf_counter() - began, 1)}
-    for name, store in bundled_stores(work).items():
+        print(name, "squad", {m: r["summary"] for m, r in result["modes"].items()}, flush=True)
+        jsearch("index", str(bundled_corpus_dir()), "--store", store, index_dir=work / f"dev-{name}")
         began = time.perf_counter()
-        result = evaluation.run_file(dev, MODES, work / f"bundled-{name}", embedder, store=store)
+        result = jsearch("eval", str(dev), *[f"--mode={m}" for m in MODES], "--store", store,
+                         index_dir=work / f"dev-{name}")
         out.setdefault("dev", {})[name] = {**result, "seconds": round(time.perf_counter() - began, 1)}
     return out
 
@@ -236,11 +249,11 @@ def main() -> None:
     np.random.seed(0)
     with tempfile.TemporaryDirectory(prefix="jsearch-milvus-bench-") as tmp:
         work = Path(tmp)
-        build_bundled(work, embedder)
+        results = parity(args.squad, args.dev, work, args.squad_modes.split(",")) if "parity" in parts else {}
+        if "latency" in parts:
+            build_bundled(work, embedder)
         served = latency_and_visibility(work, embedder, args.dev, args.repeat) if "latency" in parts else {}
         print(served, flush=True)
-        results = parity(args.squad, args.dev, embedder, work, args.squad_modes.split(",")) if "parity" in parts \
-            else {}
         lexical_fn = lexical_variants(args.squad, embedder, work) if "lexical" in parts else {}
     text = report(results, lexical_fn, served)
     print(text)
