@@ -49,6 +49,21 @@ def _embedder(model: str | None):
     return Embedder.load(model or config.model, config.cache_dir, config.engine, config.precision, config.threads)
 
 
+RayOpt = Annotated[Optional[str], typer.Option("--ray", help="Ray で文章化と埋め込み（local かアドレス）/ prepare and "
+                                                             "embed on Ray: `local` or an address as ray.init takes")]
+
+
+def _pipeline(address: str | None):
+    """In this process by default; `--ray` spreads preparing and embedding over Ray (imported only then)."""
+    from indexer import build
+
+    if not address:
+        return build.LOCAL
+    from indexer import ray_embed
+
+    return ray_embed.pipeline_for(address, cache_dir=settings().cache_dir)
+
+
 def _store(given: str | None):
     """The store the flag or JSEARCH_STORE names; a bad one ends the command (exit 2)."""
     from indexer.stores import BadStore, parse
@@ -96,19 +111,20 @@ def index_cmd(paths: Annotated[Optional[list[Path]], typer.Argument(help="ファ
                                                                   "files are gone")] = False,
               rebuild: Annotated[bool, typer.Option("--rebuild", help="既存の記事を引き継がない / start from these "
                                                                       "paths only")] = False,
-              store: StoreOpt = None) -> None:
+              store: StoreOpt = None, ray: RayOpt = None) -> None:
     """記事を索引に追加・更新する / add or update articles in the index."""
     from indexer import indexing
 
     target, spec = index_dir or settings().index_dir, _store(store)
     try:
+        pipeline = _pipeline(ray)
         sources = indexing.default_sources(target, paths or [], spec)
         loaded = indexing.load(sources)
         for error in loaded.errors:
             typer.echo(f"スキップ / skipped: {error}", err=True)
         report = indexing.index_articles(target, loaded.articles, sources, _embedder(model),
                                          prune=prune, rebuild=rebuild, progress=not json_out,
-                                         lock_timeout=settings().lock_timeout, store=spec)
+                                         lock_timeout=settings().lock_timeout, store=spec, pipeline=pipeline)
     except UserError as exc:
         fail(exc)
     summary = {**indexing.summary(report, target, loaded.errors, spec), "merge": _merge_after(target, spec)}
@@ -166,13 +182,14 @@ def merge_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False,
 @app.command("add")
 def add_cmd(paths: Annotated[list[Path], typer.Argument(help="追加するファイル / files to add")],
             index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
-            store: StoreOpt = None) -> None:
+            store: StoreOpt = None, ray: RayOpt = None) -> None:
     """ファイルを索引に追加・更新する（他の記事はそのまま）/ add or update these files only."""
     from indexer import indexing
 
     target, spec = index_dir or settings().index_dir, _store(store)
     try:
-        report, loaded = indexing.add_files(target, paths, _embedder(model), settings().lock_timeout, spec)
+        pipeline = _pipeline(ray)
+        report, loaded = indexing.add_files(target, paths, _embedder(model), settings().lock_timeout, spec, pipeline)
     except UserError as exc:
         fail(exc)
     for error in loaded.errors:
