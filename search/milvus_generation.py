@@ -122,7 +122,7 @@ class MilvusGeneration:
         return np.array([got.get(int(r), 0.0) for r in rows], np.float32)
 
     def lexical_stats(self, terms: list[str]) -> postings.Stats:
-        """BM25 statistics: the head's row count and mean length, document frequencies summed from term rows."""
+        """BM25 statistics: the head's row count and mean length, and each term's document frequency (read by key)."""
         ids = {t: sparse.term_id(t) for t in set(terms)}
         df = self._df(tuple(sorted(set(ids.values()))))
         return postings.Stats(self.head.rows, self.head.avg_length, {t: df.get(i, 0) for t, i in ids.items()})
