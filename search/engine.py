@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import functools
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -81,6 +83,7 @@ class Engine:
         self._generation: Generation | None = None
         self._generation = self._open_current()
         self._failed: str | None = None
+        self._calls: ThreadPoolExecutor | None = None  # started for a remote store only
         self.query_vector = functools.lru_cache(maxsize=query_cache)(self._query_vector) if query_cache \
             else self._query_vector
 
@@ -153,17 +156,26 @@ class Engine:
             return Ranked(*(np.zeros(0, np.int64),) * 5)
         pool = max(MIN_CANDIDATES, 5 * k)
         vector = self.query_vector(query) if mode != "lexical" else None
-        hits = _lexical_hits(generation, query, pool, allowed) if mode != "dense" else None
-        dense_rows = generation.search_dense(vector, pool, allowed)[1] if vector is not None else None
+        both = self._both if getattr(generation, "remote", False) else _one_after_other
+        hits, dense_rows = both(lambda: _lexical_hits(generation, query, pool, allowed) if mode != "dense" else None,
+                                lambda: generation.search_dense(vector, pool, allowed)[1] if vector is not None else None)
         lex_rows = hits.rows if hits is not None else None
         rows = np.unique(np.concatenate([r for r in (dense_rows, lex_rows) if r is not None])).astype(np.int64)
-        dense = generation.dense_scores(vector, rows) if vector is not None else np.zeros(len(rows))
-        lex = hits.score_of(rows) if hits is not None else np.zeros(len(rows))
+        dense, lex = both(lambda: generation.dense_scores(vector, rows) if vector is not None else np.zeros(len(rows)),
+                          lambda: hits.score_of(rows) if hits is not None else np.zeros(len(rows)))
         final = {"dense": dense, "lexical": lex}.get(mode)
         final = self._hybrid(generation, query, rows, dense, lex) if final is None else final
         final = np.asarray(final, dtype=np.float64)
         order = fusion.top(final, k)
         return Ranked(rows[order], final[order], dense[order], lex[order], rows[fusion.top(final, FACET_DEPTH)])
+
+    def _both(self, first: Callable[[], object], second: Callable[[], object]) -> tuple:
+        """Two store calls at once: a remote store (Milvus) answers each over the network."""
+        if self._calls is None:
+            with self._lock:
+                self._calls = self._calls or ThreadPoolExecutor(max_workers=16, thread_name_prefix="jsearch-store")
+        later = self._calls.submit(second)
+        return first(), later.result()
 
     def _hybrid(self, generation: Generation, query: str, rows: np.ndarray, dense: np.ndarray,
                 lex: np.ndarray) -> np.ndarray:
@@ -175,6 +187,10 @@ class Engine:
             return fused
         weights = evidence.idf_weights(words, generation.lexical_stats(list(words)))
         return fusion.with_evidence(fused, *evidence.scores(words, weights, generation.texts(rows)))
+
+
+def _one_after_other(first: Callable[[], object], second: Callable[[], object]) -> tuple:
+    return first(), second()
 
 
 def _lexical_hits(generation: Generation, query: str, pool: int, allowed) -> LexicalHits:

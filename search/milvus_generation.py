@@ -51,6 +51,8 @@ class MilvusGeneration:
     def name(self) -> str:
         return self.head.name
 
+    remote = True  # calls go over the network (or to Milvus Lite's server thread): the engine overlaps them
+
     @property
     def parts(self) -> tuple:
         return ()
