@@ -250,28 +250,3 @@ class MilvusGeneration:
                                                    list(dict.fromkeys(fields + ["published", "title"])))]
         rows.sort(key=lambda r: (r["published"] is None, descending(r["published"]), r["title"], r["id"]))
         return rows[offset:offset + limit]
-
-
-def open_head(store: StoreSpec, client=None) -> MilvusGeneration:
-    """The store as of its current head (a store never written is refused like a missing index)."""
-    client = client or mc.connect(store)
-    names = mc.names(store)
-    head = mc.guarded(store, mh.read, client, names)
-    if head is None:
-        raise NoStore(store)
-    mc.guarded(store, mh.load, client, head)
-    return MilvusGeneration(store, client, names, head)
-
-
-class NoStore(mc.MilvusUnavailable):
-    """The Milvus store holds no index yet."""
-
-    code = "no_index"
-
-    def __init__(self, store: StoreSpec) -> None:
-        super().__init__(store, "索引がまだありません。jsearch index --store で作ってください",
-                         "it holds no index yet; build one with `jsearch index --store …`")
-
-
-def current_head(store: StoreSpec, client) -> mh.Head | None:
-    return mc.guarded(store, mh.read, client, mc.names(store))

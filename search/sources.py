@@ -46,16 +46,16 @@ class MilvusSource:
         self.client = client or mc.connect(store)
 
     def current(self):
-        from search.milvus_generation import current_head
+        from indexer.milvus import client as mc, head as mh
 
-        return current_head(self.store, self.client)
+        return mc.guarded(self.store, mh.read, self.client, mc.names(self.store))
 
     def require_current(self):
-        from search.milvus_generation import NoStore
+        from indexer.milvus import client as mc
 
         head = self.current()
         if head is None:
-            raise NoStore(self.store)
+            raise mc.NoStore(self.store)
         return head
 
     def open(self, head, previous=None):

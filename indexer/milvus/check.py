@@ -11,9 +11,7 @@ def report(store: StoreSpec) -> dict:
     n = mc.names(store)
     head = mc.guarded(store, mh.read, client, n)
     if head is None:
-        from search.milvus_generation import NoStore
-
-        raise NoStore(store)
+        raise mc.NoStore(store)
     problems = []
     if not client.has_collection(head.chunks):
         problems.append({"file": head.chunks, "ja": "文章のコレクションがありません", "en": "the passage collection is missing"})

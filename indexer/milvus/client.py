@@ -36,6 +36,16 @@ class MilvusUnavailable(UserError):
         super().__init__(f"Milvus（{store.uri}）に接続できません: {ja}", f"cannot use Milvus at {store.uri}: {en}")
 
 
+class NoStore(MilvusUnavailable):
+    """The Milvus store holds no index yet."""
+
+    code = "no_index"
+
+    def __init__(self, store: StoreSpec) -> None:
+        super().__init__(store, "索引がまだありません。jsearch index --store で作ってください",
+                         "it holds no index yet; build one with `jsearch index --store …`")
+
+
 class StoreMismatch(UserError):
     """The collections were built by another model, dimension or product."""
 

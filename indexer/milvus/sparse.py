@@ -40,11 +40,6 @@ def query_vector(terms: Iterable[str], df: Mapping[int, int], rows: int) -> dict
     return {k: v for k, v in out.items() if v > 0}
 
 
-def dot(query: Mapping[int, float], doc: Mapping[int, float]) -> float:
-    """The inner product Milvus computes, for a candidate the sparse search did not return."""
-    return float(sum(weight * doc.get(key, 0.0) for key, weight in query.items()))
-
-
 def term_deltas(added: Iterable[Counter], removed: Iterable[Iterable[int]]) -> Counter:
     """How each term id's document frequency changes: +1 per added passage holding it, -1 per removed one."""
     delta: Counter = Counter()
