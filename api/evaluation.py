@@ -142,7 +142,7 @@ def _progress(queries, mode):
 
 
 def run_file(path: Path, modes: list[str], index_dir: Path, embedder, cache_dir: Path | None = None,
-             dense_weight: float | None = None, word_evidence: bool = False, store=None) -> dict:
+             dense_weight: float | None = None, word_evidence: bool = True, store=None) -> dict:
     """Evaluate a file: dev queries against the index, SQuAD paragraphs in a temporary index of their own.
 
     The SQuAD index never touches `index_dir` (nor the Milvus store's collections: it gets a Lite file, or

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     lock_timeout: float = 30.0
     refresh_seconds: float = 0.5
     dense_weight: float = Field(DENSE_WEIGHT, ge=0.0, le=1.0)
-    word_evidence: bool = False  # hybrid also weighs query-word coverage and adjacent pairs (see search/fusion.py)
+    word_evidence: bool = True  # hybrid also weighs query-word coverage, adjacent pairs and phrase (search/fusion.py)
     merge: bool = True  # merge small segments in the background (JSEARCH_MERGE=false: only `jsearch merge`)
     engine: Literal["onnx", "torch"] = "onnx"   # ONNX Runtime (exported once into cache_dir) or sentence-transformers
     precision: Literal["fp32", "int8"] = "fp32"  # int8: dynamic quantisation, ONNX Runtime only; an index keeps one

@@ -26,11 +26,12 @@ from search.passages import ranked_passages
 from search.places import checked_place, place_page
 from search.similar import similar
 from search.sources import source_for
+from search.kinds import answers, asked_kinds
 from search.ranking import rank_places
 
 MAX_QUERY = 1000
 MAX_K = 50
-MIN_CANDIDATES = 100
+MIN_CANDIDATES = 100  # per side; the same for every k up to 50, so a page of 10 is the first 10 of a page of 50
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,13 @@ class Engine:
     """Serves searches from the current generation and switches to a newer one between requests."""
 
     def __init__(self, index_dir: Path, embedder: Embedder, gazetteer: Gazetteer | None = None,
-                 query_cache: int = 0, dense_weight: float = fusion.DENSE_WEIGHT, word_evidence: bool = False,
+                 query_cache: int = 0, dense_weight: float = fusion.DENSE_WEIGHT, word_evidence: bool = True,
                  store: StoreSpec | None = None) -> None:
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError(f"dense_weight must be within [0, 1], not {dense_weight}")
         self.source = source_for(index_dir, store)
         self.dense_weight = dense_weight
-        self.word_evidence = word_evidence  # off by default: see fusion.COVERAGE_WEIGHT
+        self.word_evidence = word_evidence  # see fusion.Evidence
         self.embedder = embedder
         self.gazetteer = gazetteer or Gazetteer.load()
         self.prefectures = {p.name for p in self.gazetteer.prefectures()}
@@ -139,7 +140,8 @@ class Engine:
                                    query_terms(text))
         return {"query": text, "took_ms": round((time.perf_counter() - began) * 1000, 1),
                 "mode": mode, "generation": generation.name, "passages": passages,
-                "municipalities": rank_places(passages), "facets": facets(generation.facet_rows(ranked.pool))}
+                "municipalities": rank_places(passages, asked_kinds(text)),
+                "facets": facets(generation.facet_rows(ranked.pool))}
 
     def place_page(self, code: str, limit: int = 20, offset: int = 0) -> dict:
         """A municipality's or prefecture's page: the passages that name it, about it first, newest first."""
@@ -154,7 +156,7 @@ class Engine:
     def _rank(self, generation: Generation, query: str, k: int, mode: str, allowed: np.ndarray | None) -> Ranked:
         if getattr(allowed, "size", None) == 0:
             return Ranked(*(np.zeros(0, np.int64),) * 5)
-        pool = max(MIN_CANDIDATES, 5 * k)
+        pool = max(MIN_CANDIDATES, 2 * k)
         vector = self.query_vector(query) if mode != "lexical" else None
         both = self._both if getattr(generation, "remote", False) else _one_after_other
         hits, dense_rows = both(lambda: _lexical_hits(generation, query, pool, allowed) if mode != "dense" else None,
@@ -179,14 +181,22 @@ class Engine:
 
     def _hybrid(self, generation: Generation, query: str, rows: np.ndarray, dense: np.ndarray,
                 lex: np.ndarray) -> np.ndarray:
-        """Dense and BM25 fused; with word evidence on, plus how much of the query's words (by IDF) and adjacent
-        pairs each candidate holds."""
+        """Dense and BM25 fused. For a Japanese query the best fused candidates also count how much of the query's
+        words (by IDF), their adjacent pairs and its longest stretch they hold (word evidence, on unless turned
+        off); when the query asks for a kind of government (「…できる区」), those about none weigh less."""
         fused = fusion.weighted(dense, lex, fusion.dense_weight_for(query, self.dense_weight))
-        words = evidence.query_words(query) if self.word_evidence and len(rows) else ()
-        if not words:
+        chosen = fusion.top(fused, fusion.EVIDENCE_DEPTH)
+        use = self.word_evidence and len(rows) and fusion.has_japanese(query)
+        words = evidence.query_words(query) if use else ()
+        if words:
+            weights = evidence.idf_weights(words, generation.lexical_stats(list(words)))
+            parts = evidence.scores(query, words, weights, generation.texts(rows[chosen]))
+            fused = fusion.with_evidence(fused, chosen, parts)
+        asked = asked_kinds(query)
+        if not asked or not len(rows):
             return fused
-        weights = evidence.idf_weights(words, generation.lexical_stats(list(words)))
-        return fusion.with_evidence(fused, *evidence.scores(words, weights, generation.texts(rows)))
+        _, mentions = generation.fetch(rows[chosen])
+        return fusion.for_kind(fused, chosen, np.array([answers(mentions.get(int(r), []), asked) for r in rows[chosen]]))
 
 
 def _one_after_other(first: Callable[[], object], second: Callable[[], object]) -> tuple:

@@ -1,5 +1,8 @@
-"""Query-word evidence beside BM25: the IDF share of the query's words a passage holds, and of their adjacent pairs."""
+"""Query-word evidence beside BM25: the IDF share of the query's words a passage holds, their adjacent pairs, and
+the longest stretch of the query it writes out."""
 from __future__ import annotations
+
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -33,8 +36,20 @@ def proximity(words: tuple[str, ...], text: str) -> float:
     return sum(p in text for p in pairs) / len(pairs) if pairs else 0.0
 
 
-def scores(words: tuple[str, ...], weights: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """IDF-weighted coverage and proximity of each candidate passage (texts as stored; normalised here)."""
+def phrase(matcher: SequenceMatcher, query: str, text: str) -> float:
+    """Share of the query (lexical form) written out in one stretch of the passage: its longest common substring.
+    `matcher` holds the query as its second sequence, so the query's index is built once per search."""
+    matcher.set_seq1(text)
+    return matcher.find_longest_match(0, len(text), 0, len(query)).size / len(query) if query else 0.0
+
+
+def scores(query: str, words: tuple[str, ...], weights: np.ndarray, texts: list[str]
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """IDF-weighted coverage, pair proximity and phrase share of each candidate passage (texts as stored)."""
     forms = [lexical_form(t) for t in texts]
+    asked = lexical_form(query)
+    matcher = SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(asked)
     return (np.array([coverage(words, weights, f) for f in forms], np.float64),
-            np.array([proximity(words, f) for f in forms], np.float64))
+            np.array([proximity(words, f) for f in forms], np.float64),
+            np.array([phrase(matcher, asked, f) for f in forms], np.float64))

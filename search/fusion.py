@@ -1,6 +1,8 @@
 """Score fusion of the dense and lexical lists: small pure functions."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 MODES = ("hybrid", "dense", "lexical")
@@ -39,17 +41,39 @@ def weighted(dense: np.ndarray, lexical: np.ndarray, dense_weight: float = DENSE
     return dense_weight * minmax(dense) + (1 - dense_weight) * by_max(lexical)
 
 
-# Word evidence beside dense + lexical = 1, chosen by 5-fold CV on JSQuAD valid (benchmarks/quality_levers.py:
-# +0.003 nDCG@10 held-out). Off by default (JSEARCH_WORD_EVIDENCE): on the dev queries it moves the answer passage of
-# a short question whose answer names few of its words out of the top 3.
-COVERAGE_WEIGHT = 0.3
-PROXIMITY_WEIGHT = 0.1
+@dataclass(frozen=True)
+class Evidence:
+    """Weights of word evidence beside the fused dense + BM25 score (weight 1), chosen by 5-fold CV on JSQuAD valid
+    (benchmarks/quality_levers.py). Each part is max-scaled over the candidates read: the IDF share of the query's
+    words a passage holds, the share of adjacent query-word pairs it writes together, and the longest stretch of the
+    query it writes out."""
+    coverage: float = 0.5
+    pairs: float = 0.1
+    phrase: float = 0.4
 
 
-def with_evidence(fused: np.ndarray, coverage: np.ndarray, proximity: np.ndarray) -> np.ndarray:
-    """The fused score plus query-word coverage and adjacent-pair evidence (each max-scaled), kept within [0, 1]."""
-    total = fused + COVERAGE_WEIGHT * by_max(coverage) + PROXIMITY_WEIGHT * by_max(proximity)
-    return total / (1 + COVERAGE_WEIGHT + PROXIMITY_WEIGHT)
+EVIDENCE = Evidence()
+EVIDENCE_DEPTH = 30  # evidence is read for the best fused candidates only: deeper ones gain nothing on valid
+
+
+def with_evidence(fused: np.ndarray, chosen: np.ndarray, parts: tuple[np.ndarray, ...],
+                  weights: Evidence = EVIDENCE) -> np.ndarray:
+    """The fused score plus the word evidence of the `chosen` candidates, divided by the weights' total so it stays
+    in [0, 1]. Evidence only adds, so candidates left out stay below the ones read."""
+    shares = (weights.coverage, weights.pairs, weights.phrase)
+    extra = np.zeros_like(fused)
+    extra[chosen] = sum(w * by_max(p) for w, p in zip(shares, parts))
+    return (fused + extra) / (1 + sum(shares))
+
+
+OTHER_KIND = 0.8  # a passage about no government of the kind the query asks for (「…できる区」): its share of the score
+
+
+def for_kind(scores: np.ndarray, chosen: np.ndarray, answers: np.ndarray) -> np.ndarray:
+    """Scores with the `chosen` candidates that are not about an asked kind of government weighed down."""
+    out = scores.copy()
+    out[chosen[~answers]] *= OTHER_KIND
+    return out
 
 
 def rrf(*rankings: np.ndarray, k: int = RRF_K) -> np.ndarray:

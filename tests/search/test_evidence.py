@@ -1,4 +1,4 @@
-"""Query-word evidence: SudachiPy query words, IDF-weighted coverage, adjacent pairs, and the engine's switch."""
+"""Query-word evidence: SudachiPy query words, IDF-weighted coverage, adjacent pairs, phrase, and the engine's switch."""
 import numpy as np
 import pytest
 
@@ -26,18 +26,37 @@ def test_proximity_counts_adjacent_pairs_written_together():
     assert evidence.proximity(("窓口",), "窓口") == 0.0
 
 
-def test_evidence_keeps_scores_within_one():
-    fused = np.array([1.0, 0.5, 0.0])
-    total = fusion.with_evidence(fused, np.array([1.0, 0.0, 0.5]), np.array([1.0, 0.0, 0.0]))
-    assert total[0] == pytest.approx(1.0) and total.max() <= 1.0 and total[2] > 0
+def test_phrase_is_the_longest_stretch_of_the_query_written_out():
+    query = "窓口キャッシュレスの事例"
+    matcher = evidence.SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(query)
+    assert evidence.phrase(matcher, query, "宇佐市は窓口キャッシュレスを始めた") == pytest.approx(9 / 12)
+    assert evidence.phrase(matcher, query, "窓口での事例") == pytest.approx(3 / 12)
+    assert evidence.phrase(matcher, query, "電子申請") == 0.0
+    assert evidence.phrase(matcher, "", "窓口") == 0.0
 
 
-def test_word_evidence_is_off_by_default_and_reorders_when_on(bundled_index, embedder, gazetteer):
-    plain = Engine(bundled_index, embedder, gazetteer)
-    on = Engine(bundled_index, embedder, gazetteer, word_evidence=True)
+def test_scores_normalise_query_and_passages_alike():
+    words = evidence.query_words("ＬＩＮＥで申請")
+    coverage, pairs, phrase = evidence.scores("ＬＩＮＥで申請", words, np.ones(len(words)), ["LINEで申請できる", "郵送"])
+    assert list(coverage) == [1.0, 0.0] and phrase[0] == 1.0 and phrase[1] == 0.0 and pairs[1] == 0.0
+
+
+def test_evidence_adds_only_to_the_chosen_and_stays_within_one():
+    fused = np.array([1.0, 0.5, 0.4, 0.3])
+    chosen = np.array([0, 1, 2])
+    parts = (np.array([0.0, 1.0, 0.5]), np.array([0.0, 1.0, 0.0]), np.array([0.2, 0.4, 0.1]))
+    total = fusion.with_evidence(fused, chosen, parts)
+    assert total.max() <= 1.0 and total[1] > total[0] > total[2] > total[3]
+    assert total[3] == pytest.approx(0.3 / (1 + 0.5 + 0.1 + 0.4))
+
+
+def test_word_evidence_is_on_by_default_and_reorders(bundled_index, embedder, gazetteer):
+    plain = Engine(bundled_index, embedder, gazetteer, word_evidence=False)
+    on = Engine(bundled_index, embedder, gazetteer)
     query = "窓口キャッシュレスの事例"
     a, b = plain.search(query, 10), on.search(query, 10)
-    assert not plain.word_evidence and on.word_evidence
+    assert on.word_evidence and not plain.word_evidence
     assert {p["id"] for p in a["passages"]} & {p["id"] for p in b["passages"]}
     scores_a = [p["score"] for p in a["passages"]]
     scores_b = [p["score"] for p in b["passages"]]
@@ -45,3 +64,18 @@ def test_word_evidence_is_off_by_default_and_reorders_when_on(bundled_index, emb
     words = evidence.query_words(query)
     top = b["passages"][0]["text"]
     assert sum(w in top for w in words) >= 2
+
+
+def test_english_queries_fuse_without_word_evidence(bundled_index, embedder, gazetteer):
+    query = "chatbot answering questions about COVID-19"
+    plain = Engine(bundled_index, embedder, gazetteer, word_evidence=False).search(query, 10)
+    on = Engine(bundled_index, embedder, gazetteer).search(query, 10)
+    assert [p["score"] for p in plain["passages"]] == [p["score"] for p in on["passages"]]
+
+
+def test_a_page_of_ten_is_the_first_ten_of_a_page_of_fifty(bundled_index, embedder, gazetteer):
+    engine = Engine(bundled_index, embedder, gazetteer)
+    for query in ("窓口キャッシュレスの事例", "LINE公式アカウントで行政手続きができる区", "chatbot for COVID-19"):
+        ten, fifty = engine.search(query, 10), engine.search(query, 50)
+        assert len(fifty["passages"]) > 10
+        assert [(p["id"], p["score"]) for p in ten["passages"]] == [(p["id"], p["score"]) for p in fifty["passages"][:10]]
