@@ -4,7 +4,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from search.kinds import kind_of
+
 ROLE_WEIGHT = {"subject": 1.0, "inherited": 0.6, "mention": 0.35}
+OTHER_KIND = 0.5  # a place of another kind than the query asks for (a prefecture for 「…できる区」)
 
 
 @dataclass
@@ -29,8 +32,9 @@ def role_in(place: dict, places: list[dict]) -> str:
     return "mention" if inside else place["role"]
 
 
-def rank_places(passages: list[dict]) -> list[dict]:
-    """Places named by the passages (already in rank order), strongest evidence first."""
+def rank_places(passages: list[dict], asked: frozenset[str] = frozenset()) -> list[dict]:
+    """Places named by the passages (already in rank order), strongest evidence first; when the query asks for
+    kinds of government (`search.kinds.asked_kinds`), places of other kinds weigh half."""
     tallies: dict[str, _Tally] = {}
     for rank, passage in enumerate(passages):
         for place in passage["municipalities"]:
@@ -39,6 +43,8 @@ def rank_places(passages: list[dict]) -> list[dict]:
             tally.subject_count += place["role"] == "subject"
             if passage["id"] not in tally.passage_ids:
                 tally.passage_ids.append(passage["id"])
+    for tally in tallies.values():
+        tally.score *= OTHER_KIND if asked and kind_of(tally.place) not in asked else 1.0
     ranked = sorted(tallies.values(), key=lambda t: (-t.score, -t.subject_count, t.place["code"]))
     return [{**t.place, "score": round(t.score, 4), "passage_ids": t.passage_ids} for t in ranked]
 

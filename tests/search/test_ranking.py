@@ -24,3 +24,16 @@ def test_the_municipality_of_a_case_heading_outranks_the_prefecture_that_heads_t
     ranked = rank_places([passage("a", 0.9, (OITA, "subject"), (USA, "subject")),
                           passage("b", 0.5, (OITA, "subject"), (MITAKA, "mention"))])
     assert [p["name"] for p in ranked] == ["宇佐市", "大分県", "三鷹市"]  # without the rule: 大分県 1.22 > 宇佐市 0.9
+
+
+SHIBUYA = {"code": "131130", "name": "渋谷区", "prefecture": "東京都", "level": "municipality", "lat": 0.0, "lon": 0.0}
+KANAGAWA = {"code": "140007", "name": "神奈川県", "prefecture": "神奈川県", "level": "prefecture", "lat": 0.0,
+            "lon": 0.0}
+
+
+def test_a_place_of_the_asked_kind_outranks_stronger_evidence_of_another_kind():
+    passages = [passage("a", 0.9, (KANAGAWA, "subject")), passage("b", 0.8, (SHIBUYA, "subject"))]
+    assert [p["name"] for p in rank_places(passages)] == ["神奈川県", "渋谷区"]
+    asked = [p["name"] for p in rank_places(passages, frozenset({"区"}))]
+    assert asked == ["渋谷区", "神奈川県"]
+    assert [p["name"] for p in rank_places(passages, frozenset({"prefecture"}))] == ["神奈川県", "渋谷区"]
