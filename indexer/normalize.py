@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_LONG_VOWELS = str.maketrans({"－": "ー", "―": "ー", "‐": "ー", "ｰ": "ー", "〜": "~", "～": "~"})
+_LONG_VOWELS = (("－", "ー"), ("―", "ー"), ("‐", "ー"), ("ｰ", "ー"), ("〜", "~"), ("～", "~"))
 _DASH_AFTER_KANA = re.compile(r"(?<=[\u30a1-\u30fa\u30fc])[-\u2010-\u2015\u2212]")
 
 
@@ -32,4 +32,8 @@ def nfkc_with_map(text: str) -> tuple[str, list[int]]:
 
 def lexical_form(text: str) -> str:
     """The form the lexical index sees: NFKC, lower case, long vowels unified (a dash after katakana is ー)."""
-    return _DASH_AFTER_KANA.sub("ー", nfkc(text).lower().translate(_LONG_VOWELS))
+    form = nfkc(text).lower()
+    for variant, common in _LONG_VOWELS:  # str.replace: several times faster than str.translate with a dict
+        if variant in form:
+            form = form.replace(variant, common)
+    return _DASH_AFTER_KANA.sub("ー", form)

@@ -2,8 +2,6 @@
 the longest stretch of the query it writes out."""
 from __future__ import annotations
 
-from difflib import SequenceMatcher
-
 import numpy as np
 
 from indexer import lexical, postings
@@ -36,11 +34,14 @@ def proximity(words: tuple[str, ...], text: str) -> float:
     return sum(p in text for p in pairs) / len(pairs) if pairs else 0.0
 
 
-def phrase(matcher: SequenceMatcher, query: str, text: str) -> float:
-    """Share of the query (lexical form) written out in one stretch of the passage: its longest common substring.
-    `matcher` holds the query as its second sequence, so the query's index is built once per search."""
-    matcher.set_seq1(text)
-    return matcher.find_longest_match(0, len(text), 0, len(query)).size / len(query) if query else 0.0
+def phrase(query: str, text: str) -> float:
+    """Share of the query (lexical form) written out in one stretch of the passage: their longest common substring,
+    found by growing the best length so far from each start (a longer match contains a shorter one)."""
+    best = 0
+    for start in range(len(query)):
+        while start + best < len(query) and query[start:start + best + 1] in text:
+            best += 1
+    return best / len(query) if query else 0.0
 
 
 def scores(query: str, words: tuple[str, ...], weights: np.ndarray, texts: list[str]
@@ -48,8 +49,6 @@ def scores(query: str, words: tuple[str, ...], weights: np.ndarray, texts: list[
     """IDF-weighted coverage, pair proximity and phrase share of each candidate passage (texts as stored)."""
     forms = [lexical_form(t) for t in texts]
     asked = lexical_form(query)
-    matcher = SequenceMatcher(None, autojunk=False)
-    matcher.set_seq2(asked)
     return (np.array([coverage(words, weights, f) for f in forms], np.float64),
             np.array([proximity(words, f) for f in forms], np.float64),
-            np.array([phrase(matcher, asked, f) for f in forms], np.float64))
+            np.array([phrase(asked, f) for f in forms], np.float64))

@@ -1,6 +1,10 @@
 """Query-word evidence: SudachiPy query words, IDF-weighted coverage, adjacent pairs, phrase, and the engine's switch."""
+from difflib import SequenceMatcher
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search import evidence, fusion
 from search.engine import Engine
@@ -28,12 +32,17 @@ def test_proximity_counts_adjacent_pairs_written_together():
 
 def test_phrase_is_the_longest_stretch_of_the_query_written_out():
     query = "窓口キャッシュレスの事例"
-    matcher = evidence.SequenceMatcher(None, autojunk=False)
-    matcher.set_seq2(query)
-    assert evidence.phrase(matcher, query, "宇佐市は窓口キャッシュレスを始めた") == pytest.approx(9 / 12)
-    assert evidence.phrase(matcher, query, "窓口での事例") == pytest.approx(3 / 12)
-    assert evidence.phrase(matcher, query, "電子申請") == 0.0
-    assert evidence.phrase(matcher, "", "窓口") == 0.0
+    assert evidence.phrase(query, "宇佐市は窓口キャッシュレスを始めた") == pytest.approx(9 / 12)
+    assert evidence.phrase(query, "窓口での事例") == pytest.approx(3 / 12)
+    assert evidence.phrase(query, "電子申請") == 0.0
+    assert evidence.phrase("", "窓口") == 0.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text("窓口キャッシュレスの事例市区", max_size=14), st.text("窓口キャッシュレスの事例市区町村", max_size=60))
+def test_phrase_agrees_with_difflib_longest_match(query, text):
+    match = SequenceMatcher(None, text, query, autojunk=False).find_longest_match(0, len(text), 0, len(query))
+    assert evidence.phrase(query, text) == (match.size / len(query) if query else 0.0)
 
 
 def test_scores_normalise_query_and_passages_alike():
