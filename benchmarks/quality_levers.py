@@ -159,7 +159,8 @@ def features(data: dict) -> tuple[list[str], list[np.ndarray]]:
 
 
 def engine_evidence(data: dict, work: Path) -> np.ndarray:
-    """Per query, the engine's own word evidence (search/evidence.py): IDF-weighted coverage and adjacent pairs."""
+    """Per query, the engine's own word evidence (search/evidence.py): IDF-weighted coverage, adjacent pairs and
+    the phrase share (the longest stretch of the query a passage writes out)."""
     from indexer.normalize import lexical_form
     from search import evidence
 
@@ -169,9 +170,30 @@ def engine_evidence(data: dict, work: Path) -> np.ndarray:
     for query, (rows, _, _) in zip(data["queries"], data["cands"]):
         words = evidence.query_words(query)
         weights = evidence.idf_weights(words, generation.lexical_stats(list(words)))
+        asked = lexical_form(query)
         out.append(np.stack([[evidence.coverage(words, weights, forms[r]) for r in rows],
-                             [evidence.proximity(words, forms[r]) for r in rows]], axis=1))
+                             [evidence.proximity(words, forms[r]) for r in rows],
+                             [evidence.phrase(asked, forms[r]) for r in rows]], axis=1))
     return out
+
+
+def engine_row(data: dict, feats: list[np.ndarray], names: list[str]) -> dict:
+    """The engine's default as it runs (search/fusion.py): dense 0.5 + BM25 0.5 + the evidence weights, evidence
+    read for the EVIDENCE_DEPTH best fused candidates only."""
+    w = np.zeros(len(names))
+    ev = fusion.EVIDENCE
+    for name, value in (("dense", 0.5), ("bm25", 0.5), ("cov_idf", ev.coverage), ("pairs", ev.pairs),
+                        ("phrase", ev.phrase)):
+        w[names.index(name)] = value
+    cols = [names.index(n) for n in ("cov_idf", "pairs", "phrase")]
+    limited = []
+    for f in feats:
+        f = f.copy()
+        fused = f[:, names.index("dense")] * 0.5 + f[:, names.index("bm25")] * 0.5
+        outside = np.setdiff1d(np.arange(len(f)), fusion.top(fused, fusion.EVIDENCE_DEPTH))
+        f[np.ix_(outside, cols)] = 0.0
+        limited.append(f)
+    return ndcg_rows(data, limited, w, np.arange(len(data["queries"])))
 
 
 def _rm3(field: Field, qtok: list[str], feedback: np.ndarray, rows: np.ndarray, terms: int = 20) -> np.ndarray:
@@ -250,6 +272,7 @@ def main() -> None:
     parser.add_argument("--squad", type=Path, default=SHARED / "data" / "jsquad" / "valid-v1.3.json")
     parser.add_argument("--work", type=Path, default=Path("/tmp/jsearch-quality-levers"))
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--levers", help="only these levers, e.g. 'phrase;cov_idf,pairs,phrase' (default: all)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
@@ -262,7 +285,7 @@ def main() -> None:
         names, raw = features(data)
         fcache.write_bytes(pickle.dumps((names, raw)))
     extra = engine_evidence(data, args.work)
-    names = names + ["cov_idf", "pairs"]
+    names = names + ["cov_idf", "pairs", "phrase"]
     raw = [np.concatenate([r, e], axis=1) for r, e in zip(raw, extra)]
     feats = scaled(names, raw)
     everything = np.arange(len(data["queries"]))
@@ -279,7 +302,13 @@ def main() -> None:
     levers = [["bm25"], ["title"], ["body"], ["norm"], ["coverage"], ["proximity"], ["prf_lex"], ["prf_dense"],
               ["uni", "bi", "word"], ["bm25_b03"], ["bm25_k12"],
               ["bm25", "title", "norm", "coverage", "proximity", "prf_lex", "prf_dense"],
-              ["cov_idf", "pairs"]]  # the engine's JSEARCH_WORD_EVIDENCE (search/evidence.py)
+              ["cov_idf", "pairs"], ["phrase"], ["cov_idf", "pairs", "phrase"],  # the engine's word evidence
+              ["dense", "bm25", "cov_idf", "pairs", "phrase"]]
+    if args.levers:
+        levers = [group.split(",") for group in args.levers.split(";")]
+    s = engine_row(data, feats, names)
+    print(f"| engine default (search/fusion.py, evidence on the {fusion.EVIDENCE_DEPTH} best) | {s['R@1']:.4f} | "
+          f"{s['R@5']:.4f} | {s['MRR@10']:.4f} | {s['nDCG@10']:.4f} |", flush=True)
     for use in levers:
         per_fold, pooled = [], 0.0
         for f, held in enumerate(splits):

@@ -7,7 +7,8 @@ Without --index-dir the bundled corpus is indexed into a temporary directory. Qu
 (cycled `--repeat` times) and the first `--questions` JSQuAD valid questions; every measurement sees the same
 queries in the same order, interleaved. Lever steps, timed on each hybrid answer: its highlights (query words
 and the marks on its 10 passages), the municipality ranking, and the choice of the dense share for the query
-(cross-lingual weight). Attribution costs nothing at query time (it is worked out when indexing).
+(cross-lingual weight), word evidence on the 30 best fused passages and the kind of government asked (the
+answer is the default engine's, word evidence on; "hybrid without word evidence" turns it off). Attribution costs nothing at query time (it is worked out when indexing).
 """
 from __future__ import annotations
 
@@ -36,8 +37,9 @@ def squad_questions(limit: int) -> list[str]:
 
 def lever_steps(engine, query: str, answer: dict) -> dict[str, float]:
     """Seconds each query-time lever step takes on one hybrid answer."""
-    from search import fusion
+    from search import evidence, fusion
     from search.facets import facets
+    from search.kinds import asked_kinds
     from search.highlight import query_terms, spans_of_terms
     from search.ranking import rank_places
 
@@ -45,8 +47,13 @@ def lever_steps(engine, query: str, answer: dict) -> dict[str, float]:
                                     for p in answer["passages"]],
              "municipality ranking": lambda: rank_places(answer["passages"]),
              "cross-lingual weight": lambda: fusion.dense_weight_for(query, engine.dense_weight),
-             "facets (top 100 candidates)": lambda: facets(engine.generation.facet_rows(pool))}
+             "facets (top 100 candidates)": lambda: facets(engine.generation.facet_rows(pool)),
+             "word evidence (query words, IDF, 30 passages)": lambda: evidence.scores(
+                 query, words(), evidence.idf_weights(words(), engine.generation.lexical_stats(list(words()))),
+                 engine.generation.texts(pool[:fusion.EVIDENCE_DEPTH])),
+             "kind of government asked": lambda: asked_kinds(query)}
     pool = engine._rank(engine.generation, query, 10, "hybrid", None).pool
+    words = lambda: evidence.query_words(query)  # noqa: E731
     took = {}
     for name, step in steps.items():
         began = time.perf_counter()
@@ -67,10 +74,10 @@ def main() -> None:
     embedder = Embedder.load()
     index_dir = args.index_dir or bundled_index(embedder)
     engine = Engine(index_dir, embedder)
-    with_evidence = Engine(index_dir, embedder, word_evidence=True)
+    plain = Engine(index_dir, embedder, word_evidence=False)
     queries = dev_queries() * args.repeat + squad_questions(args.questions)
     engine.search(queries[0])  # warm-up
-    times: dict[str, list[float]] = {"embed": [], "hybrid": [], "dense": [], "lexical": [], "hybrid+word evidence": [],
+    times: dict[str, list[float]] = {"embed": [], "hybrid": [], "dense": [], "lexical": [], "hybrid without word evidence": [],
                                      "similar": []}
     levers: dict[str, list[float]] = {}
     for q in queries:
@@ -83,7 +90,7 @@ def main() -> None:
                 continue
             began = time.perf_counter()
             answer = embedder.encode_queries([q]) if name == "embed" else \
-                with_evidence.search(q, 10) if name == "hybrid+word evidence" else engine.search(q, 10, name)
+                plain.search(q, 10) if name == "hybrid without word evidence" else engine.search(q, 10, name)
             times[name].append(time.perf_counter() - began)
             if name == "hybrid":
                 for step, took in lever_steps(engine, q, answer).items():
