@@ -43,7 +43,7 @@ def lever_steps(engine, query: str, answer: dict) -> dict[str, float]:
     from search.highlight import query_terms, spans_of_terms
     from search.ranking import rank_places
 
-    steps = {"highlights": lambda: [spans_of_terms(p["text"], terms) for terms in [query_terms(query)]
+    steps = {"highlights worked out anew (no stored words: Milvus, older segments)": lambda: [spans_of_terms(p["text"], terms) for terms in [query_terms(query)]
                                     for p in answer["passages"]],
              "municipality ranking": lambda: rank_places(answer["passages"]),
              "cross-lingual weight": lambda: fusion.dense_weight_for(query, engine.dense_weight),

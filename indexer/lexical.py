@@ -6,7 +6,7 @@ import threading
 import unicodedata
 from collections import Counter
 
-from indexer.normalize import lexical_form
+from indexer.normalize import lexical_form, nfkc_with_map
 
 TOKENIZER = "char-1-2gram+sudachi-C-v2"
 _local = threading.local()
@@ -64,6 +64,15 @@ def content_words(norm: str) -> list[tuple[int, int, str]]:
     """SudachiPy mode A content words (see `_is_content`): (start, end, normalised form) in `norm`."""
     return [(m.begin(), m.end(), m.normalized_form()) for m in _tokenizer("A").tokenize(norm)
             if _is_content(m.part_of_speech()) and any(map(_is_word_char, m.surface()))]
+
+
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """The content words of a passage as (start, end, normalised form), offsets into `text` itself: what its
+    highlights are drawn from, worked out once when the passage is written (any query's marks are a subset)."""
+    norm, origin = nfkc_with_map(text)
+    folded = lexical_form(norm)
+    norm = folded if len(folded) == len(norm) else norm
+    return [(origin[start], origin[end - 1] + 1, form) for start, end, form in content_words(norm)]
 
 
 def _is_content(pos: tuple[str, ...]) -> bool:

@@ -12,7 +12,7 @@ import faiss
 import numpy as np
 
 from corpus.article import Article
-from indexer import check, postings, store, vectors
+from indexer import check, lexical, postings, store, vectors
 from indexer.prepare import Passage
 
 INFO = "segment.json"
@@ -38,6 +38,7 @@ class Segment:
     dense: faiss.Index
     lexical: postings.Postings
     conn: sqlite3.Connection
+    words: bool = False  # holds each chunk's content words (segments written before they were stored do not)
 
     @property
     def name(self) -> str:
@@ -47,8 +48,9 @@ class Segment:
 def open_segment(path: Path) -> Segment:
     """Open a finished segment directory."""
     info = json.loads((path / INFO).read_text("utf-8"))
-    return Segment(path, int(info["rows"]), info["kind"], vectors.load(path), postings.load(path / LEXICAL),
-                   store.open_readonly(path))
+    conn = store.open_readonly(path)
+    return Segment(path, int(info["rows"]), info["kind"], vectors.load(path), postings.load(path / LEXICAL), conn,
+                   store.has_table(conn, "words"))
 
 
 def write(directory: Path, items: Sequence[Prepared], matrix: np.ndarray, keys: Sequence[str]) -> dict:
@@ -67,9 +69,10 @@ def write(directory: Path, items: Sequence[Prepared], matrix: np.ndarray, keys: 
                                                               m.start, m.end) for m in p.mentions])
                 row += 1
             store.insert_chunks(conn, rows)
+            store.insert_words(conn, [(r.row, lexical.word_spans(r.text)) for r in rows])
     conn.close()
-    lexical = postings.from_counts([c for item in items for c in item.counts])
-    return _finish(directory, matrix, lexical, len(items))
+    terms = postings.from_counts([c for item in items for c in item.counts])
+    return _finish(directory, matrix, terms, len(items))
 
 
 def deleted_rows(segment: Segment, deleted: Sequence[str]) -> np.ndarray:
@@ -118,6 +121,11 @@ def _copy_rows(conn: sqlite3.Connection, segment: Segment, keep: np.ndarray, off
                      "c.url, c.embed_key FROM src.chunks c JOIN remap r ON r.old = c.row ORDER BY r.new")
         conn.execute("INSERT INTO mentions SELECT r.new, m.code, m.name, m.prefecture, m.level, m.lat, m.lon, m.role, "
                      "m.start, m.end FROM src.mentions m JOIN remap r ON r.old = m.row")
+        if store.has_table(segment.conn, "words"):
+            conn.execute("INSERT INTO words SELECT r.new, w.spans FROM src.words w JOIN remap r ON r.old = w.row")
+        else:  # a segment written before words were stored: work them out now
+            texts = conn.execute("SELECT c.row, c.text FROM chunks c JOIN remap r ON r.new = c.row").fetchall()
+            store.insert_words(conn, [(row, lexical.word_spans(text)) for row, text in texts])
         conn.execute("DROP TABLE remap")
         conn.execute("DROP TABLE gone")
         conn.commit()

@@ -25,6 +25,7 @@ CREATE TABLE mentions (
     prefecture TEXT NOT NULL, level TEXT NOT NULL, lat REAL, lon REAL, role TEXT NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL
 );
+CREATE TABLE words (row INTEGER PRIMARY KEY REFERENCES chunks(row), spans TEXT NOT NULL);
 CREATE INDEX chunks_article ON chunks(article_id);
 CREATE INDEX mentions_row ON mentions(row);
 CREATE INDEX mentions_code ON mentions(code);
@@ -90,6 +91,17 @@ def insert_chunks(conn: sqlite3.Connection, rows: Iterable[ChunkRow]) -> None:
     conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
                      [(r.row, r.id, r.article_id, r.ord, r.start, r.end, r.text, r.heading, r.url, r.embed_key)
                       for r in rows])
+
+
+def insert_words(conn: sqlite3.Connection, rows: Iterable[tuple[int, list[tuple[int, int, str]]]]) -> None:
+    """Each chunk's content words (start, end, normalised form) as compact JSON: its highlights' raw material."""
+    conn.executemany("INSERT INTO words VALUES (?,?)",
+                     [(row, json.dumps(spans, ensure_ascii=False, separators=(",", ":"))) for row, spans in rows])
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether a metadata database has this table (segments written before it was added do not)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
 
 def insert_mentions(conn: sqlite3.Connection, rows: Iterable[MentionRow]) -> None:

@@ -44,6 +44,10 @@ class Part:
         return self.offset + self.segment.rows
 
     @property
+    def words(self) -> bool:
+        return self.segment.words
+
+    @property
     def conn(self) -> sqlite3.Connection:
         return self.segment.conn
 
@@ -163,8 +167,9 @@ class Generation:
         mentions: dict[int, list[sqlite3.Row]] = {}
         for part, _, local in self.split(rows):
             marks, args = ",".join("?" * len(local)), [int(r) for r in local]
-            for r in part.conn.execute("SELECT c.*, a.title, a.source, a.published FROM chunks c JOIN articles a "
-                                       f"ON a.id = c.article_id WHERE c.row IN ({marks})", args):
+            words = ("w.spans AS words", "LEFT JOIN words w ON w.row = c.row") if part.words else ("NULL AS words", "")
+            for r in part.conn.execute(f"SELECT c.*, a.title, a.source, a.published, {words[0]} FROM chunks c JOIN "
+                                       f"articles a ON a.id = c.article_id {words[1]} WHERE c.row IN ({marks})", args):
                 chunks[r["row"] + part.offset] = r
             for m in part.conn.execute(f"SELECT * FROM mentions WHERE row IN ({marks}) ORDER BY row, start", args):
                 mentions.setdefault(m["row"] + part.offset, []).append(m)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from indexer.lexical import content_words
-from indexer.normalize import lexical_form, nfkc_with_map
+from indexer.lexical import content_words, word_spans
+from indexer.normalize import lexical_form
 
 SNIPPET = 90
 
@@ -25,18 +25,16 @@ def match_spans(text: str, query: str) -> list[Span]:
     return spans_of_terms(text, query_terms(query))
 
 
-def spans_of_terms(text: str, terms: frozenset[str]) -> list[Span]:
-    """`match_spans` with the query's words worked out once for all its passages (offsets into `text`)."""
+def spans_of_terms(text: str, terms: frozenset[str], words: list | None = None) -> list[Span]:
+    """`match_spans` with the query's words worked out once for all its passages (offsets into `text`); `words` are
+    the passage's content words as stored when it was written (`indexer.lexical.word_spans`), else worked out here."""
     if not terms:
         return []
-    norm, origin = nfkc_with_map(text)
-    folded = lexical_form(norm)
-    norm = folded if len(folded) == len(norm) else norm
     spans: list[Span] = []
-    for start, end, form in content_words(norm):
+    for start, end, form in (word_spans(text) if words is None else words):
         if form not in terms:
             continue
-        span = Span(origin[start], origin[end - 1] + 1)
+        span = Span(start, end)
         touching = spans and not text[spans[-1].end:span.start].strip()
         spans[-1:] = [Span(spans[-1].start, span.end)] if touching else spans[-1:] + [span]
     return spans

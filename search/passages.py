@@ -1,6 +1,8 @@
 """Passage objects of the public JSON answer, built from stored chunk rows, their places and their spans."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from search.generation import Generation
@@ -34,5 +36,11 @@ def ranked_passages(generation: Generation, rows: np.ndarray, scores: np.ndarray
     chunks, mentions = generation.fetch(np.array(rows, np.int64))
     places = places_by_row(mentions)
     return [passage(chunks[row], places.get(row, []), float(s), float(d), float(lx),
-                    spans_of_terms(chunks[row]["text"], terms))
+                    spans_of_terms(chunks[row]["text"], terms, stored_words(chunks[row])))
             for row, s, d, lx in zip(rows, scores, dense, lexical)]
+
+
+def stored_words(chunk) -> list | None:
+    """The chunk's content words as its segment stored them; None where they were not (then worked out anew)."""
+    spans = chunk["words"] if "words" in chunk.keys() else None
+    return json.loads(spans) if spans else None

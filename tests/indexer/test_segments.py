@@ -164,3 +164,33 @@ def test_a_dropped_segment_name_is_not_reused_and_a_server_sees_the_new_one(tmp_
     engine.refresh()
     top = engine.search("3番町 オンライン予約", 1)["passages"][0]
     assert top["article_id"] == town(3, "").id and "オンライン予約" in top["text"]
+
+
+def test_a_segment_written_before_words_were_stored_still_highlights_and_merges_with_words(
+        tmp_path, embedder, gazetteer, bundled_articles):
+    import json
+    import sqlite3
+
+    from indexer import check
+
+    articles = list(bundled_articles)
+    index = tmp_path / "index"
+    build.apply(index, build.Change(upsert=tuple(articles[:2])), embedder, gazetteer)
+    build.apply(index, build.Change(upsert=tuple(articles[2:3])), embedder, gazetteer)
+    dirs = layout.IndexDir(index)
+    old = dirs.segments / manifest.read(dirs.require_current()).segments[0]["name"]
+    conn = sqlite3.connect(old / "meta.sqlite")  # as an index written by the previous version
+    conn.execute("DROP TABLE words")
+    conn.commit()
+    conn.close()
+    info = json.loads((old / check.SEGMENT_INFO).read_text("utf-8"))
+    (old / check.SEGMENT_INFO).write_text(json.dumps({**info, "files": check.file_digests(old)}), "utf-8")
+    query = "窓口キャッシュレスの事例"
+    before = Engine(index, embedder, gazetteer).search(query)
+    assert any(p["highlights"] for p in before["passages"])
+    assert merge.maybe_merge(index, max_segments=1) is not None
+    merged = dirs.segments / manifest.read(dirs.require_current()).segments[0]["name"]
+    with sqlite3.connect(merged / "meta.sqlite") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM words").fetchone() == conn.execute("SELECT COUNT(*) FROM chunks").fetchone()
+    after = Engine(index, embedder, gazetteer).search(query)
+    assert [(p["id"], p["highlights"]) for p in after["passages"]] == [(p["id"], p["highlights"]) for p in before["passages"]]

@@ -44,3 +44,23 @@ def test_every_highlight_starts_and_ends_on_a_content_character():
         for span in match_spans(text, query):
             piece = text[span.start:span.end]
             assert piece[0] not in "のはがをにでともへや" and piece[-1] not in "のはがをにでともへや", (query, piece)
+
+
+def test_stored_words_are_the_passage_words_and_mark_the_same_spans(bundled_index):
+    import numpy as np
+
+    from indexer.layout import IndexDir
+    from indexer.lexical import word_spans
+    from search.generation import load
+    from search.highlight import query_terms, spans_of_terms
+    from search.passages import stored_words
+
+    generation = load(IndexDir(bundled_index).require_current())
+    chunks, _ = generation.fetch(np.arange(generation.size))
+    assert len(chunks) == generation.size > 100
+    for query in ("窓口キャッシュレスの事例", "LINEで申請できる区", "マイナンバーカードを使った市独自のサービス"):
+        terms = query_terms(query)
+        for chunk in chunks.values():
+            stored = stored_words(chunk)
+            assert [tuple(w) for w in stored] == word_spans(chunk["text"])
+            assert spans_of_terms(chunk["text"], terms, stored) == spans_of_terms(chunk["text"], terms)
