@@ -21,12 +21,12 @@ from search.errors import IndexUnavailable, QueryError
 from search.filters import Filters, allowed_rows, validate
 from search.generation import Generation, LexicalHits
 from search.highlight import query_terms
+from search.kinds import answers, asked_kinds
 from search.facets import FACET_DEPTH, facets
 from search.passages import ranked_passages
 from search.places import checked_place, place_page
 from search.similar import similar
 from search.sources import source_for
-from search.kinds import answers, asked_kinds
 from search.ranking import rank_places
 
 MAX_QUERY = 1000
