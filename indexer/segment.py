@@ -69,7 +69,7 @@ def write(directory: Path, items: Sequence[Prepared], matrix: np.ndarray, keys: 
                                                               m.start, m.end) for m in p.mentions])
                 row += 1
             store.insert_chunks(conn, rows)
-            store.insert_words(conn, [(r.row, lexical.word_spans(r.text)) for r in rows])
+            store.insert_words(conn, [(r.row, r.text, lexical.word_spans(r.text)) for r in rows])
     conn.close()
     terms = postings.from_counts([c for item in items for c in item.counts])
     return _finish(directory, matrix, terms, len(items))
@@ -125,7 +125,7 @@ def _copy_rows(conn: sqlite3.Connection, segment: Segment, keep: np.ndarray, off
             conn.execute("INSERT INTO words SELECT r.new, w.spans FROM src.words w JOIN remap r ON r.old = w.row")
         else:  # a segment written before words were stored: work them out now
             texts = conn.execute("SELECT c.row, c.text FROM chunks c JOIN remap r ON r.new = c.row").fetchall()
-            store.insert_words(conn, [(row, lexical.word_spans(text)) for row, text in texts])
+            store.insert_words(conn, [(row, text, lexical.word_spans(text)) for row, text in texts])
         conn.execute("DROP TABLE remap")
         conn.execute("DROP TABLE gone")
         conn.commit()

@@ -93,10 +93,31 @@ def insert_chunks(conn: sqlite3.Connection, rows: Iterable[ChunkRow]) -> None:
                       for r in rows])
 
 
-def insert_words(conn: sqlite3.Connection, rows: Iterable[tuple[int, list[tuple[int, int, str]]]]) -> None:
-    """Each chunk's content words (start, end, normalised form) as compact JSON: its highlights' raw material."""
-    conn.executemany("INSERT INTO words VALUES (?,?)",
-                     [(row, json.dumps(spans, ensure_ascii=False, separators=(",", ":"))) for row, spans in rows])
+def insert_words(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, list[tuple[int, int, str]]]]) -> None:
+    """Each chunk's content words (start, end, normalised form), packed (`pack_words`): its highlights' material."""
+    conn.executemany("INSERT INTO words VALUES (?,?)", [(row, pack_words(text, spans)) for row, text, spans in rows])
+
+
+def pack_words(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """A flat JSON list: per word the gap from the previous word's start, its length, and its normalised form
+    only where that differs from the text it covers (about half the text's size instead of 1.8 times)."""
+    out: list = []
+    previous = 0
+    for start, end, form in spans:
+        out += [start - previous, end - start] + ([] if form == text[start:end] else [form])
+        previous = start
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+
+
+def unpack_words(text: str, packed: str) -> list[tuple[int, int, str]]:
+    """The (start, end, normalised form) list that `pack_words` packed for this text."""
+    items, spans, start, i = json.loads(packed), [], 0, 0
+    while i < len(items):
+        start, end = start + items[i], start + items[i] + items[i + 1]
+        form = items[i + 2] if i + 2 < len(items) and isinstance(items[i + 2], str) else None
+        spans.append((start, end, text[start:end] if form is None else form))
+        i += 2 if form is None else 3
+    return spans
 
 
 def has_table(conn: sqlite3.Connection, name: str) -> bool:

@@ -1,10 +1,9 @@
 """Passage objects of the public JSON answer, built from stored chunk rows, their places and their spans."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
+from indexer.store import unpack_words
 from search.generation import Generation
 from search.highlight import Span, snippet, spans_of_terms
 
@@ -42,5 +41,5 @@ def ranked_passages(generation: Generation, rows: np.ndarray, scores: np.ndarray
 
 def stored_words(chunk) -> list | None:
     """The chunk's content words as its segment stored them; None where they were not (then worked out anew)."""
-    spans = chunk["words"] if "words" in chunk.keys() else None
-    return json.loads(spans) if spans else None
+    packed = chunk["words"] if "words" in chunk.keys() else None
+    return unpack_words(chunk["text"], packed) if packed is not None else None

@@ -21,3 +21,4 @@ def test_lexical_form_folds_every_variant_as_one_mapping_would(text):
     folded = unicodedata.normalize("NFKC", text).lower().translate(FOLD)
     assert lexical_form(text).replace("ー", "-") == folded.replace("ー", "-")
     assert not set("－―‐ｰ〜～") & set(lexical_form(text))
+
