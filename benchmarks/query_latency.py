@@ -52,7 +52,7 @@ def lever_steps(engine, query: str, answer: dict) -> dict[str, float]:
                  query, words(), evidence.idf_weights(words(), engine.generation.lexical_stats(list(words()))),
                  engine.generation.texts(pool[:fusion.EVIDENCE_DEPTH])),
              "kind of government asked": lambda: asked_kinds(query)}
-    pool = engine._rank(engine.generation, query, 10, "hybrid", None).pool
+    pool = engine._rank(engine.generation, query, 10, "hybrid", None, asked_kinds(query)).pool
     words = lambda: evidence.query_words(query)  # noqa: E731
     took = {}
     for name, step in steps.items():

@@ -121,7 +121,7 @@ def _copy_rows(conn: sqlite3.Connection, segment: Segment, keep: np.ndarray, off
                      "c.url, c.embed_key FROM src.chunks c JOIN remap r ON r.old = c.row ORDER BY r.new")
         conn.execute("INSERT INTO mentions SELECT r.new, m.code, m.name, m.prefecture, m.level, m.lat, m.lon, m.role, "
                      "m.start, m.end FROM src.mentions m JOIN remap r ON r.old = m.row")
-        if store.has_table(segment.conn, "words"):
+        if segment.words:
             conn.execute("INSERT INTO words SELECT r.new, w.spans FROM src.words w JOIN remap r ON r.old = w.row")
         else:  # a segment written before words were stored: work them out now
             texts = conn.execute("SELECT c.row, c.text FROM chunks c JOIN remap r ON r.new = c.row").fetchall()

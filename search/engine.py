@@ -135,12 +135,13 @@ class Engine:
         check_request(k, mode)
         checked = validate(filters, self.prefectures)
         generation = self._generation
-        ranked = self._rank(generation, text, k, mode, allowed_rows(generation, checked))
+        asked = asked_kinds(text)
+        ranked = self._rank(generation, text, k, mode, allowed_rows(generation, checked), asked)
         passages = ranked_passages(generation, ranked.rows, ranked.scores, ranked.dense, ranked.lexical,
                                    query_terms(text))
         return {"query": text, "took_ms": round((time.perf_counter() - began) * 1000, 1),
                 "mode": mode, "generation": generation.name, "passages": passages,
-                "municipalities": rank_places(passages, asked_kinds(text)),
+                "municipalities": rank_places(passages, asked),
                 "facets": facets(generation.facet_rows(ranked.pool))}
 
     def place_page(self, code: str, limit: int = 20, offset: int = 0) -> dict:
@@ -153,7 +154,8 @@ class Engine:
         check_request(k, "hybrid")
         return similar(self._generation, passage_id, k)
 
-    def _rank(self, generation: Generation, query: str, k: int, mode: str, allowed: np.ndarray | None) -> Ranked:
+    def _rank(self, generation: Generation, query: str, k: int, mode: str, allowed: np.ndarray | None,
+              asked: frozenset[str] = frozenset()) -> Ranked:
         if getattr(allowed, "size", None) == 0:
             return Ranked(*(np.zeros(0, np.int64),) * 5)
         pool = max(MIN_CANDIDATES, 2 * k)
@@ -166,7 +168,7 @@ class Engine:
         dense, lex = both(lambda: generation.dense_scores(vector, rows) if vector is not None else np.zeros(len(rows)),
                           lambda: hits.score_of(rows) if hits is not None else np.zeros(len(rows)))
         final = {"dense": dense, "lexical": lex}.get(mode)
-        final = self._hybrid(generation, query, rows, dense, lex) if final is None else final
+        final = self._hybrid(generation, query, rows, dense, lex, asked) if final is None else final
         final = np.asarray(final, dtype=np.float64)
         order = fusion.top(final, k)
         return Ranked(rows[order], final[order], dense[order], lex[order], rows[fusion.top(final, FACET_DEPTH)])
@@ -180,7 +182,7 @@ class Engine:
         return first(), later.result()
 
     def _hybrid(self, generation: Generation, query: str, rows: np.ndarray, dense: np.ndarray,
-                lex: np.ndarray) -> np.ndarray:
+                lex: np.ndarray, asked: frozenset[str]) -> np.ndarray:
         """Dense and BM25 fused. For a Japanese query the best fused candidates also count how much of the query's
         words (by IDF), their adjacent pairs and its longest stretch they hold (word evidence, on unless turned
         off); when the query asks for a kind of government (「…できる区」), those about none weigh less."""
@@ -192,7 +194,6 @@ class Engine:
             weights = evidence.idf_weights(words, generation.lexical_stats(list(words)))
             parts = evidence.scores(query, words, weights, generation.texts(rows[chosen]))
             fused = fusion.with_evidence(fused, chosen, parts)
-        asked = asked_kinds(query)
         if not asked or not len(rows):
             return fused
         _, mentions = generation.fetch(rows[chosen])
