@@ -43,7 +43,7 @@ def settings() -> Settings:
 
 
 def _embedder(model: str | None):
-    from indexer.embedder import Embedder
+    from indexer.model.base import Embedder
 
     config = settings()
     return Embedder.load(model or config.model, config.cache_dir, config.engine, config.precision, config.threads)
@@ -55,18 +55,18 @@ RayOpt = Annotated[Optional[str], typer.Option("--ray", help="Ray で文章化�
 
 def _pipeline(address: str | None):
     """In this process by default; `--ray` spreads preparing and embedding over Ray (imported only then)."""
-    from indexer import build
+    from indexer.write import build
 
     if not address:
         return build.LOCAL
-    from indexer import ray_embed
+    from indexer.write import ray_pipeline as ray_embed
 
     return ray_embed.pipeline_for(address, cache_dir=settings().cache_dir)
 
 
 def _store(given: str | None):
     """The store the flag or JSEARCH_STORE names; a bad one ends the command (exit 2)."""
-    from indexer.stores import BadStore, parse
+    from indexer.stores.spec import BadStore, parse
 
     config = settings()
     try:
@@ -76,7 +76,7 @@ def _store(given: str | None):
 
 
 def _cache_dir() -> Path:
-    from indexer.embedder import default_cache_dir
+    from indexer.model.base import default_cache_dir
 
     return settings().cache_dir or default_cache_dir()
 
@@ -90,8 +90,8 @@ def model_cmd(model: ModelOpt = None, json_out: JsonOpt = False) -> None:
     """モデルを用意する（同梱モデルの変換と ONNX 書き出し）/ prepare the model (convert, export to ONNX)."""
     from dataclasses import asdict
 
-    from indexer import onnx_model
-    from indexer.embedder import resolve_model
+    from indexer.model import export as onnx_model
+    from indexer.model.base import resolve_model
 
     config = settings()
     path = resolve_model(model or config.model, config.cache_dir)
@@ -113,7 +113,7 @@ def index_cmd(paths: Annotated[Optional[list[Path]], typer.Argument(help="ファ
                                                                       "paths only")] = False,
               store: StoreOpt = None, ray: RayOpt = None) -> None:
     """記事を索引に追加・更新する / add or update articles in the index."""
-    from indexer import indexing
+    from indexer.write import indexing
 
     target, spec = index_dir or settings().index_dir, _store(store)
     try:
@@ -135,7 +135,7 @@ def _merge_after(target: Path, spec) -> dict | None:
     """The background merge a write may ask for, run before the command exits (not counted in `seconds`)."""
     from dataclasses import asdict
 
-    from indexer import merge
+    from indexer.stores.faiss import merge
 
     if not settings().merge or spec.is_milvus:  # Milvus compacts its own segments
         return None
@@ -156,8 +156,8 @@ def merge_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False,
     """セグメントを統合する（既定: 方針が求めるときだけ）/ merge segments (by default only when the policy asks)."""
     from dataclasses import asdict
 
-    from indexer import merge
-    from indexer.layout import IndexDir
+    from indexer.stores.faiss import merge
+    from indexer.stores.faiss.layout import IndexDir
 
     target = index_dir or settings().index_dir
     if _store(store).is_milvus:
@@ -184,7 +184,7 @@ def add_cmd(paths: Annotated[list[Path], typer.Argument(help="追加するファ
             index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
             store: StoreOpt = None, ray: RayOpt = None) -> None:
     """ファイルを索引に追加・更新する（他の記事はそのまま）/ add or update these files only."""
-    from indexer import indexing
+    from indexer.write import indexing
 
     target, spec = index_dir or settings().index_dir, _store(store)
     try:
@@ -204,7 +204,7 @@ def remove_cmd(ids: Annotated[list[str], typer.Argument(help="記事 ID / articl
                index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
                store: StoreOpt = None) -> None:
     """記事を索引から外す / remove articles from the index by id."""
-    from indexer import indexing
+    from indexer.write import indexing
 
     target, spec = index_dir or settings().index_dir, _store(store)
     try:
@@ -220,8 +220,8 @@ def watch_cmd(folder: Annotated[Path, typer.Argument(help="見張るフォルダ
               index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
               store: StoreOpt = None) -> None:
     """フォルダを索引し、ファイルの追加・変更・削除を反映し続ける / index a folder and follow its changes."""
-    from indexer import indexing, watch
-    from indexer import build
+    from indexer.write import indexing, watch
+    from indexer.write import build
 
     target, spec = index_dir or settings().index_dir, _store(store)
     if not folder.is_dir():
@@ -251,13 +251,13 @@ def watch_cmd(folder: Annotated[Path, typer.Argument(help="見張るフォルダ
 @app.command("check")
 def check_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False, store: StoreOpt = None) -> None:
     """索引のファイルが揃って壊れていないか確かめる / verify the served generation's files."""
-    from indexer import check
-    from indexer.layout import IndexDir
+    from indexer.stores.faiss import check
+    from indexer.stores.faiss.layout import IndexDir
 
     target, spec = index_dir or settings().index_dir, _store(store)
     try:
         if spec.is_milvus:
-            from indexer.milvus import check as milvus_check
+            from indexer.stores.milvus import check as milvus_check
 
             result = milvus_check.report(spec)
         else:
@@ -299,7 +299,7 @@ def search_cmd(query: Annotated[str, typer.Argument(help="検索語 / query")],
     from api.render import listing
     from search.engine import Engine
     from search.errors import QueryError
-    from search.filters import Filters
+    from indexer.stores.filters import Filters
 
     try:
         spec = _store(store)
@@ -318,7 +318,7 @@ def eval_cmd(file: Annotated[Path, typer.Argument(help="dev_queries.json か SQu
              per_query: Annotated[bool, typer.Option("--per-query", help="質問ごとの結果も表示 / show each query")] = False,
              store: StoreOpt = None) -> None:
     """検索品質を測る / measure retrieval quality (R@1, R@5, R@10, MRR@10, nDCG@10)."""
-    from api import evaluation
+    from search import evaluation
     from search.engine import check_request
 
     try:

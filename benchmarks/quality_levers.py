@@ -23,12 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from api.evaluation import read_eval_file
-from indexer import build, lexical, vectors
-from indexer.embedder import Embedder
-from indexer.layout import IndexDir
+from search.evaluation import read_eval_file
+from indexer.write import build
+from indexer.analysis import lexical
+from indexer.stores.faiss import vectors
+from indexer.model.base import Embedder
+from indexer.stores.faiss.layout import IndexDir
 from search import fusion, metrics
-from search.generation import load
+from indexer.stores.faiss.reader import load
 
 POOL = 100
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -161,7 +163,7 @@ def features(data: dict) -> tuple[list[str], list[np.ndarray]]:
 def engine_evidence(data: dict, work: Path) -> np.ndarray:
     """Per query, the engine's own word evidence (search/evidence.py): IDF-weighted coverage, adjacent pairs and
     the phrase share (the longest stretch of the query a passage writes out)."""
-    from indexer.normalize import lexical_form
+    from indexer.analysis.normalize import lexical_form
     from search import evidence
 
     generation = load(IndexDir(work / "index").require_current())

@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--questions", type=int, default=300)
     args = parser.parse_args()
-    from indexer.embedder import Embedder
+    from indexer.model.base import Embedder
     from search.engine import Engine
 
     embedder = Embedder.load()

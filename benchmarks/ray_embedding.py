@@ -22,9 +22,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from indexer import build, ray_embed
-from indexer.embedcache import EmbeddingCache
-from indexer.embedder import Embedder
+from indexer.write import build, ray_pipeline as ray_embed
+from indexer.write.embedcache import EmbeddingCache
+from indexer.model.base import Embedder
 
 ROOT = Path(__file__).resolve().parents[1]
 JSQUAD = ROOT.parent / "shared" / "data" / "jsquad" / "valid-v1.3.json"

@@ -25,7 +25,7 @@ import faiss
 import numpy as np
 
 from corpus.bundled import bundled_corpus_dir
-from indexer import vectors
+from indexer.stores.faiss import vectors
 
 JSQUAD = Path("/work/shared/data/jsquad/valid-v1.3.json")
 CACHE = Path("/tmp/jsearch-scale-cache")
@@ -67,7 +67,7 @@ def _embed_cached(kind: str, texts: list[str]) -> np.ndarray:
     path = CACHE / f"{kind}-{key}.npy"
     if path.exists():
         return np.load(path)
-    from indexer.embedder import Embedder
+    from indexer.model.base import Embedder
 
     embedder = Embedder.load()
     began = time.perf_counter()

@@ -20,10 +20,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from api.evaluation import K_PASSAGES, evaluate, read_eval_file
-from indexer import build, layout, manifest, merge
-from indexer.embedder import Embedder
-from indexer.gazetteer import Gazetteer
+from search.evaluation import K_PASSAGES, evaluate, read_eval_file
+from indexer.write import build
+from indexer.stores.faiss import layout, merge
+from indexer.stores import manifest
+from indexer.model.base import Embedder
+from indexer.places.gazetteer import Gazetteer
 from search.engine import Engine
 
 HELD_BACK = 250

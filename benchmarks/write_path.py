@@ -63,11 +63,14 @@ sys.path.insert(0, str(ROOT))
 
 from corpus.article import Article, article_id  # noqa: E402
 from corpus.bundled import bundled_corpus_dir  # noqa: E402
-from indexer import build, commit, layout, lexical, manifest, merge, segment  # noqa: E402
-from indexer.chunker import CHUNKER_VERSION, Chunk  # noqa: E402
-from indexer.embedcache import embed_key  # noqa: E402
-from indexer.normalize import nfkc  # noqa: E402
-from indexer.prepare import Passage  # noqa: E402
+from indexer.write import build
+from indexer.stores.faiss import commit, layout, merge, segment
+from indexer.analysis import lexical
+from indexer.stores import manifest  # noqa: E402
+from indexer.analysis.chunker import CHUNKER_VERSION, Chunk  # noqa: E402
+from indexer.write.embedcache import embed_key  # noqa: E402
+from indexer.analysis.normalize import nfkc  # noqa: E402
+from indexer.analysis.prepare import Passage  # noqa: E402
 
 JSQUAD = Path("/work/shared/data/jsquad/valid-v1.3.json")
 CACHE = Path("/tmp/jsearch-write-path-cache")
@@ -511,7 +514,7 @@ def live_segments(index_dir: Path) -> int:
 
 
 def part_segments(index_dir: Path, texts: Texts, embedder, queries: list[str], target: int, batch: int) -> dict:
-    from indexer.gazetteer import Gazetteer
+    from indexer.places.gazetteer import Gazetteer
 
     gazetteer = Gazetteer.load()
     before = live_segments(index_dir)
@@ -609,7 +612,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from indexer.embedder import Embedder
+    from indexer.model.base import Embedder
 
     rng = np.random.default_rng(args.seed)
     scratch = args.work or Path(tempfile.mkdtemp(prefix="jsearch-write-path-"))

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.embedder import Embedder
+from indexer.model.base import Embedder
 
 MAX_BATCH = 8
 WINDOW_SECONDS = 0.002

@@ -12,21 +12,21 @@ from typing import Callable
 
 import numpy as np
 
-from indexer import manifest
-from indexer.embedder import Embedder
-from indexer.gazetteer import Gazetteer
-from indexer.stores import StoreSpec
+from indexer.stores import manifest
+from indexer.model.base import Embedder
+from indexer.places.gazetteer import Gazetteer
+from indexer.stores.spec import StoreSpec
 from search import evidence, fusion
 from search.errors import IndexUnavailable, QueryError
-from search.filters import Filters, allowed_rows, validate
-from search.generation import Generation, LexicalHits
+from indexer.stores.filters import Filters, allowed_rows, validate
+from indexer.stores.faiss.reader import Generation, LexicalHits
 from search.highlight import query_terms
 from search.kinds import answers, asked_kinds
 from search.facets import FACET_DEPTH, facets
 from search.passages import ranked_passages
 from search.places import checked_place, place_page
 from search.similar import similar
-from search.sources import source_for
+from indexer.stores.sources import source_for
 from search.ranking import rank_places
 
 MAX_QUERY = 1000

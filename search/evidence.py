@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer import lexical, postings
-from indexer.normalize import lexical_form
+from indexer.analysis import lexical
+from indexer.stores.faiss import postings
+from indexer.analysis.normalize import lexical_form
 
 QUERY_POS = frozenset(("名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞"))
 

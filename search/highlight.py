@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from indexer.lexical import content_words, word_spans
-from indexer.normalize import lexical_form
+from indexer.analysis.lexical import content_words, word_spans
+from indexer.analysis.normalize import lexical_form
 
 SNIPPET = 90
 

@@ -1,8 +1,8 @@
 """The kind of government a query asks for (「…できる区」, 「市独自の…」, 「県の事例」) and the kind of a place."""
 from __future__ import annotations
 
-from indexer import lexical
-from indexer.normalize import lexical_form
+from indexer.analysis import lexical
+from indexer.analysis.normalize import lexical_form
 
 CITY, WARD, TOWN, VILLAGE, PREFECTURE = "市", "区", "町", "村", "prefecture"
 ASKED = {

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer.store import unpack_words
-from search.generation import Generation
+from indexer.stores.faiss.metadb import unpack_words
+from indexer.stores.faiss.reader import Generation
 from search.highlight import Span, snippet, spans_of_terms
 
 PLACE_FIELDS = ("code", "name", "prefecture", "level", "role", "lat", "lon")

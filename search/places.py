@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer.gazetteer import Gazetteer, Place, is_full_code
+from indexer.places.gazetteer import Gazetteer, Place, is_full_code
 from search.errors import NotFound, QueryError
-from search.generation import Generation, descending
+from indexer.stores.faiss.reader import Generation, descending
 from search.highlight import Span
 from search.passages import passage, places_by_row
 from search.ranking import ROLE_WEIGHT

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from search.errors import NotFound
-from search.generation import Generation
+from indexer.stores.faiss.reader import Generation
 from search.passages import passage, places_by_row
 from search.ranking import rank_places
 

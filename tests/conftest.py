@@ -11,14 +11,14 @@ from corpus.loaders import load_paths
 
 @pytest.fixture(scope="session")
 def embedder():
-    from indexer.embedder import Embedder
+    from indexer.model.base import Embedder
 
     return Embedder.load()
 
 
 @pytest.fixture(scope="session")
 def gazetteer():
-    from indexer.gazetteer import Gazetteer
+    from indexer.places.gazetteer import Gazetteer
 
     return Gazetteer.load()
 
@@ -31,7 +31,7 @@ def bundled_articles():
 @pytest.fixture(scope="session")
 def bundled_index(tmp_path_factory, embedder, gazetteer, bundled_articles) -> Path:
     """An index directory of the five bundled articles; tests must not write to it."""
-    from indexer import build
+    from indexer.write import build
 
     root = tmp_path_factory.mktemp("bundled-index")
     build.apply(root, build.Change(upsert=bundled_articles, sources=(str(bundled_corpus_dir()),)), embedder, gazetteer)

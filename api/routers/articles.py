@@ -22,7 +22,7 @@ from api.deps import ApiError, EngineDep, ReadKeyDep, WriteKeyDep
 from corpus.article import Article, article_id
 from corpus.loaders import MAX_CHARS, parse_bytes
 from corpus.metadata import find_urls, parse_date
-from indexer import build
+from indexer.write import build
 from search.engine import Engine
 from search.passages import PLACE_FIELDS
 

@@ -11,7 +11,7 @@ from typing import Annotated, Callable
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from indexer import indexing
+from indexer.write import indexing
 from api.deps import ApiError, ReadKeyDep, WriteKeyDep
 from common.errors import UserError
 

@@ -10,7 +10,7 @@ from api import export
 from api.deps import EngineDep, ReadKeyDep
 from api.schemas import SearchAnswer, errors
 from search.engine import MAX_K
-from search.filters import Filters
+from indexer.stores.filters import Filters
 
 router = APIRouter(tags=["検索 / search"])
 

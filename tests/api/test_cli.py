@@ -82,8 +82,8 @@ def test_missing_index_and_bad_files_say_what_is_wrong(tmp_path):
 
 
 def test_watch_follows_files_that_appear_and_go(tmp_path, embedder, gazetteer):
-    from indexer import watch
-    from indexer import build
+    from indexer.write import watch
+    from indexer.write import build
 
     folder, idx = tmp_path / "inbox", tmp_path / "idx"
     folder.mkdir()

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from indexer import watch
+from indexer.write import watch
 from api.cli import app
 from corpus.article import Article, article_id
-from indexer import build, layout
+from indexer.write import build
+from indexer.stores.faiss import layout
 from search.engine import Engine
 
 
@@ -33,7 +34,7 @@ def test_squad_eval_with_an_index_dir_leaves_that_index_alone(tmp_path, embedder
 
 def _model_cache() -> dict[str, str]:
     """Keep the converted model where the session found it (the eval cache goes to the test's own folder)."""
-    from indexer.embedder import bundled_model_dir
+    from indexer.model.base import bundled_model_dir
 
     return {"JSEARCH_MODEL": str(bundled_model_dir())}
 

@@ -10,8 +10,10 @@ import httpx
 
 from api.settings import Settings
 from corpus.article import Article
-from indexer import build, layout, manifest
-from indexer.writer import combine
+from indexer.write import build
+from indexer.stores.faiss import layout
+from indexer.stores import manifest
+from indexer.write.group import combine
 from search.engine import Engine
 from servekit import serve
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from indexer import layout, manifest
+from indexer.stores.faiss import layout
+from indexer.stores import manifest
 
 STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from indexer import layout
+from indexer.stores.faiss import layout
 
 
 def _wait(client, job_id: str, until: set[str], seconds: float = 120) -> dict:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from api.settings import Settings
-from indexer.stores import parse
+from indexer.stores.spec import parse
 from milvuskit import (build_store, cli_env, free_port, jsearch, jsearch_json, same, seeded_index_dir, start, stop,
                        wait_health, wait_port, without)
 from servekit import serve

@@ -14,7 +14,9 @@ import httpx
 from api.settings import Settings
 from servekit import serve
 from corpus.article import Article, article_id
-from indexer import build, commit, layout, manifest
+from indexer.write import build
+from indexer.stores.faiss import commit, layout
+from indexer.stores import manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITE_KEY = "fault-key"

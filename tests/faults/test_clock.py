@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 import time
 
-from indexer import build, layout
+from indexer.write import build
+from indexer.stores.faiss import layout
 from search.engine import Engine
 
 from faultkit import town_article

@@ -10,7 +10,9 @@ import shutil
 import httpx
 import pytest
 
-from indexer import build, check, layout, manifest, store, vectors
+from indexer.write import build
+from indexer.stores.faiss import check, layout, metadb as store, vectors
+from indexer.stores import manifest
 from search.engine import Engine
 
 from faultkit import jsearch, serve_in_thread, settings_for, town_article

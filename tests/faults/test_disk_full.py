@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from indexer import layout
+from indexer.stores.faiss import layout
 from search.engine import Engine
 
 from faultkit import ROOT, cli_env, town_article
@@ -17,9 +17,10 @@ WORKER = r"""
 import json, resource, signal, sys
 sys.path[:0] = [sys.argv[2], sys.argv[2] + '/..']  # faultkit, and the servekit it imports
 from faultkit import town_article
-from indexer import build, layout
-from indexer.embedder import Embedder
-from indexer.gazetteer import Gazetteer
+from indexer.write import build
+from indexer.stores.faiss import layout
+from indexer.model.base import Embedder
+from indexer.places.gazetteer import Gazetteer
 from search.engine import Engine
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead of killing us
@@ -66,10 +67,10 @@ for step, limit in enumerate(limits):
                       "passages": len(served["passages"]), **outcome}), flush=True)
 """
 
-STEPS = ["indexer.embedcache.EmbeddingCache.put_many", "indexer.preparecache.PrepareCache.put_many",
-         "indexer.store.create", "indexer.store.insert_chunks", "indexer.vectors.save", "indexer.postings.save",
-         "indexer.check.file_digests", "indexer.layout.Building.finish", "indexer.manifest.write",
-         "indexer.layout.mark_readable", "indexer.layout.publish", "indexer.layout._fsync_tree"]
+STEPS = ["indexer.write.embedcache.EmbeddingCache.put_many", "indexer.write.preparecache.PrepareCache.put_many",
+         "indexer.stores.faiss.metadb.create", "indexer.stores.faiss.metadb.insert_chunks", "indexer.stores.faiss.vectors.save", "indexer.stores.faiss.postings.save",
+         "indexer.stores.faiss.check.file_digests", "indexer.stores.faiss.layout.Building.finish", "indexer.stores.manifest.write",
+         "indexer.stores.faiss.layout.mark_readable", "indexer.stores.faiss.layout.publish", "indexer.stores.faiss.layout._fsync_tree"]
 LIMITS = [0, 1, 512, 2048, 4096, 8192, 12288, 16384, 24576, 32768, 49152, 65536, 98304, 131072, 262144, 1 << 20]
 
 
@@ -94,7 +95,7 @@ def test_disk_full_at_each_write_step_loses_nothing_acknowledged(tmp_path, small
     assert acknowledged <= stored
     index = layout.IndexDir(small_index)
     assert not [p for p in (*index.generations.iterdir(), *index.segments.iterdir()) if p.name.startswith(".tmp-")]
-    from indexer import build
+    from indexer.write import build
 
     final = build.apply(small_index, build.Change(upsert=(town_article(99),)), embedder, gazetteer)
     assert final.articles == len(stored) + 1

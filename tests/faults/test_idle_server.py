@@ -14,7 +14,8 @@ import time
 import httpx
 import pytest
 
-from indexer import build, layout
+from indexer.write import build
+from indexer.stores.faiss import layout
 from search.engine import Engine
 
 from faultkit import ROOT, cli_env, jsearch_json, serve_in_thread, settings_for, town_article
@@ -48,8 +49,8 @@ def test_generation_pinned_by_an_idle_reader_is_kept_until_it_lets_go(small_inde
 
 READER = """
 import sys, time
-from search.generation import load
-from indexer.layout import IndexDir
+from indexer.stores.faiss.reader import load
+from indexer.stores.faiss.layout import IndexDir
 generation = load(IndexDir(sys.argv[1]).require_current())
 print(generation.name, flush=True)
 time.sleep(600)

@@ -11,7 +11,9 @@ import time
 import httpx
 import pytest
 
-from indexer import build, check, layout, manifest, merge
+from indexer.write import build
+from indexer.stores.faiss import check, layout, merge
+from indexer.stores import manifest
 from search.engine import Engine
 
 from faultkit import ROOT, cli_env, serve_in_thread, settings_for, stored_ids, town_article

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from corpus.article import Article
-from indexer.chunker import chunk_text
-from indexer.gazetteer import Gazetteer
-from indexer.municipalities import extract, find_mentions
-from indexer.normalize import nfkc
-from indexer.prepare import place_mentions
+from indexer.analysis.chunker import chunk_text
+from indexer.places.gazetteer import Gazetteer
+from indexer.places.mentions import extract, find_mentions
+from indexer.analysis.normalize import nfkc
+from indexer.analysis.prepare import place_mentions
 
 FIXTURES = Path(__file__).with_name("data") / "self_authored.json"
 

@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from corpus.loaders import load_paths
-from indexer import build, check, layout, manifest, store, vectors
-from indexer.manifest import IndexMismatch
+from indexer.write import build
+from indexer.stores.faiss import check, layout, metadb as store, vectors
+from indexer.stores import manifest
+from indexer.stores.manifest import IndexMismatch
 from search.engine import Engine
 
 

@@ -1,7 +1,7 @@
 """Chunking Japanese article structure: items, headings, sentences, offsets and sizes."""
 from corpus.bundled import bundled_corpus_dir
 from corpus.loaders import load_paths
-from indexer.chunker import ChunkerConfig, chunk_text, split_sentences
+from indexer.analysis.chunker import ChunkerConfig, chunk_text, split_sentences
 
 
 def test_offsets_point_into_the_article_for_every_bundled_article():

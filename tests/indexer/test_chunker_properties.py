@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from corpus.bundled import bundled_corpus_dir
 from corpus.loaders import load_paths
-from indexer.chunker import Chunk, ChunkerConfig, chunk_text
+from indexer.analysis.chunker import Chunk, ChunkerConfig, chunk_text
 
 MAX_CHARS = ChunkerConfig().max_chars
 MD_MARKS = re.compile(r"^#{1,6}\s+")

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from tokenizers import normalizers
 
-from indexer import model_convert
-from indexer.embedder import Embedder, bundled_model_dir, default_cache_dir, resolve_model
-from indexer.model_convert import BUNDLED_MODEL_NAME, build_model_dir, is_current
+from indexer.model import convert as model_convert
+from indexer.model.base import Embedder, bundled_model_dir, default_cache_dir, resolve_model
+from indexer.model.convert import BUNDLED_MODEL_NAME, build_model_dir, is_current
 
 TEXTS = [
     "自治体DXの推進に向けて、各市町村は情報システムの標準化・共通化に取り組んでいる。",

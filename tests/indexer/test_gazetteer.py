@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from indexer.gazetteer import KINDS, Gazetteer, Place, check_digit, full_code
+from indexer.places.gazetteer import KINDS, Gazetteer, Place, check_digit, full_code
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ import datetime
 
 import pytest
 
-from indexer.gazetteer import CHANGE_KINDS, FormerName, Gazetteer, check_digit, read_changes
-from indexer.municipalities import extract, find_mentions
-from indexer.normalize import nfkc
+from indexer.places.gazetteer import CHANGE_KINDS, FormerName, Gazetteer, check_digit, read_changes
+from indexer.places.mentions import extract, find_mentions
+from indexer.analysis.normalize import nfkc
 
 NEW_WARDS = [("浜松市中央区", "221384"), ("浜松市浜名区", "221392"), ("浜松市天竜区", "221406")]
 OLD_WARDS = [("浜松市中区", "221317"), ("浜松市東区", "221325"), ("浜松市西区", "221333"), ("浜松市南区", "221341"),

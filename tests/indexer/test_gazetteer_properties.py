@@ -5,8 +5,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.municipalities import find_mentions, resolve_chunks
-from indexer.normalize import nfkc
+from indexer.places.mentions import find_mentions, resolve_chunks
+from indexer.analysis.normalize import nfkc
 
 PAD = st.text(alphabet="abcXYZ0123456789 ,.!?()-『』「」。、", max_size=12)
 PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

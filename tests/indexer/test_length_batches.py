@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from indexer.ort_embedder import length_batches
+from indexer.model.onnx_engine import length_batches
 
 
 @given(st.lists(st.integers(1, 512), max_size=80), st.integers(1, 32))

@@ -7,8 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from indexer import lexical, postings, manifest
-from indexer.layout import IndexDir
+from indexer.analysis import lexical
+from indexer.stores.faiss import postings
+from indexer.stores import manifest
+from indexer.stores.faiss.layout import IndexDir
 from search.engine import Engine
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from corpus.article import Article, article_id
-from indexer import build, indexing
-from indexer.milvus import check as milvus_check, client as mc, head as mh, write as mw
-from indexer.stores import BadStore, parse
+from indexer.write import build, indexing
+from indexer.stores.milvus import check as milvus_check, client as mc, head as mh, writer as mw
+from indexer.stores.spec import BadStore, parse
 from milvuskit import ROOT, build_store, count, same, seeded_index_dir, without
 from search.engine import Engine
-from search.filters import Filters
+from indexer.stores.filters import Filters
 
 QUERIES = [
     ("窓口キャッシュレスの事例", "hybrid", Filters()),
@@ -345,7 +345,7 @@ def test_a_store_of_another_model_is_refused_and_left_as_it_was(tmp_path, embedd
     assert "--rebuild" in refused.value.en and refused.value.status == 409
     assert mh.read(client, n) == other and physical(spec) == rows  # nothing written
 
-    from indexer.manifest import IndexMismatch
+    from indexer.stores.manifest import IndexMismatch
 
     with pytest.raises(IndexMismatch) as refused:
         Engine(ix, embedder, gazetteer, store=spec)
@@ -371,8 +371,8 @@ def test_faiss_needs_no_milvus_extras(tmp_path):
     done = _python(f"""
         from pathlib import Path
         from corpus.article import Article
-        from indexer import build, indexing
-        from indexer.embedder import Embedder
+        from indexer.write import build, indexing
+        from indexer.model.base import Embedder
         from search.engine import Engine
         from api.settings import Settings
 

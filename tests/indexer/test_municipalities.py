@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.gazetteer import Gazetteer
-from indexer.municipalities import (Mention, extract, find_mentions, inherit, named_prefectures, resolve_chunks,
-                                    subject_of)
-from indexer.normalize import nfkc
+from indexer.places.gazetteer import Gazetteer
+from indexer.places.mentions import Mention, extract, find_mentions, inherit, named_prefectures, resolve_chunks, subject_of
+from indexer.analysis.normalize import nfkc
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "data"
 

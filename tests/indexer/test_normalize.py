@@ -4,7 +4,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indexer.normalize import lexical_form
+from indexer.analysis.normalize import lexical_form
 
 FOLD = str.maketrans({"－": "ー", "―": "ー", "‐": "ー", "ｰ": "ー", "〜": "~", "～": "~"})
 

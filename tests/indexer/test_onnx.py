@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import build, manifest, onnx_model
-from indexer.embedder import Embedder, bundled_model_dir, default_cache_dir
-from indexer.layout import IndexDir
+from indexer.write import build
+from indexer.stores import manifest
+from indexer.model import export as onnx_model
+from indexer.model.base import Embedder, bundled_model_dir, default_cache_dir
+from indexer.stores.faiss.layout import IndexDir
 from search.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,10 +16,11 @@ import pytest
 
 from common.errors import UserError
 from corpus.bundled import bundled_corpus_dir
-from indexer import build, layout, ray_embed
-from indexer.embedcache import EmbeddingCache
-from indexer.embedder import ModelInfo
-from indexer.preparecache import PrepareCache, prepare_key
+from indexer.write import build, ray_pipeline as ray_embed
+from indexer.stores.faiss import layout
+from indexer.write.embedcache import EmbeddingCache
+from indexer.model.base import ModelInfo
+from indexer.write.preparecache import PrepareCache, prepare_key
 from search.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,7 +130,7 @@ def test_missing_ray_is_refused_with_the_install_command():
     done = _python("""
         import sys
         sys.modules["ray"] = None
-        from indexer import ray_embed
+        from indexer.write import ray_pipeline as ray_embed
         try:
             ray_embed.pipeline_for("local")
         except ray_embed.RayMissing as exc:
@@ -145,8 +146,8 @@ def test_with_json_standard_output_holds_only_the_summary(tmp_path):
     done = _python(f"""
         import json, sys
         from corpus.bundled import bundled_corpus_dir
-        from indexer import indexing, ray_embed
-        from indexer.embedder import Embedder
+        from indexer.write import indexing, ray_pipeline as ray_embed
+        from indexer.model.base import Embedder
         sources = [bundled_corpus_dir()]
         with ray_embed.pipeline_for("local") as pipeline:
             report = indexing.index_articles({str(tmp_path / "ix")!r}, indexing.load(sources).articles, sources,

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from corpus.article import Article
-from indexer import build, layout, manifest, merge
+from indexer.write import build
+from indexer.stores.faiss import layout, merge
+from indexer.stores import manifest
 from search.engine import Engine
 
 QUERIES = ["窓口キャッシュレスの事例", "電子申請", "AIを活用した業務効率化", "マイナンバーカードの交付", "RPA 導入",
@@ -122,7 +124,7 @@ def test_an_old_single_generation_index_is_refused_for_search_and_migrated_by_th
     import shutil
 
     from corpus.article import article_id
-    from indexer import store
+    from indexer.stores.faiss import metadb as store
 
     added = Article(article_id("migrate/1"), "ゆずりは町の取り組み", "ゆずりは町は電子申請サービスを始めた。", path="migrate/1")
 
@@ -171,7 +173,7 @@ def test_a_segment_written_before_words_were_stored_still_highlights_and_merges_
     import json
     import sqlite3
 
-    from indexer import check
+    from indexer.stores.faiss import check
 
     articles = list(bundled_articles)
     index = tmp_path / "index"

@@ -5,7 +5,7 @@ import faiss
 import numpy as np
 import pytest
 
-from indexer import vectors
+from indexer.stores.faiss import vectors
 
 DIM, ROWS, CLUSTERS, K = 64, 8_000, 40, 10
 

@@ -49,9 +49,9 @@ def test_every_highlight_starts_and_ends_on_a_content_character():
 def test_stored_words_are_the_passage_words_and_mark_the_same_spans(bundled_index):
     import numpy as np
 
-    from indexer.layout import IndexDir
-    from indexer.lexical import word_spans
-    from search.generation import load
+    from indexer.stores.faiss.layout import IndexDir
+    from indexer.analysis.lexical import word_spans
+    from indexer.stores.faiss.reader import load
     from search.highlight import query_terms, spans_of_terms
     from search.passages import stored_words
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from corpus.article import Article, article_id
-from indexer import build
+from indexer.write import build
 from search.engine import Engine
 from search.errors import NotFound, QueryError
 

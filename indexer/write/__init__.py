@@ -1,0 +1,1 @@
+"""Writing: the change plan, the prepare-and-embed pipeline and its caches, Ray, the group writer, watch."""
