@@ -1,26 +1,42 @@
 """The `jsearch` command line: index, search, model and the commands built on them."""
+
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from common.errors import UserError, bilingual
 from api.settings import Settings
+from common.errors import UserError, bilingual
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="自治体DX記事のセマンティック検索 / semantic search over municipal DX articles")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="自治体DX記事のセマンティック検索 / semantic search over municipal DX articles",
+)
 
-IndexDirOpt = Annotated[Optional[Path], typer.Option("--index-dir", help="索引ディレクトリ / index directory "
-                                                                           "(JSEARCH_INDEX_DIR)")]
+IndexDirOpt = Annotated[
+    Path | None,
+    typer.Option("--index-dir", help="索引ディレクトリ / index directory (JSEARCH_INDEX_DIR)"),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON で出力 / print JSON")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", help="sentence-transformers モデル名かパス / model id "
-                                                                 "or path (JSEARCH_MODEL)")]
-StoreOpt = Annotated[Optional[str], typer.Option("--store", help="索引の保存先: faiss か milvus:<URI> / where the index "
-                                                                 "lives: faiss or milvus:<uri> (JSEARCH_STORE)")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model", help="sentence-transformers モデル名かパス / model id or path (JSEARCH_MODEL)"
+    ),
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="索引の保存先: faiss か milvus:<URI> / where the index "
+        "lives: faiss or milvus:<uri> (JSEARCH_STORE)",
+    ),
+]
 
 
 def fail(exc: Exception, code: int = 1) -> None:
@@ -38,19 +54,32 @@ def settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "JSEARCH_" + "_".join(str(p) for p in first.get("loc", ())).upper()
-        fail(UserError(f"設定 {name} の値が正しくありません: {first.get('input')!r}（{first.get('msg')}）",
-                       f"setting {name} is invalid: {first.get('input')!r} ({first.get('msg')})"), 2)
+        fail(
+            UserError(
+                f"設定 {name} の値が正しくありません: {first.get('input')!r}（{first.get('msg')}）",
+                f"setting {name} is invalid: {first.get('input')!r} ({first.get('msg')})",
+            ),
+            2,
+        )
 
 
 def _embedder(model: str | None):
     from indexer.model.base import Embedder
 
     config = settings()
-    return Embedder.load(model or config.model, config.cache_dir, config.engine, config.precision, config.threads)
+    return Embedder.load(
+        model or config.model, config.cache_dir, config.engine, config.precision, config.threads
+    )
 
 
-RayOpt = Annotated[Optional[str], typer.Option("--ray", help="Ray で文章化と埋め込み（local かアドレス）/ prepare and "
-                                                             "embed on Ray: `local` or an address as ray.init takes")]
+RayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        help="Ray で文章化と埋め込み（local かアドレス）/ prepare and "
+        "embed on Ray: `local` or an address as ray.init takes",
+    ),
+]
 
 
 def _pipeline(address: str | None):
@@ -96,22 +125,40 @@ def model_cmd(model: ModelOpt = None, json_out: JsonOpt = False) -> None:
     config = settings()
     path = resolve_model(model or config.model, config.cache_dir)
     info = asdict(_embedder(model).info)
-    exported = onnx_model.export_dir(Path(path), _cache_dir()) / onnx_model.FILES[config.precision] \
-        if config.engine == "onnx" else None
+    exported = (
+        onnx_model.export_dir(Path(path), _cache_dir()) / onnx_model.FILES[config.precision]
+        if config.engine == "onnx"
+        else None
+    )
     if json_out:
         return _dump({"path": str(path), "onnx": str(exported) if exported else None, **info})
-    typer.echo(f"モデル / model: {info['name']}（{info['engine']} {info['precision']}）\n{path}"
-               + (f"\n{exported}" if exported else ""))
+    typer.echo(
+        f"モデル / model: {info['name']}（{info['engine']} {info['precision']}）\n{path}"
+        + (f"\n{exported}" if exported else "")
+    )
 
 
 @app.command("index")
-def index_cmd(paths: Annotated[Optional[list[Path]], typer.Argument(help="ファイルかフォルダ / files or folders")] = None,
-              index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
-              prune: Annotated[bool, typer.Option("--prune", help="消えたファイルの記事を削除 / drop articles whose "
-                                                                  "files are gone")] = False,
-              rebuild: Annotated[bool, typer.Option("--rebuild", help="既存の記事を引き継がない / start from these "
-                                                                      "paths only")] = False,
-              store: StoreOpt = None, ray: RayOpt = None) -> None:
+def index_cmd(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="ファイルかフォルダ / files or folders")
+    ] = None,
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune", help="消えたファイルの記事を削除 / drop articles whose files are gone"
+        ),
+    ] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option("--rebuild", help="既存の記事を引き継がない / start from these paths only"),
+    ] = False,
+    store: StoreOpt = None,
+    ray: RayOpt = None,
+) -> None:
     """記事を索引に追加・更新する / add or update articles in the index."""
     from indexer.write import indexing
 
@@ -122,12 +169,24 @@ def index_cmd(paths: Annotated[Optional[list[Path]], typer.Argument(help="ファ
         loaded = indexing.load(sources)
         for error in loaded.errors:
             typer.echo(f"スキップ / skipped: {error}", err=True)
-        report = indexing.index_articles(target, loaded.articles, sources, _embedder(model),
-                                         prune=prune, rebuild=rebuild, progress=not json_out,
-                                         lock_timeout=settings().lock_timeout, store=spec, pipeline=pipeline)
+        report = indexing.index_articles(
+            target,
+            loaded.articles,
+            sources,
+            _embedder(model),
+            prune=prune,
+            rebuild=rebuild,
+            progress=not json_out,
+            lock_timeout=settings().lock_timeout,
+            store=spec,
+            pipeline=pipeline,
+        )
     except UserError as exc:
         fail(exc)
-    summary = {**indexing.summary(report, target, loaded.errors, spec), "merge": _merge_after(target, spec)}
+    summary = {
+        **indexing.summary(report, target, loaded.errors, spec),
+        "merge": _merge_after(target, spec),
+    }
     _dump(summary) if json_out else typer.echo(indexing.describe(summary))
 
 
@@ -148,11 +207,20 @@ def _merge_after(target: Path, spec) -> dict | None:
 
 
 @app.command("merge")
-def merge_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False,
-              max_segments: Annotated[Optional[int], typer.Option(
-                  "--max-segments", min=1, help="この数以下になるまで統合（削除分も消す）/ merge down to this many "
-                                                "segments, purging deleted rows")] = None,
-              store: StoreOpt = None) -> None:
+def merge_cmd(
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+    max_segments: Annotated[
+        int | None,
+        typer.Option(
+            "--max-segments",
+            min=1,
+            help="この数以下になるまで統合（削除分も消す）/ merge down to this many "
+            "segments, purging deleted rows",
+        ),
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
     """セグメントを統合する（既定: 方針が求めるときだけ）/ merge segments (by default only when the policy asks)."""
     from dataclasses import asdict
 
@@ -162,7 +230,8 @@ def merge_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False,
     target = index_dir or settings().index_dir
     if _store(store).is_milvus:
         _dump({"index_dir": str(target), "merge": None}) if json_out else typer.echo(
-            "Milvus はセグメントを自分で統合します / Milvus compacts its own segments: nothing to merge")
+            "Milvus はセグメントを自分で統合します / Milvus compacts its own segments: nothing to merge"
+        )
         return
     try:
         IndexDir(target).require_current()
@@ -172,37 +241,53 @@ def merge_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False,
     if json_out:
         _dump({"index_dir": str(target), "merge": asdict(done) if done else None})
     elif done:
-        typer.echo(f"{len(done.merged)} 個のセグメントを {done.segment} に統合しました（{done.rows} 文章、削除 "
-                   f"{done.purged_rows} 件を除去、{done.seconds:.1f} 秒）\nMerged {len(done.merged)} segments into "
-                   f"{done.segment} ({done.rows} passages, {done.purged_rows} deleted rows purged).")
+        typer.echo(
+            f"{len(done.merged)} 個のセグメントを {done.segment} に統合しました（{done.rows} 文章、削除 "
+            f"{done.purged_rows} 件を除去、{done.seconds:.1f} 秒）\nMerged {len(done.merged)} segments into "
+            f"{done.segment} ({done.rows} passages, {done.purged_rows} deleted rows purged)."
+        )
     else:
         typer.echo("統合するセグメントはありません / nothing to merge")
 
 
 @app.command("add")
-def add_cmd(paths: Annotated[list[Path], typer.Argument(help="追加するファイル / files to add")],
-            index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
-            store: StoreOpt = None, ray: RayOpt = None) -> None:
+def add_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="追加するファイル / files to add")],
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+    store: StoreOpt = None,
+    ray: RayOpt = None,
+) -> None:
     """ファイルを索引に追加・更新する（他の記事はそのまま）/ add or update these files only."""
     from indexer.write import indexing
 
     target, spec = index_dir or settings().index_dir, _store(store)
     try:
         pipeline = _pipeline(ray)
-        report, loaded = indexing.add_files(target, paths, _embedder(model), settings().lock_timeout, spec, pipeline)
+        report, loaded = indexing.add_files(
+            target, paths, _embedder(model), settings().lock_timeout, spec, pipeline
+        )
     except UserError as exc:
         fail(exc)
     for error in loaded.errors:
         typer.echo(f"スキップ / skipped: {error}", err=True)
-    summary = {**indexing.summary(report, target, loaded.errors, spec), "ids": [a.id for a in loaded.articles],
-               "merge": _merge_after(target, spec)}
+    summary = {
+        **indexing.summary(report, target, loaded.errors, spec),
+        "ids": [a.id for a in loaded.articles],
+        "merge": _merge_after(target, spec),
+    }
     _dump(summary) if json_out else typer.echo(indexing.describe(summary))
 
 
 @app.command("remove")
-def remove_cmd(ids: Annotated[list[str], typer.Argument(help="記事 ID / article ids")],
-               index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
-               store: StoreOpt = None) -> None:
+def remove_cmd(
+    ids: Annotated[list[str], typer.Argument(help="記事 ID / article ids")],
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+    store: StoreOpt = None,
+) -> None:
     """記事を索引から外す / remove articles from the index by id."""
     from indexer.write import indexing
 
@@ -216,12 +301,15 @@ def remove_cmd(ids: Annotated[list[str], typer.Argument(help="記事 ID / articl
 
 
 @app.command("watch")
-def watch_cmd(folder: Annotated[Path, typer.Argument(help="見張るフォルダ / folder to watch")],
-              index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
-              store: StoreOpt = None) -> None:
+def watch_cmd(
+    folder: Annotated[Path, typer.Argument(help="見張るフォルダ / folder to watch")],
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+    store: StoreOpt = None,
+) -> None:
     """フォルダを索引し、ファイルの追加・変更・削除を反映し続ける / index a folder and follow its changes."""
-    from indexer.write import indexing, watch
-    from indexer.write import build
+    from indexer.write import build, indexing, watch
 
     target, spec = index_dir or settings().index_dir, _store(store)
     if not folder.is_dir():
@@ -232,24 +320,43 @@ def watch_cmd(folder: Annotated[Path, typer.Argument(help="見張るフォルダ
         for error in batch.errors:
             typer.echo(f"スキップ / skipped: {error}", err=True)
         if result is not None:
-            summary = {**indexing.summary(result, target, batch.errors, spec), "merge": _merge_after(target, spec)}
-            typer.echo(json.dumps(summary, ensure_ascii=False) if json_out else indexing.describe(summary))
+            summary = {
+                **indexing.summary(result, target, batch.errors, spec),
+                "merge": _merge_after(target, spec),
+            }
+            typer.echo(
+                json.dumps(summary, ensure_ascii=False) if json_out else indexing.describe(summary)
+            )
 
     try:
         try:
-            first, loaded = indexing.add_files(target, [folder], embedder, settings().lock_timeout, spec)
+            first, loaded = indexing.add_files(
+                target, [folder], embedder, settings().lock_timeout, spec
+            )
             report(first, watch.Batch(build.Change(), loaded.errors))
         except build.NoArticles:
             pass  # an empty folder: index its files as they arrive
-        typer.echo(f"{folder} を見張っています（Ctrl+C で終了）/ watching {folder} (Ctrl+C to stop)", err=True)
-        watch.run(target, folder, embedder, report, lambda exc: typer.echo(bilingual(exc), err=True),
-                  settings().lock_timeout, store=spec)
+        typer.echo(
+            f"{folder} を見張っています（Ctrl+C で終了）/ watching {folder} (Ctrl+C to stop)",
+            err=True,
+        )
+        watch.run(
+            target,
+            folder,
+            embedder,
+            report,
+            lambda exc: typer.echo(bilingual(exc), err=True),
+            settings().lock_timeout,
+            store=spec,
+        )
     except UserError as exc:
         fail(exc)
 
 
 @app.command("check")
-def check_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False, store: StoreOpt = None) -> None:
+def check_cmd(
+    index_dir: IndexDirOpt = None, json_out: JsonOpt = False, store: StoreOpt = None
+) -> None:
     """索引のファイルが揃って壊れていないか確かめる / verify the served generation's files."""
     from indexer.stores.faiss import check
     from indexer.stores.faiss.layout import IndexDir
@@ -275,48 +382,83 @@ def describe_check(result: dict) -> str:
     """The check's findings, Japanese then English."""
     if result["ok"]:
         return f"索引は正常です（{result['generation']}）/ the index is intact ({result['generation']})"
-    lines = [f"索引 {result['generation']} に問題があります / generation {result['generation']} is damaged:"]
+    lines = [
+        f"索引 {result['generation']} に問題があります / generation {result['generation']} is damaged:"
+    ]
     lines += [f"  {p['file']}: {p['ja']} / {p['en']}" for p in result["problems"]]
     source = result["repair_from"]
-    lines.append(f"次の書き込み（jsearch index など）で {source} の記事から作り直します / the next write rebuilds "
-                 f"from the articles of {source}" if source else "記事を読める世代がありません。jsearch index --rebuild "
-                 "で作り直してください / no generation's articles can be read; rebuild with `jsearch index --rebuild`")
+    lines.append(
+        f"次の書き込み（jsearch index など）で {source} の記事から作り直します / the next write rebuilds "
+        f"from the articles of {source}"
+        if source
+        else "記事を読める世代がありません。jsearch index --rebuild "
+        "で作り直してください / no generation's articles can be read; rebuild with `jsearch index --rebuild`"
+    )
     return "\n".join(lines)
 
 
 @app.command("search")
-def search_cmd(query: Annotated[str, typer.Argument(help="検索語 / query")],
-               k: Annotated[int, typer.Option("-k", help="件数 / number of passages (1-50)")] = 10,
-               mode: Annotated[str, typer.Option("--mode", help="hybrid | dense | lexical")] = "hybrid",
-               prefecture: Annotated[Optional[str], typer.Option("--prefecture", help="都道府県 / prefecture")] = None,
-               municipality: Annotated[Optional[str], typer.Option("--municipality", help="団体コード / code")] = None,
-               source: Annotated[Optional[str], typer.Option("--source", help="掲載元 / source")] = None,
-               date_from: Annotated[Optional[str], typer.Option("--from", help="掲載日の下限 / from YYYY-MM-DD")] = None,
-               date_to: Annotated[Optional[str], typer.Option("--to", help="掲載日の上限 / to YYYY-MM-DD")] = None,
-               index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
-               store: StoreOpt = None) -> None:
+def search_cmd(
+    query: Annotated[str, typer.Argument(help="検索語 / query")],
+    k: Annotated[int, typer.Option("-k", help="件数 / number of passages (1-50)")] = 10,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid | dense | lexical")] = "hybrid",
+    prefecture: Annotated[
+        str | None, typer.Option("--prefecture", help="都道府県 / prefecture")
+    ] = None,
+    municipality: Annotated[
+        str | None, typer.Option("--municipality", help="団体コード / code")
+    ] = None,
+    source: Annotated[str | None, typer.Option("--source", help="掲載元 / source")] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="掲載日の下限 / from YYYY-MM-DD")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="掲載日の上限 / to YYYY-MM-DD")
+    ] = None,
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+    store: StoreOpt = None,
+) -> None:
     """質問に答える文章と自治体を探す / find the passages and municipalities that answer a question."""
     from api.render import listing
+    from indexer.stores.filters import Filters
     from search.engine import Engine
     from search.errors import QueryError
-    from indexer.stores.filters import Filters
 
     try:
         spec = _store(store)
-        engine = Engine(index_dir or settings().index_dir, _embedder(model), dense_weight=settings().dense_weight,
-                        word_evidence=settings().word_evidence, store=spec)
-        answer = engine.search(query, k, mode, Filters(prefecture, municipality, source, date_from, date_to))
+        engine = Engine(
+            index_dir or settings().index_dir,
+            _embedder(model),
+            dense_weight=settings().dense_weight,
+            word_evidence=settings().word_evidence,
+            store=spec,
+        )
+        answer = engine.search(
+            query, k, mode, Filters(prefecture, municipality, source, date_from, date_to)
+        )
     except UserError as exc:
         fail(exc, 2 if isinstance(exc, QueryError) else 1)
     _dump(answer) if json_out else typer.echo(listing(answer))
 
 
 @app.command("eval")
-def eval_cmd(file: Annotated[Path, typer.Argument(help="dev_queries.json か SQuAD 形式 / dev queries or SQuAD file")],
-             modes: Annotated[Optional[list[str]], typer.Option("--mode", help="hybrid | dense | lexical（複数可）")] = None,
-             index_dir: IndexDirOpt = None, json_out: JsonOpt = False, model: ModelOpt = None,
-             per_query: Annotated[bool, typer.Option("--per-query", help="質問ごとの結果も表示 / show each query")] = False,
-             store: StoreOpt = None) -> None:
+def eval_cmd(
+    file: Annotated[
+        Path, typer.Argument(help="dev_queries.json か SQuAD 形式 / dev queries or SQuAD file")
+    ],
+    modes: Annotated[
+        list[str] | None, typer.Option("--mode", help="hybrid | dense | lexical（複数可）")
+    ] = None,
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+    per_query: Annotated[
+        bool, typer.Option("--per-query", help="質問ごとの結果も表示 / show each query")
+    ] = False,
+    store: StoreOpt = None,
+) -> None:
     """検索品質を測る / measure retrieval quality (R@1, R@5, R@10, MRR@10, nDCG@10)."""
     from search import evaluation
     from search.engine import check_request
@@ -324,10 +466,16 @@ def eval_cmd(file: Annotated[Path, typer.Argument(help="dev_queries.json か SQu
     try:
         for mode in modes or []:
             check_request(1, mode)
-        result = evaluation.run_file(file, modes or ["hybrid", "dense", "lexical"], index_dir or settings().index_dir,
-                                     _embedder(model), cache_dir=_cache_dir(),
-                                     dense_weight=settings().dense_weight,
-                                     word_evidence=settings().word_evidence, store=_store(store))
+        result = evaluation.run_file(
+            file,
+            modes or ["hybrid", "dense", "lexical"],
+            index_dir or settings().index_dir,
+            _embedder(model),
+            cache_dir=_cache_dir(),
+            dense_weight=settings().dense_weight,
+            word_evidence=settings().word_evidence,
+            store=_store(store),
+        )
     except UserError as exc:
         fail(exc, 2)
     if json_out:
@@ -339,15 +487,25 @@ def eval_cmd(file: Annotated[Path, typer.Argument(help="dev_queries.json か SQu
 
 
 @app.command("serve")
-def serve_cmd(host: Annotated[str, typer.Option("--host", help="待ち受けアドレス / bind address")] = "127.0.0.1",
-              port: Annotated[int, typer.Option("--port", help="ポート / port")] = 8000,
-              index_dir: IndexDirOpt = None, model: ModelOpt = None, store: StoreOpt = None) -> None:
+def serve_cmd(
+    host: Annotated[
+        str, typer.Option("--host", help="待ち受けアドレス / bind address")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="ポート / port")] = 8000,
+    index_dir: IndexDirOpt = None,
+    model: ModelOpt = None,
+    store: StoreOpt = None,
+) -> None:
     """HTTP API と検索ページを起動する / run the HTTP API and the search page."""
     from api.server import run
 
     config = settings()
     _store(store)
-    overrides = {k: v for k, v in (("index_dir", index_dir), ("model", model), ("store", store)) if v is not None}
+    overrides = {
+        k: v
+        for k, v in (("index_dir", index_dir), ("model", model), ("store", store))
+        if v is not None
+    }
     try:
         run(Settings(**{**config.model_dump(), **overrides}), host, port)
     except UserError as exc:

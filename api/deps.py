@@ -1,4 +1,5 @@
 """Request dependencies of the HTTP API: settings, the engine (refreshed at most every few tenths of a second), keys."""
+
 from __future__ import annotations
 
 import hmac
@@ -11,8 +12,8 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from common.errors import UserError
 from api.settings import Settings
+from common.errors import UserError
 from search.engine import Engine
 
 log = logging.getLogger("jsearch.api")
@@ -21,8 +22,15 @@ log = logging.getLogger("jsearch.api")
 class ApiError(UserError):
     """A refusal only the HTTP face makes (keys, forms, media types), with its status and headers."""
 
-    def __init__(self, status: int, code: str, field: str, ja: str, en: str,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        field: str,
+        ja: str,
+        en: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(ja, en, field=field, status=status, code=code)
         self.headers = headers
 
@@ -70,32 +78,49 @@ async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-_bearer = HTTPBearer(auto_error=False, description="JSEARCH_API_KEY（書き込み）か JSEARCH_READ_KEY（閲覧）")
+_bearer = HTTPBearer(
+    auto_error=False, description="JSEARCH_API_KEY（書き込み）か JSEARCH_READ_KEY（閲覧）"
+)
 
 
 def _matches(given: str, expected: str | None) -> bool:
-    return bool(expected) and hmac.compare_digest(given.encode("utf-8"), str(expected).encode("utf-8"))
+    return bool(expected) and hmac.compare_digest(
+        given.encode("utf-8"), str(expected).encode("utf-8")
+    )
 
 
 def _unauthorized(what_ja: str, what_en: str) -> ApiError:
-    return ApiError(401, "unauthorized", "Authorization",
-                    f"{what_ja}が必要です（Authorization: Bearer …）", f"{what_en} is required (Authorization: Bearer …)",
-                    {"WWW-Authenticate": "Bearer"})
+    return ApiError(
+        401,
+        "unauthorized",
+        "Authorization",
+        f"{what_ja}が必要です（Authorization: Bearer …）",
+        f"{what_en} is required (Authorization: Bearer …)",
+        {"WWW-Authenticate": "Bearer"},
+    )
 
 
-async def require_write_key(settings: Annotated[Settings, Depends(get_settings)],
-                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+async def require_write_key(
+    settings: Annotated[Settings, Depends(get_settings)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
     """Writes need JSEARCH_API_KEY; with no key configured they are refused, never open."""
     if not settings.api_key:
-        raise ApiError(403, "writes_disabled", "Authorization",
-                       "書き込みは無効です。サーバーに JSEARCH_API_KEY を設定してください",
-                       "writes are disabled; set JSEARCH_API_KEY on the server")
+        raise ApiError(
+            403,
+            "writes_disabled",
+            "Authorization",
+            "書き込みは無効です。サーバーに JSEARCH_API_KEY を設定してください",
+            "writes are disabled; set JSEARCH_API_KEY on the server",
+        )
     if credentials is None or not _matches(credentials.credentials, settings.api_key):
         raise _unauthorized("書き込み用の API キー", "the write API key")
 
 
-async def require_read_key(settings: Annotated[Settings, Depends(get_settings)],
-                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+async def require_read_key(
+    settings: Annotated[Settings, Depends(get_settings)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
     """Reads are open unless JSEARCH_READ_KEY is set; then the read key or the write key is needed."""
     if not settings.read_key:
         return

@@ -1,12 +1,21 @@
 """A search answer as CSV for Excel: UTF-8 with a BOM, a header row, one row per passage."""
+
 from __future__ import annotations
 
 import csv
 import io
 from urllib.parse import quote
 
-HEADER = ("順位 rank", "スコア score", "題名 title", "掲載元 source", "掲載日 date", "URL", "自治体 municipalities",
-          "文章 text")
+HEADER = (
+    "順位 rank",
+    "スコア score",
+    "題名 title",
+    "掲載元 source",
+    "掲載日 date",
+    "URL",
+    "自治体 municipalities",
+    "文章 text",
+)
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -27,8 +36,15 @@ def to_csv(answer: dict) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
     for rank, p in enumerate(answer["passages"], 1):
-        writer.writerow([rank, p["score"], *(cell(p[k]) for k in ("title", "source", "published", "url")),
-                         cell(places(p)), cell(p["text"])])
+        writer.writerow(
+            [
+                rank,
+                p["score"],
+                *(cell(p[k]) for k in ("title", "source", "published", "url")),
+                cell(places(p)),
+                cell(p["text"]),
+            ]
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -1,4 +1,5 @@
 """The JSON answers of the HTTP API as pydantic models: what /docs and /openapi.json show (the README's contract)."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -20,7 +21,9 @@ class PlaceInPassage(Answer):
     name: str
     prefecture: str
     level: Level
-    role: Role = Field(description="subject: 文章の主題 / inherited: 記事・節から / mention: 言及のみ")
+    role: Role = Field(
+        description="subject: 文章の主題 / inherited: 記事・節から / mention: 言及のみ"
+    )
     lat: float | None
     lon: float | None
 
@@ -98,7 +101,9 @@ class PlacePage(Answer):
     kind: str
     lat: float | None
     lon: float | None
-    former_names: list[str] = Field(description="旧名称（今この自治体が持つもの）/ former names it holds today")
+    former_names: list[str] = Field(
+        description="旧名称（今この自治体が持つもの）/ former names it holds today"
+    )
     total: int
     limit: int
     offset: int
@@ -172,6 +177,10 @@ class ErrorAnswer(BaseModel):
 
 def errors(*statuses: int) -> dict:
     """OpenAPI `responses` for these error statuses, each with the one error shape."""
-    words = {401: "閲覧キーが必要 / key needed", 404: "見つからない / not found", 422: "入力の誤り / invalid input",
-             503: "索引を読めない / index unavailable"}
+    words = {
+        401: "閲覧キーが必要 / key needed",
+        404: "見つからない / not found",
+        422: "入力の誤り / invalid input",
+        503: "索引を読めない / index unavailable",
+    }
     return {s: {"model": ErrorAnswer, "description": words.get(s, "error")} for s in statuses}

@@ -1,4 +1,5 @@
 """Configuration from JSEARCH_* environment variables, with defaults that work on a fresh machine."""
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JSEARCH_", frozen=True)
 
     index_dir: Path = Field(default_factory=default_index_dir)
-    store: str = "faiss"                 # faiss, or milvus:<uri> (a Milvus server, or a Milvus Lite path ending .db)
-    milvus_token: str | None = None      # credentials for a Milvus server ("user:password" or an API key)
-    milvus_collection: str = "jsearch"   # prefix of the store's collections, so that several indexes share a server
+    store: str = (
+        "faiss"  # faiss, or milvus:<uri> (a Milvus server, or a Milvus Lite path ending .db)
+    )
+    milvus_token: str | None = (
+        None  # credentials for a Milvus server ("user:password" or an API key)
+    )
+    milvus_collection: str = (
+        "jsearch"  # prefix of the store's collections, so that several indexes share a server
+    )
     model: str | None = None
     cache_dir: Path | None = None
     api_key: str | None = None
@@ -37,13 +44,25 @@ class Settings(BaseSettings):
     lock_timeout: float = 30.0
     refresh_seconds: float = 0.5
     dense_weight: float = Field(DENSE_WEIGHT, ge=0.0, le=1.0)
-    word_evidence: bool = True  # hybrid also weighs query-word coverage, adjacent pairs and phrase (search/fusion.py)
-    merge: bool = True  # merge small segments in the background (JSEARCH_MERGE=false: only `jsearch merge`)
-    engine: Literal["onnx", "torch"] = "onnx"   # ONNX Runtime (exported once into cache_dir) or sentence-transformers
-    precision: Literal["fp32", "int8"] = "fp32"  # int8: dynamic quantisation, ONNX Runtime only; an index keeps one
-    threads: int | None = Field(None, ge=1, le=256)  # intra-op threads of the model; default: the usable cores
-    batch_max: int = Field(8, ge=1, le=256)            # queries embedded in one forward pass at most
-    batch_window_ms: float = Field(2.0, ge=0, le=100)  # how long to gather company, only while queries come together
+    word_evidence: bool = (
+        True  # hybrid also weighs query-word coverage, adjacent pairs and phrase (search/fusion.py)
+    )
+    merge: bool = (
+        True  # merge small segments in the background (JSEARCH_MERGE=false: only `jsearch merge`)
+    )
+    engine: Literal["onnx", "torch"] = (
+        "onnx"  # ONNX Runtime (exported once into cache_dir) or sentence-transformers
+    )
+    precision: Literal["fp32", "int8"] = (
+        "fp32"  # int8: dynamic quantisation, ONNX Runtime only; an index keeps one
+    )
+    threads: int | None = Field(
+        None, ge=1, le=256
+    )  # intra-op threads of the model; default: the usable cores
+    batch_max: int = Field(8, ge=1, le=256)  # queries embedded in one forward pass at most
+    batch_window_ms: float = Field(
+        2.0, ge=0, le=100
+    )  # how long to gather company, only while queries come together
 
     def store_spec(self) -> StoreSpec:
         """The store these settings name (indexer.stores.BadStore when it names none)."""

@@ -5,6 +5,7 @@ Usage: python benchmarks/api_latency.py [--index-dir DIR] [--queries N] [--secon
 Without --index-dir the bundled corpus is indexed into a temporary directory first. The server is a real
 `jsearch serve` subprocess on loopback (its own process, so client and server do not share a GIL).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,14 +24,26 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILT_IN = ["窓口キャッシュレスの事例", "LINEで行政手続きができる自治体", "マイナンバーカードを使った独自サービス",
-            "職員向けのBPR研修", "郵便物の集計業務の自動化", "RPAで業務を効率化した市", "オンライン申請の導入",
-            "ワクチン接種予約をLINEで", "ガバメントクラウドへの移行", "テレワークの導入支援"]
+BUILT_IN = [
+    "窓口キャッシュレスの事例",
+    "LINEで行政手続きができる自治体",
+    "マイナンバーカードを使った独自サービス",
+    "職員向けのBPR研修",
+    "郵便物の集計業務の自動化",
+    "RPAで業務を効率化した市",
+    "オンライン申請の導入",
+    "ワクチン接種予約をLINEで",
+    "ガバメントクラウドへの移行",
+    "テレワークの導入支援",
+]
 
 
 def dev_queries() -> list[str]:
     """Queries from shared/eval/dev_queries.json when it is there, else a built-in list."""
-    for path in (ROOT.parent / "shared" / "eval" / "dev_queries.json", Path("/work/shared/eval/dev_queries.json")):
+    for path in (
+        ROOT.parent / "shared" / "eval" / "dev_queries.json",
+        Path("/work/shared/eval/dev_queries.json"),
+    ):
         if path.is_file():
             return [q["q"] for q in json.loads(path.read_text("utf-8"))["queries"]]
     return BUILT_IN
@@ -58,10 +71,22 @@ def start_server(index_dir: Path, model: str | None) -> tuple[subprocess.Popen, 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    cmd = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--host", "127.0.0.1",
-           "--port", str(port), "--index-dir", str(index_dir)] + (["--model", model] if model else [])
+    cmd = [
+        sys.executable,
+        "-c",
+        "from api.cli import main; main()",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--index-dir",
+        str(index_dir),
+    ] + (["--model", model] if model else [])
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -87,7 +112,9 @@ def sequential(base: str, queries: list[str]) -> list[float]:
     return times
 
 
-async def soak(base: str, queries: list[str], clients: int, seconds: float) -> tuple[list[float], int, int]:
+async def soak(
+    base: str, queries: list[str], clients: int, seconds: float
+) -> tuple[list[float], int, int]:
     """`clients` concurrent loops for `seconds`; returns latencies, errors, requests."""
     times: list[float] = []
     errors = 0
@@ -112,10 +139,14 @@ async def soak(base: str, queries: list[str], clients: int, seconds: float) -> t
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--index-dir", type=Path)
     parser.add_argument("--model")
-    parser.add_argument("--queries", type=int, default=100, help="sequential queries (dev queries, cycled)")
+    parser.add_argument(
+        "--queries", type=int, default=100, help="sequential queries (dev queries, cycled)"
+    )
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args()
@@ -148,21 +179,31 @@ def main() -> None:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    print(f"model={embedder.info.name} index={index_dir} queries={len(queries)} (distinct {len(set(queries))}) "
-          f"cpus={os.cpu_count()}\n")
+    print(
+        f"model={embedder.info.name} index={index_dir} queries={len(queries)} (distinct {len(set(queries))}) "
+        f"cpus={os.cpu_count()}\n"
+    )
     print("| measurement | n | p50 ms | p95 ms | mean ms |")
     print("|---|---|---|---|---|")
-    print(f"| bare encode_queries (1 query) | {len(bare)} | {pct(bare, 50):.1f} | {pct(bare, 95):.1f} | "
-          f"{statistics.mean(bare) * 1000:.1f} |")
-    print(f"| GET /search, 1 client | {len(http)} | {pct(http, 50):.1f} | {pct(http, 95):.1f} | "
-          f"{statistics.mean(http) * 1000:.1f} |")
-    print(f"| ratio HTTP / bare | | {pct(http, 50) / pct(bare, 50):.2f} | {pct(http, 95) / pct(bare, 95):.2f} | "
-          f"{statistics.mean(http) / statistics.mean(bare):.2f} |")
+    print(
+        f"| bare encode_queries (1 query) | {len(bare)} | {pct(bare, 50):.1f} | {pct(bare, 95):.1f} | "
+        f"{statistics.mean(bare) * 1000:.1f} |"
+    )
+    print(
+        f"| GET /search, 1 client | {len(http)} | {pct(http, 50):.1f} | {pct(http, 95):.1f} | "
+        f"{statistics.mean(http) * 1000:.1f} |"
+    )
+    print(
+        f"| ratio HTTP / bare | | {pct(http, 50) / pct(bare, 50):.2f} | {pct(http, 95) / pct(bare, 95):.2f} | "
+        f"{statistics.mean(http) / statistics.mean(bare):.2f} |"
+    )
     print(f"\n{args.clients} concurrent clients for {args.seconds:.0f} s:\n")
     print("| clients | requests | req/s | p50 ms | p99 ms | errors |")
     print("|---|---|---|---|---|---|")
-    print(f"| {args.clients} | {total} | {total / args.seconds:.1f} | {pct(soaked, 50):.1f} | {pct(soaked, 99):.1f} | "
-          f"{errors} |")
+    print(
+        f"| {args.clients} | {total} | {total / args.seconds:.1f} | {pct(soaked, 50):.1f} | {pct(soaked, 99):.1f} | "
+        f"{errors} |"
+    )
 
 
 if __name__ == "__main__":

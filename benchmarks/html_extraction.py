@@ -8,6 +8,7 @@ related articles, ads, sidebars and footers around them. Per page and extractor:
 sentences found in the text, the boilerplate strings leaked into it, and whether title, date and site name are right
 (compared without whitespace). The fixtures and the scoring are shared with tests/corpus/test_html_extraction.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,9 +16,9 @@ import html
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "corpus" / "data" / "html"
@@ -45,15 +46,29 @@ def squash(text: str | None) -> str:
 def fixture_pages() -> list[Page]:
     """The hand-written pages with their expected values."""
     expected = json.loads((FIXTURES / "expected.json").read_text("utf-8"))
-    return [Page(name, (FIXTURES / name).read_bytes(), e["title"], e["date"], e["site_name"], tuple(e["main"]),
-                 tuple(e["boilerplate"])) for name, e in expected.items()]
+    return [
+        Page(
+            name,
+            (FIXTURES / name).read_bytes(),
+            e["title"],
+            e["date"],
+            e["site_name"],
+            tuple(e["main"]),
+            tuple(e["boilerplate"]),
+        )
+        for name, e in expected.items()
+    ]
 
 
 # --- the bundled articles as web pages -------------------------------------------------------------------------------
 
-SITES = {"2020-04-30_jlis": "地方公共団体情報システム機構", "2021-10-21_iais": "行政情報システム研究所",
-         "2022-10-27_web-meeting": "Web会議ナビ", "jichitai-tsushin": "自治体通信ONLINE",
-         "jichitai-works": "ジチタイワークス"}
+SITES = {
+    "2020-04-30_jlis": "地方公共団体情報システム機構",
+    "2021-10-21_iais": "行政情報システム研究所",
+    "2022-10-27_web-meeting": "Web会議ナビ",
+    "jichitai-tsushin": "自治体通信ONLINE",
+    "jichitai-works": "ジチタイワークス",
+}
 
 BLOG = """<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>{title} | {site}</title>
 <meta property="og:title" content="{title}"><meta property="og:site_name" content="{site}">
@@ -104,20 +119,45 @@ PORTAL = """<html><head><meta http-equiv="Content-Type" content="text/html; char
 <p>Copyright © {site}. All rights reserved.</p></div></body></html>"""
 
 BOILERPLATE = {
-    BLOG: ("ホーム", "導入事例を探す", "オンラインセミナー情報", "お問い合わせはこちら", "カテゴリー：自治体DXニュース",
-           "前の記事：ふるさと納税の返礼品競争を考える", "あわせて読みたい", "窓口の混雑状況をリアルタイムで配信する仕組み",
-           "人気の記事", "議会のペーパーレス化はなぜ進まないのか", "最新情報をメールでお届けします", "運営会社情報",
-           "利用規約と免責事項"),
-    PORTAL: ("記事一覧を見る", "資料ダウンロード", "運営者について", "このページをツイートする", "おすすめ記事",
-             "電子決裁の導入で変わった職員の働き方", "スポンサーリンク", "自治体の課題解決をサポートする無料相談窓口",
-             "カテゴリー一覧", "行政改革の最前線", "プライバシーについて"),
+    BLOG: (
+        "ホーム",
+        "導入事例を探す",
+        "オンラインセミナー情報",
+        "お問い合わせはこちら",
+        "カテゴリー：自治体DXニュース",
+        "前の記事：ふるさと納税の返礼品競争を考える",
+        "あわせて読みたい",
+        "窓口の混雑状況をリアルタイムで配信する仕組み",
+        "人気の記事",
+        "議会のペーパーレス化はなぜ進まないのか",
+        "最新情報をメールでお届けします",
+        "運営会社情報",
+        "利用規約と免責事項",
+    ),
+    PORTAL: (
+        "記事一覧を見る",
+        "資料ダウンロード",
+        "運営者について",
+        "このページをツイートする",
+        "おすすめ記事",
+        "電子決裁の導入で変わった職員の働き方",
+        "スポンサーリンク",
+        "自治体の課題解決をサポートする無料相談窓口",
+        "カテゴリー一覧",
+        "行政改革の最前線",
+        "プライバシーについて",
+    ),
 }
 
 
 def _body_html(lines: list[str]) -> str:
     """Short lines without a full stop as <h2> headings, the others as paragraphs."""
-    return "\n".join(f"<h2>{html.escape(line)}</h2>" if len(line) <= 30 and not line.endswith("。")
-                     else f"<p>{html.escape(line)}</p>" for line in lines)
+    return "\n".join(
+        f"<h2>{html.escape(line)}</h2>"
+        if len(line) <= 30 and not line.endswith("。")
+        else f"<p>{html.escape(line)}</p>"
+        for line in lines
+    )
 
 
 def bundled_pages() -> list[Page]:
@@ -134,15 +174,31 @@ def bundled_pages() -> list[Page]:
         while lines and (lines[0] in (title, fields["source"]) or is_date_line(lines[0])):
             lines.pop(0)
         template = BLOG if i % 2 == 0 else PORTAL
-        when = date and (f'<time datetime="{date}">{date.replace("-", ".")}</time>' if template is BLOG
-                         else f'<p class="date">{date.replace("-", ".")}</p>')
-        meta = f'<meta property="article:published_time" content="{date}T09:00:00+09:00">' if date else ""
-        page = template.format(title=html.escape(title), site=html.escape(site), meta_date=meta, time=when or "",
-                               body=_body_html(lines))
+        when = date and (
+            f'<time datetime="{date}">{date.replace("-", ".")}</time>'
+            if template is BLOG
+            else f'<p class="date">{date.replace("-", ".")}</p>'
+        )
+        meta = (
+            f'<meta property="article:published_time" content="{date}T09:00:00+09:00">'
+            if date
+            else ""
+        )
+        page = template.format(
+            title=html.escape(title),
+            site=html.escape(site),
+            meta_date=meta,
+            time=when or "",
+            body=_body_html(lines),
+        )
         main = tuple(line for line in lines if len(line) >= 20)
-        own = squash(fields["text"])  # a template string the article itself contains ("ホーム" in ホームページ) is no leak
+        own = squash(
+            fields["text"]
+        )  # a template string the article itself contains ("ホーム" in ホームページ) is no leak
         boilerplate = tuple(b for b in BOILERPLATE[template] if squash(b) not in own)
-        pages.append(Page(path.stem + ".html", page.encode("utf-8"), title, date, site, main, boilerplate))
+        pages.append(
+            Page(path.stem + ".html", page.encode("utf-8"), title, date, site, main, boilerplate)
+        )
     return pages
 
 
@@ -152,6 +208,7 @@ def pages() -> list[Page]:
 
 
 # --- extractors and scores -------------------------------------------------------------------------------------------
+
 
 def bs4_extractor(data: bytes) -> dict:
     """The BeautifulSoup extraction that corpus/html.py had before trafilatura (and keeps as its fallback)."""
@@ -172,10 +229,18 @@ def trafilatura_extractor(**options) -> Callable[[bytes], dict]:
     import trafilatura
 
     def extract(data: bytes) -> dict:
-        doc = trafilatura.bare_extraction(data, with_metadata=True, include_comments=False, **options)
+        doc = trafilatura.bare_extraction(
+            data, with_metadata=True, include_comments=False, **options
+        )
         if doc is None:
             return {"title": "", "published": None, "source": "", "text": ""}
-        return {"title": doc.title or "", "published": doc.date, "source": doc.sitename or "", "text": doc.text or ""}
+        return {
+            "title": doc.title or "",
+            "published": doc.date,
+            "source": doc.sitename or "",
+            "text": doc.text or "",
+        }
+
     return extract
 
 
@@ -210,11 +275,20 @@ def score(page: Page, fields: dict) -> Score:
     text = squash(fields.get("text"))
     found = sum(squash(sentence) in text for sentence in page.main)
     leaked = tuple(b for b in page.boilerplate if squash(b) in text)
-    return Score(found, len(page.main), leaked, len(page.boilerplate), squash(fields.get("title")) == squash(page.title),
-                 fields.get("published") == page.date, squash(fields.get("source")) == squash(page.site))
+    return Score(
+        found,
+        len(page.main),
+        leaked,
+        len(page.boilerplate),
+        squash(fields.get("title")) == squash(page.title),
+        fields.get("published") == page.date,
+        squash(fields.get("source")) == squash(page.site),
+    )
 
 
-def run(extractors: dict[str, Callable[[bytes], dict]]) -> tuple[list[Page], dict[str, list[Score]], dict[str, float]]:
+def run(
+    extractors: dict[str, Callable[[bytes], dict]],
+) -> tuple[list[Page], dict[str, list[Score]], dict[str, float]]:
     """Scores of every extractor on every page, and each extractor's seconds in all."""
     all_pages = pages()
     scores: dict[str, list[Score]] = {}
@@ -229,17 +303,27 @@ def run(extractors: dict[str, Callable[[bytes], dict]]) -> tuple[list[Page], dic
 def report(all_pages: list[Page], scores: dict[str, list[Score]], seconds: dict[str, float]) -> str:
     """Markdown: a summary table per extractor and a per-page table."""
     n = len(all_pages)
-    out = ["| extractor | sentences found | pages with all sentences | boilerplate leaked | title right | "
-           "date right | site name right | ms/page |", "|---|---|---|---|---|---|---|---|"]
+    out = [
+        "| extractor | sentences found | pages with all sentences | boilerplate leaked | title right | "
+        "date right | site name right | ms/page |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for label, rows in scores.items():
         found, expected = sum(s.found for s in rows), sum(s.expected for s in rows)
         leaked, total = sum(len(s.leaked) for s in rows), sum(s.leak_total for s in rows)
-        out.append(f"| {label} | {found}/{expected} ({found / expected:.1%}) | {sum(s.recall == 1 for s in rows)}/{n} "
-                   f"| {leaked}/{total} ({leaked / total:.1%}) | {sum(s.title for s in rows)}/{n} "
-                   f"| {sum(s.date for s in rows)}/{n} | {sum(s.site for s in rows)}/{n} "
-                   f"| {1000 * seconds[label] / n:.1f} |")
-    out += ["", "Per page: sentences found / boilerplate leaked, then title, date and site name (T D S; - when wrong).",
-            "", "| page | " + " | ".join(scores) + " |", "|---|" + "---|" * len(scores)]
+        out.append(
+            f"| {label} | {found}/{expected} ({found / expected:.1%}) | {sum(s.recall == 1 for s in rows)}/{n} "
+            f"| {leaked}/{total} ({leaked / total:.1%}) | {sum(s.title for s in rows)}/{n} "
+            f"| {sum(s.date for s in rows)}/{n} | {sum(s.site for s in rows)}/{n} "
+            f"| {1000 * seconds[label] / n:.1f} |"
+        )
+    out += [
+        "",
+        "Per page: sentences found / boilerplate leaked, then title, date and site name (T D S; - when wrong).",
+        "",
+        "| page | " + " | ".join(scores) + " |",
+        "|---|" + "---|" * len(scores),
+    ]
     for i, page in enumerate(all_pages):
         cells = []
         for rows in scores.values():
@@ -269,8 +353,12 @@ content column, a footer inside an old layout table, and a survey block on the W
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "html_extraction.md")
-    parser.add_argument("--verbose", action="store_true", help="list the missed sentences and leaked strings")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "html_extraction.md"
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="list the missed sentences and leaked strings"
+    )
     args = parser.parse_args()
     import trafilatura
 
@@ -283,11 +371,15 @@ def main() -> None:
                 fields = EXTRACTORS[label](page.data)
                 missed = [m for m in page.main if squash(m) not in squash(fields.get("text"))]
                 if missed or s.leaked or not (s.title and s.date and s.site):
-                    print(f"[{label}] {page.name}: missed={missed[:3]} leaked={list(s.leaked)} "
-                          f"title={fields.get('title')!r} date={fields.get('published')} site={fields.get('source')!r}")
-    head = (f"# HTML main-text extraction\n\n`python benchmarks/html_extraction.py` — trafilatura "
-            f"{trafilatura.__version__}; {len(all_pages)} pages: {len(fixture_pages())} fixtures in "
-            "tests/corpus/data/html/ and the 5 bundled articles rendered into two page templates.\n\n")
+                    print(
+                        f"[{label}] {page.name}: missed={missed[:3]} leaked={list(s.leaked)} "
+                        f"title={fields.get('title')!r} date={fields.get('published')} site={fields.get('source')!r}"
+                    )
+    head = (
+        f"# HTML main-text extraction\n\n`python benchmarks/html_extraction.py` — trafilatura "
+        f"{trafilatura.__version__}; {len(all_pages)} pages: {len(fixture_pages())} fixtures in "
+        "tests/corpus/data/html/ and the 5 bundled articles rendered into two page templates.\n\n"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(head + table + NOTES, "utf-8")
 

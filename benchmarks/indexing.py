@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/indexing.py [PATH ...] [--repeat N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,10 +12,10 @@ from pathlib import Path
 
 from corpus.bundled import bundled_corpus_dir
 from corpus.loaders import load_paths
-from indexer.write import build
+from indexer.analysis.prepare import prepare
 from indexer.model.base import Embedder
 from indexer.places.gazetteer import Gazetteer
-from indexer.analysis.prepare import prepare
+from indexer.write import build
 
 
 def bare_encode(embedder: Embedder, texts: list[str]) -> float:
@@ -47,14 +48,28 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             first, report = full_build(embedder, articles, Path(tmp))
             again, second = full_build(embedder, articles, Path(tmp))
-        rows.append((run + 1, len(texts), bare, first, report.embedded_chunks, again, second.embedded_chunks))
+        rows.append(
+            (
+                run + 1,
+                len(texts),
+                bare,
+                first,
+                report.embedded_chunks,
+                again,
+                second.embedded_chunks,
+            )
+        )
     print(f"articles={len(articles)} passages={len(texts)} model={info.name}\n")
-    print("| run | passages | bare encode s | bare p/s | jsearch index s | index p/s | ratio | "
-          "re-index unchanged s | re-embedded |")
+    print(
+        "| run | passages | bare encode s | bare p/s | jsearch index s | index p/s | ratio | "
+        "re-index unchanged s | re-embedded |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for run, n, bare, first, embedded, again, re_embedded in rows:
-        print(f"| {run} | {n} | {bare:.2f} | {n / bare:.1f} | {first:.2f} | {n / first:.1f} | {bare / first:.2f} | "
-              f"{again:.2f} | {re_embedded} |")
+        print(
+            f"| {run} | {n} | {bare:.2f} | {n / bare:.1f} | {first:.2f} | {n / first:.1f} | {bare / first:.2f} | "
+            f"{again:.2f} | {re_embedded} |"
+        )
 
 
 if __name__ == "__main__":

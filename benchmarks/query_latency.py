@@ -10,6 +10,7 @@ and the marks on its 10 passages), the municipality ranking, and the choice of t
 (cross-lingual weight), word evidence on the 30 best fused passages and the kind of government asked (the
 answer is the default engine's, word evidence on; "hybrid without word evidence" turns it off). Attribution costs nothing at query time (it is worked out when indexing).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,26 +33,36 @@ def squad_questions(limit: int) -> list[str]:
     if not limit or not SQUAD.is_file():
         return []
     data = json.loads(SQUAD.read_text("utf-8"))
-    return [qa["question"] for doc in data["data"] for para in doc["paragraphs"] for qa in para["qas"]][:limit]
+    return [
+        qa["question"] for doc in data["data"] for para in doc["paragraphs"] for qa in para["qas"]
+    ][:limit]
 
 
 def lever_steps(engine, query: str, answer: dict) -> dict[str, float]:
     """Seconds each query-time lever step takes on one hybrid answer."""
     from search import evidence, fusion
     from search.facets import facets
-    from search.kinds import asked_kinds
     from search.highlight import query_terms, spans_of_terms
+    from search.kinds import asked_kinds
     from search.ranking import rank_places
 
-    steps = {"highlights worked out anew (no stored words: Milvus, older segments)": lambda: [spans_of_terms(p["text"], terms) for terms in [query_terms(query)]
-                                    for p in answer["passages"]],
-             "municipality ranking": lambda: rank_places(answer["passages"]),
-             "cross-lingual weight": lambda: fusion.dense_weight_for(query, engine.dense_weight),
-             "facets (top 100 candidates)": lambda: facets(engine.generation.facet_rows(pool)),
-             "word evidence (query words, IDF, 30 passages)": lambda: evidence.scores(
-                 query, words(), evidence.idf_weights(words(), engine.generation.lexical_stats(list(words()))),
-                 engine.generation.texts(pool[:fusion.EVIDENCE_DEPTH])),
-             "kind of government asked": lambda: asked_kinds(query)}
+    steps = {
+        "highlights worked out anew (no stored words: Milvus, older segments)": lambda: [
+            spans_of_terms(p["text"], terms)
+            for terms in [query_terms(query)]
+            for p in answer["passages"]
+        ],
+        "municipality ranking": lambda: rank_places(answer["passages"]),
+        "cross-lingual weight": lambda: fusion.dense_weight_for(query, engine.dense_weight),
+        "facets (top 100 candidates)": lambda: facets(engine.generation.facet_rows(pool)),
+        "word evidence (query words, IDF, 30 passages)": lambda: evidence.scores(
+            query,
+            words(),
+            evidence.idf_weights(words(), engine.generation.lexical_stats(list(words()))),
+            engine.generation.texts(pool[: fusion.EVIDENCE_DEPTH]),
+        ),
+        "kind of government asked": lambda: asked_kinds(query),
+    }
     pool = engine._rank(engine.generation, query, 10, "hybrid", None, asked_kinds(query)).pool
     words = lambda: evidence.query_words(query)  # noqa: E731
     took = {}
@@ -63,7 +74,9 @@ def lever_steps(engine, query: str, answer: dict) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--index-dir", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--questions", type=int, default=300)
@@ -77,8 +90,14 @@ def main() -> None:
     plain = Engine(index_dir, embedder, word_evidence=False)
     queries = dev_queries() * args.repeat + squad_questions(args.questions)
     engine.search(queries[0])  # warm-up
-    times: dict[str, list[float]] = {"embed": [], "hybrid": [], "dense": [], "lexical": [], "hybrid without word evidence": [],
-                                     "similar": []}
+    times: dict[str, list[float]] = {
+        "embed": [],
+        "hybrid": [],
+        "dense": [],
+        "lexical": [],
+        "hybrid without word evidence": [],
+        "similar": [],
+    }
     levers: dict[str, list[float]] = {}
     for q in queries:
         for name in times:
@@ -89,8 +108,13 @@ def main() -> None:
                 times[name].append(time.perf_counter() - began)
                 continue
             began = time.perf_counter()
-            answer = embedder.encode_queries([q]) if name == "embed" else \
-                plain.search(q, 10) if name == "hybrid without word evidence" else engine.search(q, 10, name)
+            answer = (
+                embedder.encode_queries([q])
+                if name == "embed"
+                else plain.search(q, 10)
+                if name == "hybrid without word evidence"
+                else engine.search(q, 10, name)
+            )
             times[name].append(time.perf_counter() - began)
             if name == "hybrid":
                 for step, took in lever_steps(engine, q, answer).items():
@@ -98,14 +122,20 @@ def main() -> None:
     if not args.index_dir:
         shutil.rmtree(index_dir.parent, ignore_errors=True)
     embed50 = pct(times["embed"], 50)
-    print(f"index={index_dir} chunks={engine.generation.size} faiss={engine.generation.manifest.faiss_index} "
-          f"queries={len(queries)} cpus={os.cpu_count()}\n")
+    print(
+        f"index={index_dir} chunks={engine.generation.size} faiss={engine.generation.manifest.faiss_index} "
+        f"queries={len(queries)} cpus={os.cpu_count()}\n"
+    )
     print("| measurement | p50 ms | p95 ms | mean ms | p50 / embed p50 |\n|---|---|---|---|---|")
     for name, values in times.items():
-        label = {"embed": "query embedding alone", "similar": "similar cases of the top passage (k=10)"}.get(
-            name, f"search mode={name} (k=10)")
-        print(f"| {label} | {pct(values, 50):.1f} | {pct(values, 95):.1f} | {statistics.mean(values) * 1000:.1f} | "
-              f"{pct(values, 50) / embed50:.2f} |")
+        label = {
+            "embed": "query embedding alone",
+            "similar": "similar cases of the top passage (k=10)",
+        }.get(name, f"search mode={name} (k=10)")
+        print(
+            f"| {label} | {pct(values, 50):.1f} | {pct(values, 95):.1f} | {statistics.mean(values) * 1000:.1f} | "
+            f"{pct(values, 50) / embed50:.2f} |"
+        )
     print("\n| lever step (on the hybrid answer) | p50 ms | p95 ms |\n|---|---|---|")
     for name, values in levers.items():
         print(f"| {name} | {pct(values, 50):.2f} | {pct(values, 95):.2f} |")

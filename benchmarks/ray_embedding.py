@@ -5,6 +5,7 @@ workers; cosine between the two paths' vectors.
 Usage: python benchmarks/ray_embedding.py [--sample N] [--batch B] [--repeat R] [--project 4,8,16] [--note TEXT]
                                          [--out FILE]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from indexer.write import build, ray_pipeline as ray_embed
-from indexer.write.embedcache import EmbeddingCache
 from indexer.model.base import Embedder
+from indexer.write import build
+from indexer.write import ray_pipeline as ray_embed
+from indexer.write.embedcache import EmbeddingCache
 
 ROOT = Path(__file__).resolve().parents[1]
 JSQUAD = ROOT.parent / "shared" / "data" / "jsquad" / "valid-v1.3.json"
@@ -36,10 +38,10 @@ class Run:
 
     name: str
     seconds: float
-    first_block: float   # seconds to the first block saved: on Ray, the actors' start and model load
-    first_size: int      # passages in that block
+    first_block: float  # seconds to the first block saved: on Ray, the actors' start and model load
+    first_size: int  # passages in that block
     matrix: np.ndarray
-    load: float          # 1-minute load average at the start (other work on the machine slows every path)
+    load: float  # 1-minute load average at the start (other work on the machine slows every path)
 
     @property
     def rate(self) -> float:
@@ -93,43 +95,71 @@ def measure(name: str, texts: list[str], embedder: Embedder, pipeline: build.Pip
 
 
 def table(runs: list[Run], base: Run) -> list[str]:
-    rows = ["| path | passages | seconds | passages/s | to first block s | steady passages/s | vs single process "
-            "| cosine to single process, min / max | load avg at start |", "|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| path | passages | seconds | passages/s | to first block s | steady passages/s | vs single process "
+        "| cosine to single process, min / max | load avg at start |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for run in runs:
         cos = np.einsum("ij,ij->i", run.matrix, base.matrix)
-        rows.append(f"| {run.name} | {len(run.matrix)} | {run.seconds:.1f} | {run.rate:.1f} | {run.first_block:.1f} | "
-                    f"{run.steady:.1f} | {run.rate / base.rate:.2f}× | {cos.min():.6f} / {cos.max():.6f} | "
-                    f"{run.load:.2f} |")
+        rows.append(
+            f"| {run.name} | {len(run.matrix)} | {run.seconds:.1f} | {run.rate:.1f} | {run.first_block:.1f} | "
+            f"{run.steady:.1f} | {run.rate / base.rate:.2f}× | {cos.min():.6f} / {cos.max():.6f} | "
+            f"{run.load:.2f} |"
+        )
     return rows
 
 
 RAY_LAYOUTS = ((1, 1), (1, 2), (2, 1))  # (workers, threads each)
 
 
-def one_round(texts: list[str], embedder: Embedder, single: Embedder, batch: int) -> tuple[list[Run], float]:
+def one_round(
+    texts: list[str], embedder: Embedder, single: Embedder, batch: int
+) -> tuple[list[Run], float]:
     """Every path once: the single process first (no Ray running), then a fresh local Ray; returns its start time."""
-    runs = [measure("single process, 2 threads (build.LOCAL)", texts, embedder, build.LOCAL),
-            measure("single process, 1 thread", texts, single, build.LOCAL)]
+    runs = [
+        measure("single process, 2 threads (build.LOCAL)", texts, embedder, build.LOCAL),
+        measure("single process, 1 thread", texts, single, build.LOCAL),
+    ]
     began = time.perf_counter()
     cluster = ray_embed.connect(ray_embed.LOCAL)
     ray_start = time.perf_counter() - began
     print(f"  ray started in {ray_start:.1f} s", file=sys.stderr)
     for workers, threads in RAY_LAYOUTS:
-        pipeline = ray_embed.RayPipeline(cluster, ray_embed.Layout(workers, threads, float(threads)), batch)
-        runs.append(measure(f"Ray local, {workers} worker{'s' * (workers > 1)} × {threads} thread"
-                            f"{'s' * (threads > 1)}", texts, embedder, pipeline))
+        pipeline = ray_embed.RayPipeline(
+            cluster, ray_embed.Layout(workers, threads, float(threads)), batch
+        )
+        runs.append(
+            measure(
+                f"Ray local, {workers} worker{'s' * (workers > 1)} × {threads} thread"
+                f"{'s' * (threads > 1)}",
+                texts,
+                embedder,
+                pipeline,
+            )
+        )
     ray_embed.disconnect(cluster)
     return runs, ray_start
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sample", type=int, default=None, help="paragraphs to embed (default: all 1,145)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sample", type=int, default=None, help="paragraphs to embed (default: all 1,145)"
+    )
     parser.add_argument("--batch", type=int, default=ray_embed.DEFAULT_BATCH)
-    parser.add_argument("--repeat", type=int, default=2, help="rounds over every path; each row keeps its fastest")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="rounds over every path; each row keeps its fastest"
+    )
     parser.add_argument("--project", default="4,8,16,32")
-    parser.add_argument("--note", default="", help="a sentence added to the report (e.g. what else was running)")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "ray_embedding.md")
+    parser.add_argument(
+        "--note", default="", help="a sentence added to the report (e.g. what else was running)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "ray_embedding.md"
+    )
     args = parser.parse_args()
     texts = paragraphs(args.sample)
     embedder, single = Embedder.load(), Embedder.load(threads=1)
@@ -153,24 +183,35 @@ def render(runs: list[Run], starts: list[float], args, texts: list[str]) -> str:
     base, one, two = runs[0], runs[2], runs[4]
     per_worker = one.steady
     shared = two.steady / 2
-    projection = " · ".join(f"{n} workers ≈ {n * per_worker:.0f}/s" for n in map(int, args.project.split(",")))
+    projection = " · ".join(
+        f"{n} workers ≈ {n * per_worker:.0f}/s" for n in map(int, args.project.split(","))
+    )
     command = " ".join(["python benchmarks/ray_embedding.py", *sys.argv[1:]])
-    lines = [f"# Ray bulk embedding vs single process — {date.today().isoformat()}", "",
-             f"Machine: {os.cpu_count()} cores, {platform.machine()}, no GPU; Python {platform.python_version()}, "
-             f"ray {__import__('ray').__version__}. Command: `{command}`", "",
-             f"Passages: {len(texts)} JSQuAD v1.3 validation paragraphs (title + newline + body, as the product embeds "
-             f"a passage), model intfloat/multilingual-e5-small on ONNX Runtime fp32, Ray batch {args.batch}. Each "
-             "row runs `build.embed_passages` (the build's own loop: blocks saved to the SQLite embedding cache as they "
-             "come) into a fresh temporary cache. Ray rows include the actors' start and model load (see “to first "
-             "block”; the single process writes its first block after 256 passages, so its column is not comparable), "
-             f"not the start of Ray itself: **{' s, '.join(f'{s:.1f}' for s in starts)} s** (once per round). "
-             f"Best of {args.repeat} rounds per row; each round runs the single process first with no Ray running, "
-             "then starts a fresh local Ray. Other work on this machine shows in the load column.", "",
-             *table(runs, base), "",
-             f"Per-worker rate (1 worker × 1 thread, steady): **{per_worker:.1f} passages/s**; with 2 workers sharing "
-             f"this machine's 2 cores, {shared:.1f}/s each.", "",
-             f"Projection, assuming linear scaling with one 1-CPU worker per core and the driver keeping up (not "
-             f"measured): {projection}.", "", *([args.note, ""] if args.note else [])]
+    lines = [
+        f"# Ray bulk embedding vs single process — {date.today().isoformat()}",
+        "",
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, no GPU; Python {platform.python_version()}, "
+        f"ray {__import__('ray').__version__}. Command: `{command}`",
+        "",
+        f"Passages: {len(texts)} JSQuAD v1.3 validation paragraphs (title + newline + body, as the product embeds "
+        f"a passage), model intfloat/multilingual-e5-small on ONNX Runtime fp32, Ray batch {args.batch}. Each "
+        "row runs `build.embed_passages` (the build's own loop: blocks saved to the SQLite embedding cache as they "
+        "come) into a fresh temporary cache. Ray rows include the actors' start and model load (see “to first "
+        "block”; the single process writes its first block after 256 passages, so its column is not comparable), "
+        f"not the start of Ray itself: **{' s, '.join(f'{s:.1f}' for s in starts)} s** (once per round). "
+        f"Best of {args.repeat} rounds per row; each round runs the single process first with no Ray running, "
+        "then starts a fresh local Ray. Other work on this machine shows in the load column.",
+        "",
+        *table(runs, base),
+        "",
+        f"Per-worker rate (1 worker × 1 thread, steady): **{per_worker:.1f} passages/s**; with 2 workers sharing "
+        f"this machine's 2 cores, {shared:.1f}/s each.",
+        "",
+        f"Projection, assuming linear scaling with one 1-CPU worker per core and the driver keeping up (not "
+        f"measured): {projection}.",
+        "",
+        *([args.note, ""] if args.note else []),
+    ]
     return "\n".join(lines)
 
 

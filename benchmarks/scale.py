@@ -9,6 +9,7 @@ indexer.vectors.search). Base embeddings are cached under /tmp.
 
 Usage: python benchmarks/scale.py [--sizes 100000 1000000] [--kinds flat hnsw ivf] [--sigma 0.02]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,11 +30,14 @@ from indexer.stores.faiss import vectors
 
 JSQUAD = Path("/work/shared/data/jsquad/valid-v1.3.json")
 CACHE = Path("/tmp/jsearch-scale-cache")
-HOLD_OUT_EVERY = 5  # every 5th JSQuAD article: its questions are queries, its paragraphs are not in the base
+HOLD_OUT_EVERY = (
+    5  # every 5th JSQuAD article: its questions are queries, its paragraphs are not in the base
+)
 K = 10
 
 
 # ---------------------------------------------------------------- real texts and their embeddings
+
 
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[。！？!?])|\n", text) if len(s.strip()) >= 10]
@@ -57,8 +61,13 @@ def base_texts() -> list[str]:
 
 def query_texts() -> list[str]:
     articles = json.loads(JSQUAD.read_text(encoding="utf-8"))["data"]
-    questions = [qa["question"] for i, a in enumerate(articles) if i % HOLD_OUT_EVERY == 0
-                 for p in a["paragraphs"] for qa in p["qas"]]
+    questions = [
+        qa["question"]
+        for i, a in enumerate(articles)
+        if i % HOLD_OUT_EVERY == 0
+        for p in a["paragraphs"]
+        for qa in p["qas"]
+    ]
     return list(dict.fromkeys(questions))
 
 
@@ -71,9 +80,15 @@ def _embed_cached(kind: str, texts: list[str]) -> np.ndarray:
 
     embedder = Embedder.load()
     began = time.perf_counter()
-    matrix = (embedder.encode_passages(texts, batch_size=64) if kind == "passages"
-              else embedder.encode_queries(texts))
-    print(f"# embedded {len(texts)} {kind} in {time.perf_counter() - began:.0f} s (cached to {path})", flush=True)
+    matrix = (
+        embedder.encode_passages(texts, batch_size=64)
+        if kind == "passages"
+        else embedder.encode_queries(texts)
+    )
+    print(
+        f"# embedded {len(texts)} {kind} in {time.perf_counter() - began:.0f} s (cached to {path})",
+        flush=True,
+    )
     CACHE.mkdir(parents=True, exist_ok=True)
     np.save(path, matrix)
     return matrix
@@ -85,15 +100,18 @@ def real_embeddings() -> tuple[np.ndarray, np.ndarray]:
 
 # ---------------------------------------------------------------- synthetic collection of N rows
 
-def synthesize(base: np.ndarray, n: int, sigma: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+
+def synthesize(
+    base: np.ndarray, n: int, sigma: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """N rows: a random real embedding + N(0, sigma^2) per dimension, re-normalised; and each row's source."""
     sources = rng.integers(len(base), size=n)
     out = np.empty((n, base.shape[1]), dtype=np.float32)
     for start in range(0, n, 100_000):
-        block = base[sources[start:start + 100_000]]
+        block = base[sources[start : start + 100_000]]
         block += rng.standard_normal(block.shape, dtype=np.float32) * np.float32(sigma)
         block /= np.linalg.norm(block, axis=1, keepdims=True)
-        out[start:start + len(block)] = block
+        out[start : start + len(block)] = block
     return out, sources
 
 
@@ -101,7 +119,7 @@ def exact_top(matrix: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     """Exact top-k row numbers by inner product (numpy, blocked), best first."""
     blocks = []
     for start in range(0, len(queries), 32):
-        scores = queries[start:start + 32] @ matrix.T
+        scores = queries[start : start + 32] @ matrix.T
         top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
         blocks.append(np.take_along_axis(top, order, axis=1))
@@ -109,6 +127,7 @@ def exact_top(matrix: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- measurements
+
 
 def rss_mb() -> float:
     with open("/proc/self/status") as status:
@@ -123,11 +142,14 @@ def index_mb(index: faiss.Index) -> float:
 
 
 def recall(found: list[np.ndarray], truth: np.ndarray) -> float:
-    return float(np.mean([len(set(f.tolist()) & set(t.tolist())) / len(t) for f, t in zip(found, truth)]))
+    return float(
+        np.mean([len(set(f.tolist()) & set(t.tolist())) / len(t) for f, t in zip(found, truth)])
+    )
 
 
-def timed_searches(index: faiss.Index, queries: np.ndarray, allowed: np.ndarray | None
-                   ) -> tuple[list[np.ndarray], np.ndarray]:
+def timed_searches(
+    index: faiss.Index, queries: np.ndarray, allowed: np.ndarray | None
+) -> tuple[list[np.ndarray], np.ndarray]:
     """One vectors.search call per query (as the engine does); rows found and per-query milliseconds."""
     for q in queries[:5]:  # warm-up
         vectors.search(index, q, K, allowed)
@@ -140,8 +162,14 @@ def timed_searches(index: faiss.Index, queries: np.ndarray, allowed: np.ndarray 
     return found, np.asarray(millis)
 
 
-def measure(kind: str, data: np.ndarray, queries: np.ndarray, allowed: np.ndarray,
-            truth: np.ndarray, truth_filtered: np.ndarray) -> dict:
+def measure(
+    kind: str,
+    data: np.ndarray,
+    queries: np.ndarray,
+    allowed: np.ndarray,
+    truth: np.ndarray,
+    truth_filtered: np.ndarray,
+) -> dict:
     gc.collect()
     before = rss_mb()
     began = time.perf_counter()
@@ -150,10 +178,18 @@ def measure(kind: str, data: np.ndarray, queries: np.ndarray, allowed: np.ndarra
     delta = rss_mb() - before
     found, millis = timed_searches(index, queries, None)
     found_f, millis_f = timed_searches(index, queries, allowed)
-    row = {"kind": kind, "build_s": seconds, "rss_mb": delta, "index_mb": index_mb(index),
-           "p50": np.percentile(millis, 50), "p95": np.percentile(millis, 95), "recall": recall(found, truth),
-           "p50_f": np.percentile(millis_f, 50), "recall_f": recall(found_f, truth_filtered),
-           "short_f": int(sum(len(f) < K for f in found_f))}
+    row = {
+        "kind": kind,
+        "build_s": seconds,
+        "rss_mb": delta,
+        "index_mb": index_mb(index),
+        "p50": np.percentile(millis, 50),
+        "p95": np.percentile(millis, 95),
+        "recall": recall(found, truth),
+        "p50_f": np.percentile(millis_f, 50),
+        "recall_f": recall(found_f, truth_filtered),
+        "short_f": int(sum(len(f) < K for f in found_f)),
+    }
     del index
     gc.collect()
     return row
@@ -165,10 +201,16 @@ def structure(sources: np.ndarray, truth: np.ndarray) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--kinds", nargs="+", default=["flat", "hnsw", "ivf"],
-                        help="index kinds to measure (flat is the exact reference)")
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        default=["flat", "hnsw", "ivf"],
+        help="index kinds to measure (flat is the exact reference)",
+    )
     parser.add_argument("--sigma", type=float, default=0.02, help="Gaussian noise per dimension")
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--filter-fraction", type=float, default=0.05)
@@ -178,24 +220,35 @@ def main() -> None:
     faiss.omp_set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
     base, queries = real_embeddings()
-    queries = queries[rng.permutation(len(queries))[:args.queries]]
+    queries = queries[rng.permutation(len(queries))[: args.queries]]
     began = time.perf_counter()
-    print(f"base={len(base)} real passage embeddings, queries={len(queries)} real JSQuAD questions (held out), "
-          f"dim={base.shape[1]}, sigma={args.sigma}, filter={args.filter_fraction:.0%} random rows, "
-          f"faiss {faiss.__version__}, threads={args.threads}, cpu_count={os.cpu_count()}, "
-          f"loadavg={os.getloadavg()[0]:.2f}", flush=True)
-    print(f"engine: flat below {vectors.APPROX_FROM:,} rows, else {vectors.APPROX_KIND}; ivf: nlist="
-          f"{vectors.IVF_LISTS_PER_SQRT}·sqrt(N), nprobe={vectors.IVF_NPROBE}; hnsw: M={vectors.HNSW_M}, "
-          f"efConstruction={vectors.HNSW_EF_CONSTRUCTION}, efSearch={vectors.HNSW_EF_SEARCH}; filtered searches "
-          f"widen nprobe/efSearch by min({vectors.FILTER_BOOST_MAX}, cbrt(N/allowed)), IDSelectorBitmap", flush=True)
+    print(
+        f"base={len(base)} real passage embeddings, queries={len(queries)} real JSQuAD questions (held out), "
+        f"dim={base.shape[1]}, sigma={args.sigma}, filter={args.filter_fraction:.0%} random rows, "
+        f"faiss {faiss.__version__}, threads={args.threads}, cpu_count={os.cpu_count()}, "
+        f"loadavg={os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    print(
+        f"engine: flat below {vectors.APPROX_FROM:,} rows, else {vectors.APPROX_KIND}; ivf: nlist="
+        f"{vectors.IVF_LISTS_PER_SQRT}·sqrt(N), nprobe={vectors.IVF_NPROBE}; hnsw: M={vectors.HNSW_M}, "
+        f"efConstruction={vectors.HNSW_EF_CONSTRUCTION}, efSearch={vectors.HNSW_EF_SEARCH}; filtered searches "
+        f"widen nprobe/efSearch by min({vectors.FILTER_BOOST_MAX}, cbrt(N/allowed)), IDSelectorBitmap",
+        flush=True,
+    )
     rows = []
     for n in args.sizes:
         data, sources = synthesize(base, n, args.sigma, rng)
-        allowed = np.sort(rng.choice(n, max(K, int(n * args.filter_fraction)), replace=False)).astype(np.int64)
+        allowed = np.sort(
+            rng.choice(n, max(K, int(n * args.filter_fraction)), replace=False)
+        ).astype(np.int64)
         truth = exact_top(data, queries, K)
         truth_filtered = allowed[exact_top(data[allowed], queries, K)]
-        print(f"# N={n}: picks {vectors.kind_for(n)}; exact top-10 spans {structure(sources, truth):.1f} distinct "
-              f"real embeddings on average (filtered: {structure(sources, truth_filtered):.1f})", flush=True)
+        print(
+            f"# N={n}: picks {vectors.kind_for(n)}; exact top-10 spans {structure(sources, truth):.1f} distinct "
+            f"real embeddings on average (filtered: {structure(sources, truth_filtered):.1f})",
+            flush=True,
+        )
         for kind in args.kinds:
             row = measure(kind, data, queries, allowed, truth, truth_filtered)
             row["n"], row["picked"] = n, kind == vectors.kind_for(n)
@@ -204,15 +257,22 @@ def main() -> None:
         del data, sources
         gc.collect()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"# total {time.perf_counter() - began:.0f} s, peak RSS {peak:.1f} GiB, "
-          f"loadavg={os.getloadavg()[0]:.2f}\n", flush=True)
-    print("| N | index | engine picks | build s | index MB | RSS Δ MB | p50 ms | p95 ms | recall@10 | "
-          f"filtered {args.filter_fraction:.0%}: p50 ms | filtered recall@10 |")
+    print(
+        f"# total {time.perf_counter() - began:.0f} s, peak RSS {peak:.1f} GiB, "
+        f"loadavg={os.getloadavg()[0]:.2f}\n",
+        flush=True,
+    )
+    print(
+        "| N | index | engine picks | build s | index MB | RSS Δ MB | p50 ms | p95 ms | recall@10 | "
+        f"filtered {args.filter_fraction:.0%}: p50 ms | filtered recall@10 |"
+    )
     print("|---:|---|:---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['n']:,} | {r['kind']} | {'✓' if r['picked'] else ''} | {r['build_s']:.1f} | "
-              f"{r['index_mb']:.0f} | {r['rss_mb']:.0f} | {r['p50']:.2f} | {r['p95']:.2f} | {r['recall']:.3f} | "
-              f"{r['p50_f']:.2f} | {r['recall_f']:.3f} |")
+        print(
+            f"| {r['n']:,} | {r['kind']} | {'✓' if r['picked'] else ''} | {r['build_s']:.1f} | "
+            f"{r['index_mb']:.0f} | {r['rss_mb']:.0f} | {r['p50']:.2f} | {r['p95']:.2f} | {r['recall']:.3f} | "
+            f"{r['p50_f']:.2f} | {r['recall_f']:.3f} |"
+        )
 
 
 if __name__ == "__main__":

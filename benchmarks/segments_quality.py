@@ -10,6 +10,7 @@ every query vector is computed once, so the two are compared on the same vectors
 
 Usage: python benchmarks/segments_quality.py [--squad PATH] [--work /tmp/jsearch-segq] [--modes hybrid dense lexical]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,13 +21,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from search.evaluation import K_PASSAGES, evaluate, read_eval_file
-from indexer.write import build
-from indexer.stores.faiss import layout, merge
-from indexer.stores import manifest
 from indexer.model.base import Embedder
 from indexer.places.gazetteer import Gazetteer
+from indexer.stores import manifest
+from indexer.stores.faiss import layout, merge
+from indexer.write import build
 from search.engine import Engine
+from search.evaluation import K_PASSAGES, evaluate, read_eval_file
 
 HELD_BACK = 250
 DECOYS = 125
@@ -63,8 +64,15 @@ def grow(target: Path, articles: list, embedder, gazetteer, rng: random.Random) 
     held = rng.sample(range(len(articles)), HELD_BACK)
     kept = [a for i, a in enumerate(articles) if i not in set(held)]
     build.apply(target, build.Change(upsert=tuple(kept)), embedder, gazetteer)
-    decoys = [replace(a, id=f"decoy{i:04d}", text=a.text + "\nこの段落は差し替え前の版です。", path=f"decoy/{i}")
-              for i, a in enumerate(rng.sample(articles, DECOYS))]
+    decoys = [
+        replace(
+            a,
+            id=f"decoy{i:04d}",
+            text=a.text + "\nこの段落は差し替え前の版です。",
+            path=f"decoy/{i}",
+        )
+        for i, a in enumerate(rng.sample(articles, DECOYS))
+    ]
     writes: list[build.Change] = [build.Change(upsert=(articles[i],)) for i in held]
     for decoy in decoys:
         at = rng.randrange(len(writes) + 1)
@@ -75,14 +83,22 @@ def grow(target: Path, articles: list, embedder, gazetteer, rng: random.Random) 
         seconds.append(build.apply(target, change, embedder, gazetteer).seconds)
         merges += merge.maybe_merge(target) is not None
     info = manifest.read(layout.IndexDir(target).require_current())
-    return {"writes": len(writes), "merges": merges, "segments": len(info.segments), "articles": info.articles,
-            "deleted_marks": sum(len(s["deleted"]) for s in info.segments),
-            "write_seconds_p50": sorted(seconds)[len(seconds) // 2], "write_seconds_max": max(seconds)}
+    return {
+        "writes": len(writes),
+        "merges": merges,
+        "segments": len(info.segments),
+        "articles": info.articles,
+        "deleted_marks": sum(len(s["deleted"]) for s in info.segments),
+        "write_seconds_p50": sorted(seconds)[len(seconds) // 2],
+        "write_seconds_max": max(seconds),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--squad", type=Path, default=Path("/work/shared/data/jsquad/valid-v1.3.json"))
+    parser.add_argument(
+        "--squad", type=Path, default=Path("/work/shared/data/jsquad/valid-v1.3.json")
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/jsearch-segq"))
     parser.add_argument("--modes", nargs="+", default=["hybrid"])
     parser.add_argument("--out", type=Path)
@@ -96,12 +112,19 @@ def main() -> None:
     build.apply(one, build.Change(upsert=tuple(articles)), embedder, gazetteer)
     grown = fresh_dir(args.work, "grown")
     history = grow(grown, articles, embedder, gazetteer, random.Random(7))
-    print(f"built both indexes in {time.perf_counter() - began:.0f} s; grown: {json.dumps(history)}", flush=True)
+    print(
+        f"built both indexes in {time.perf_counter() - began:.0f} s; grown: {json.dumps(history)}",
+        flush=True,
+    )
     results = {}
     for name, path in (("fresh (1 write)", one), ("grown (500 writes, policy merges)", grown)):
         engine = Engine(path, embedder, gazetteer)
         results[name] = evaluate(evalset, lambda q, m: engine.search(q, K_PASSAGES, m), args.modes)
-        print(name, json.dumps({m: r["summary"] for m, r in results[name]["modes"].items()}), flush=True)
+        print(
+            name,
+            json.dumps({m: r["summary"] for m, r in results[name]["modes"].items()}),
+            flush=True,
+        )
     forced = merge.maybe_merge(grown, max_segments=1)
     engine = Engine(grown, embedder, gazetteer)
     name = "grown, then merged to 1 segment"
@@ -113,8 +136,19 @@ def main() -> None:
             s = data["summary"]
             print(f"| {name} | {mode} | {s['nDCG@10']:.4f} | {s['R@1']:.4f} | {s['MRR@10']:.4f} |")
     if args.out:
-        args.out.write_text(json.dumps({"history": history, "summaries": {
-            n: {m: r["summary"] for m, r in res["modes"].items()} for n, res in results.items()}}, indent=1), "utf-8")
+        args.out.write_text(
+            json.dumps(
+                {
+                    "history": history,
+                    "summaries": {
+                        n: {m: r["summary"] for m, r in res["modes"].items()}
+                        for n, res in results.items()
+                    },
+                },
+                indent=1,
+            ),
+            "utf-8",
+        )
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ Usage: python benchmarks/write_path.py [--articles 20000] [--writes 10] [--clien
    --latency-queries (200) distinct JSQuAD questions (query vectors cached after a warm-up pass, so the times
    are ranking + fetch only); then merge.maybe_merge(dir, max_segments=1) and the same again.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,7 +53,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -63,20 +64,26 @@ sys.path.insert(0, str(ROOT))
 
 from corpus.article import Article, article_id  # noqa: E402
 from corpus.bundled import bundled_corpus_dir  # noqa: E402
-from indexer.write import build
-from indexer.stores.faiss import commit, layout, merge, segment
 from indexer.analysis import lexical
-from indexer.stores import manifest  # noqa: E402
 from indexer.analysis.chunker import CHUNKER_VERSION, Chunk  # noqa: E402
-from indexer.write.embedcache import embed_key  # noqa: E402
 from indexer.analysis.normalize import nfkc  # noqa: E402
 from indexer.analysis.prepare import Passage  # noqa: E402
+from indexer.stores import manifest  # noqa: E402
+from indexer.stores.faiss import commit, layout, merge, segment
+from indexer.write import build
+from indexer.write.embedcache import embed_key  # noqa: E402
 
 JSQUAD = Path("/work/shared/data/jsquad/valid-v1.3.json")
 CACHE = Path("/tmp/jsearch-write-path-cache")
 HOLD_OUT_EVERY = 5
 KEY = "bench-key-" + os.urandom(8).hex()
-TARGETS = {"add_seconds": 1.0, "disk_ratio": 1.2, "add_visible": 1.0, "update_visible": 1.0, "delete_visible": 0.5}
+TARGETS = {
+    "add_seconds": 1.0,
+    "disk_ratio": 1.2,
+    "add_visible": 1.0,
+    "update_visible": 1.0,
+    "delete_visible": 0.5,
+}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -89,6 +96,7 @@ def percentile(values: list[float], p: float) -> float:
 
 # ---------------------------------------------------------------- real texts
 
+
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[。！？!?])|\n", text) if 10 <= len(s.strip()) <= 300]
 
@@ -97,8 +105,8 @@ def _sentences(text: str) -> list[str]:
 class Texts:
     """Sentences for the synthetic base, held-out paragraphs for real writes, questions for queries."""
 
-    sentences: list[tuple[str, str]]          # (title, sentence), distinct sentences
-    held_out: list[tuple[str, str]]           # (title, paragraph body)
+    sentences: list[tuple[str, str]]  # (title, sentence), distinct sentences
+    held_out: list[tuple[str, str]]  # (title, paragraph body)
     questions: list[str]
     _next: int = 0
 
@@ -127,24 +135,34 @@ def load_texts(pool: int, rng: np.random.Generator) -> Texts:
             n += 1
     for path in sorted(bundled_corpus_dir().glob("*.txt")):
         lines = path.read_text("utf-8").splitlines()
-        title = next((line.strip().lstrip("#").strip() for line in lines if line.strip()), path.stem)
+        title = next(
+            (line.strip().lstrip("#").strip() for line in lines if line.strip()), path.stem
+        )
         for s in _sentences("\n".join(lines)):
             sentences.setdefault(s, title[:60])
     items = sorted(sentences.items())
     chosen = rng.permutation(len(items))[:pool]
-    return Texts([(items[i][1], items[i][0]) for i in sorted(chosen)], held_out, list(dict.fromkeys(questions)))
+    return Texts(
+        [(items[i][1], items[i][0]) for i in sorted(chosen)],
+        held_out,
+        list(dict.fromkeys(questions)),
+    )
 
 
 def embed_pool(embedder, texts: list[str]) -> np.ndarray:
     info = embedder.info
-    key = hashlib.sha256("\x00".join([info.name, info.passage_prompt, *texts]).encode()).hexdigest()[:16]
+    key = hashlib.sha256(
+        "\x00".join([info.name, info.passage_prompt, *texts]).encode()
+    ).hexdigest()[:16]
     path = CACHE / f"pool-{key}.npy"
     if path.exists():
         return np.load(path)
     began = time.perf_counter()
     matrix = embedder.encode_passages(texts, batch_size=64).astype(np.float32)
-    print(f"# embedded {len(texts)} pool sentences in {time.perf_counter() - began:.0f} s (cached to {path})",
-          flush=True)
+    print(
+        f"# embedded {len(texts)} pool sentences in {time.perf_counter() - began:.0f} s (cached to {path})",
+        flush=True,
+    )
     CACHE.mkdir(parents=True, exist_ok=True)
     np.save(path, matrix)
     return matrix
@@ -152,7 +170,10 @@ def embed_pool(embedder, texts: list[str]) -> np.ndarray:
 
 # ---------------------------------------------------------------- part 1: synthetic base
 
-def build_base(index_dir: Path, n: int, texts: Texts, embedder, sigma: float, rng: np.random.Generator) -> dict:
+
+def build_base(
+    index_dir: Path, n: int, texts: Texts, embedder, sigma: float, rng: np.random.Generator
+) -> dict:
     """Write N synthetic articles as one segment and publish a commit point; returns timings and sizes."""
     info = embedder.info
     began = time.perf_counter()
@@ -170,7 +191,7 @@ def build_base(index_dir: Path, n: int, texts: Texts, embedder, sigma: float, rn
     matrix = np.empty((n, pool_vecs.shape[1]), np.float32)
     items, keys = [], []
     for i in range(n):
-        chosen = picks[starts[i]:starts[i + 1]]
+        chosen = picks[starts[i] : starts[i + 1]]
         title = texts.sentences[chosen[0]][0]
         text = "".join(pool_text[j] for j in chosen)
         counts = Counter(title_counts[title])
@@ -180,14 +201,24 @@ def build_base(index_dir: Path, n: int, texts: Texts, embedder, sigma: float, rn
         matrix[i] = vec / np.linalg.norm(vec)
         aid = article_id(f"synthetic/{i}")
         url = f"https://synthetic.example/articles/{i}"
-        article = Article(aid, title, text, "synthetic", (date(2015, 1, 1) + timedelta(int(days[i]))).isoformat(),
-                          url)
+        article = Article(
+            aid,
+            title,
+            text,
+            "synthetic",
+            (date(2015, 1, 1) + timedelta(int(days[i]))).isoformat(),
+            url,
+        )
         chunk = Chunk(0, len(text), text, "", 0)
         embed = nfkc(f"{title}\n{text}")
-        items.append(segment.Prepared(article, (Passage(f"{aid}-0000", 0, chunk, embed, url, ()),), (counts,)))
+        items.append(
+            segment.Prepared(
+                article, (Passage(f"{aid}-0000", 0, chunk, embed, url, ()),), (counts,)
+            )
+        )
         keys.append(embed_key(info.name, info.passage_prompt, embed))
     for start in range(0, n, 100_000):
-        block = matrix[start:start + 100_000]
+        block = matrix[start : start + 100_000]
         block += rng.standard_normal(block.shape, dtype=np.float32) * np.float32(sigma)
         block /= np.linalg.norm(block, axis=1, keepdims=True)
     composed_at = time.perf_counter()
@@ -204,21 +235,45 @@ def build_base(index_dir: Path, n: int, texts: Texts, embedder, sigma: float, rn
             building.discard()
             raise
         entry = commit.Entry(name, seg["rows"], seg["articles"], seg["kind"])
-        generation = commit.publish(index, manifest.Manifest(
-            info.name, info.dimension, info.query_prompt, info.passage_prompt, CHUNKER_VERSION, lexical.TOKENIZER,
-            entry.kind, entry.live_articles, entry.live_rows, datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "", sources=[], segments=[entry.as_json()]))
+        generation = commit.publish(
+            index,
+            manifest.Manifest(
+                info.name,
+                info.dimension,
+                info.query_prompt,
+                info.passage_prompt,
+                CHUNKER_VERSION,
+                lexical.TOKENIZER,
+                entry.kind,
+                entry.live_articles,
+                entry.live_rows,
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                "",
+                sources=[],
+                segments=[entry.as_json()],
+            ),
+        )
     finally:
         lock.release()
     written_at = time.perf_counter()
-    return {"articles": n, "rows": seg["rows"], "kind": seg["kind"], "generation": generation,
-            "pool_sentences": len(pool_text), "sigma": sigma,
-            "embed_pool_s": round(embedded_at - began, 1), "tokenise_s": round(tokenised_at - embedded_at, 1),
-            "compose_s": round(composed_at - tokenised_at, 1), "write_s": round(written_at - composed_at, 1),
-            "total_s": round(written_at - began, 1), "index_mb": round(index_bytes(index_dir) / 2**20, 1)}
+    return {
+        "articles": n,
+        "rows": seg["rows"],
+        "kind": seg["kind"],
+        "generation": generation,
+        "pool_sentences": len(pool_text),
+        "sigma": sigma,
+        "embed_pool_s": round(embedded_at - began, 1),
+        "tokenise_s": round(tokenised_at - embedded_at, 1),
+        "compose_s": round(composed_at - tokenised_at, 1),
+        "write_s": round(written_at - composed_at, 1),
+        "total_s": round(written_at - began, 1),
+        "index_mb": round(index_bytes(index_dir) / 2**20, 1),
+    }
 
 
 # ---------------------------------------------------------------- part 2: `jsearch add` through the CLI
+
 
 def index_bytes(root: Path) -> int:
     """Allocated bytes under the index directory, cache/ left out (what `du` counts)."""
@@ -257,7 +312,11 @@ class DiskPeak:
 
 def jsearch_cmd() -> list[str]:
     script = Path(sys.executable).parent / "jsearch"
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from api.cli import main; main()"]
+    return (
+        [str(script)]
+        if script.exists()
+        else [sys.executable, "-c", "from api.cli import main; main()"]
+    )
 
 
 def cli_add(index_dir: Path, file: Path) -> dict:
@@ -265,29 +324,52 @@ def cli_add(index_dir: Path, file: Path) -> dict:
     before = index_bytes(index_dir)
     # The peak RSS comes from /usr/bin/time run as the child: a child forked straight from this process would
     # report this process's own (large) RSS at fork time as its maximum.
-    timer = ["/usr/bin/time", "-f", "%M", "-o", str(index_dir.parent / "rss.kib")] if Path("/usr/bin/time").exists() \
+    timer = (
+        ["/usr/bin/time", "-f", "%M", "-o", str(index_dir.parent / "rss.kib")]
+        if Path("/usr/bin/time").exists()
         else []
+    )
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         disk = DiskPeak(index_dir)
         began = time.perf_counter()
-        proc = subprocess.Popen([*timer, *jsearch_cmd(), "add", str(file), "--index-dir", str(index_dir), "--json"],
-                                stdout=out, stderr=err, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)  # ru_maxrss in KiB (only when /usr/bin/time is missing)
+        proc = subprocess.Popen(
+            [*timer, *jsearch_cmd(), "add", str(file), "--index-dir", str(index_dir), "--json"],
+            stdout=out,
+            stderr=err,
+            cwd=ROOT,
+        )
+        _, status, usage = os.wait4(
+            proc.pid, 0
+        )  # ru_maxrss in KiB (only when /usr/bin/time is missing)
         if timer:
-            usage = type("Usage", (), {"ru_maxrss": int((index_dir.parent / "rss.kib").read_text().split()[-1])})
+            usage = type(
+                "Usage",
+                (),
+                {"ru_maxrss": int((index_dir.parent / "rss.kib").read_text().split()[-1])},
+            )
         wall = time.perf_counter() - began
         proc.returncode = os.waitstatus_to_exitcode(status)
         peak = disk.stop()
         out.seek(0)
         err.seek(0)
-        stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+        stdout, stderr = (
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
     if proc.returncode != 0:
         raise SystemExit(f"jsearch add failed ({proc.returncode}): {stderr[-2000:]}")
     summary = json.loads(stdout)
-    return {"seconds": summary["seconds"], "wall_s": round(wall, 2), "rss_mb": round(usage.ru_maxrss / 1024),
-            "disk_before_mb": round(before / 2**20, 2), "disk_peak_mb": round(peak / 2**20, 2),
-            "disk_ratio": round(peak / before, 4), "added": len(summary["added"]),
-            "segments": summary["segments"], "merge": summary.get("merge")}
+    return {
+        "seconds": summary["seconds"],
+        "wall_s": round(wall, 2),
+        "rss_mb": round(usage.ru_maxrss / 1024),
+        "disk_before_mb": round(before / 2**20, 2),
+        "disk_peak_mb": round(peak / 2**20, 2),
+        "disk_ratio": round(peak / before, 4),
+        "added": len(summary["added"]),
+        "segments": summary["segments"],
+        "merge": summary.get("merge"),
+    }
 
 
 def part_cli(index_dir: Path, texts: Texts, scratch: Path, runs: int) -> dict:
@@ -300,12 +382,18 @@ def part_cli(index_dir: Path, texts: Texts, scratch: Path, runs: int) -> dict:
         rows.append(row)
         print(f"#   jsearch add: {row}", flush=True)
     seconds = [r["seconds"] for r in rows]
-    return {"runs": rows, "seconds_p50": percentile(seconds, 50), "seconds_max": max(seconds),
-            "wall_p50": percentile([r["wall_s"] for r in rows], 50), "rss_mb_max": max(r["rss_mb"] for r in rows),
-            "disk_ratio_max": max(r["disk_ratio"] for r in rows)}
+    return {
+        "runs": rows,
+        "seconds_p50": percentile(seconds, 50),
+        "seconds_max": max(seconds),
+        "wall_p50": percentile([r["wall_s"] for r in rows], 50),
+        "rss_mb_max": max(r["rss_mb"] for r in rows),
+        "disk_ratio_max": max(r["disk_ratio"] for r in rows),
+    }
 
 
 # ---------------------------------------------------------------- part 3: writes through the server under load
+
 
 def start_server(index_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     """`jsearch serve` on a free loopback port (output to a log file); returns once /health answers."""
@@ -314,9 +402,23 @@ def start_server(index_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
         port = probe.getsockname()[1]
     env = {**os.environ, "JSEARCH_API_KEY": KEY}
     handle = open(log, "wb")
-    proc = subprocess.Popen([*jsearch_cmd(), "serve", "--host", "127.0.0.1", "--port", str(port), "--index-dir",
-                             str(index_dir)], env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            *jsearch_cmd(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--index-dir",
+            str(index_dir),
+        ],
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        start_new_session=True,
+    )
     handle.close()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
@@ -362,14 +464,20 @@ class Load:
             return [r for r in self.rows if start <= r[0] < end]
 
 
-def query_client(base: str, queries: list[str], offset: int, step: int, load: Load, stop: threading.Event) -> None:
+def query_client(
+    base: str, queries: list[str], offset: int, step: int, load: Load, stop: threading.Event
+) -> None:
     with httpx.Client(base_url=base, timeout=60) as http:
         i = offset
         while not stop.is_set():
             began = time.monotonic()
             try:
                 response = http.get("/search", params={"q": queries[i % len(queries)], "k": 10})
-                error = None if response.status_code == 200 else f"{response.status_code}: {response.text[:200]}"
+                error = (
+                    None
+                    if response.status_code == 200
+                    else f"{response.status_code}: {response.text[:200]}"
+                )
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
             load.add(began, time.monotonic() - began, error)
@@ -380,8 +488,16 @@ class Probe:
     """Polls `/search?q=MARKER&mode=lexical` from a thread until "a passage of the article holding the marker is
     among the results" equals `wanted` (for a delete: any passage of the article)."""
 
-    def __init__(self, base: str, marker: str, article: str, wanted: bool, timeout: float = 60) -> None:
-        self.base, self.marker, self.article, self.wanted, self.timeout = base, marker, article, wanted, timeout
+    def __init__(
+        self, base: str, marker: str, article: str, wanted: bool, timeout: float = 60
+    ) -> None:
+        self.base, self.marker, self.article, self.wanted, self.timeout = (
+            base,
+            marker,
+            article,
+            wanted,
+            timeout,
+        )
         self.seen: float | None = None
         self.polls = 0
         self._ready = threading.Event()
@@ -417,7 +533,9 @@ class Probe:
         self._thread.join()
 
 
-def timed_write(base: str, marker: str, article: str, wanted: bool, send) -> tuple[float | None, float, dict]:
+def timed_write(
+    base: str, marker: str, article: str, wanted: bool, send
+) -> tuple[float | None, float, dict]:
     """Start the probe, send the write; seconds until visible (None: not within the timeout), request seconds."""
     probe = Probe(base, marker, article, wanted)
     probe.start()
@@ -430,14 +548,24 @@ def timed_write(base: str, marker: str, article: str, wanted: bool, send) -> tup
     if body.get("id", article) != article:
         raise RuntimeError(f"the server gave id {body['id']}, not {article}")
     probe.join()
-    return (probe.seen - began if probe.seen else None), answered, {"status": response.status_code, **body}
+    return (
+        (probe.seen - began if probe.seen else None),
+        answered,
+        {"status": response.status_code, **body},
+    )
 
 
-def part_server(index_dir: Path, texts: Texts, scratch: Path, writes: int, clients: int, warmup: float) -> dict:
+def part_server(
+    index_dir: Path, texts: Texts, scratch: Path, writes: int, clients: int, warmup: float
+) -> dict:
     proc, base = start_server(index_dir, scratch / "server.log")
     load, stop = Load(), threading.Event()
-    threads = [threading.Thread(target=query_client, args=(base, texts.questions, i, clients, load, stop),
-                                daemon=True) for i in range(clients)]
+    threads = [
+        threading.Thread(
+            target=query_client, args=(base, texts.questions, i, clients, load, stop), daemon=True
+        )
+        for i in range(clients)
+    ]
     auth = {"Authorization": f"Bearer {KEY}"}
     rounds = []
     try:
@@ -451,21 +579,44 @@ def part_server(index_dir: Path, texts: Texts, scratch: Path, writes: int, clien
                 # ASCII runs: each one unique lexical token (its char n-grams match other text too)
                 marker, marker2 = f"wpadd{os.urandom(5).hex()}", f"wpupd{os.urandom(5).hex()}"
                 url = f"https://bench.example/write-path/{serial}-{os.urandom(4).hex()}"
-                doc = {"title": f"{title}（書き込み {serial}）", "body": f"{body}\n識別語 {marker}。",
-                       "source": "bench", "published": "2024-04-01", "url": url}
+                doc = {
+                    "title": f"{title}（書き込み {serial}）",
+                    "body": f"{body}\n識別語 {marker}。",
+                    "source": "bench",
+                    "published": "2024-04-01",
+                    "url": url,
+                }
                 aid = article_id(url)  # the server's id of a posted article with a url
-                add_s, add_req, added = timed_write(base, marker, aid, True, lambda: http.post("/articles", json=doc))
+                add_s, add_req, added = timed_write(
+                    base, marker, aid, True, lambda: http.post("/articles", json=doc)
+                )
                 changed = {**doc, "body": f"{body}\n改訂版の識別語 {marker2}。追記した一文です。"}
-                upd_s, upd_req, updated = timed_write(base, marker2, aid, True,
-                                                      lambda: http.post("/articles", json=changed))
-                del_s, del_req, _ = timed_write(base, marker2, aid, False, lambda: http.delete(f"/articles/{aid}"))
-                row = {"add_visible": add_s, "update_visible": upd_s, "delete_visible": del_s,
-                       "add_request": round(add_req, 3), "update_request": round(upd_req, 3),
-                       "delete_request": round(del_req, 3), "add_status": added["status"],
-                       "update_status": updated["status"], "generation": updated["generation"]}
+                upd_s, upd_req, updated = timed_write(
+                    base, marker2, aid, True, lambda: http.post("/articles", json=changed)
+                )
+                del_s, del_req, _ = timed_write(
+                    base, marker2, aid, False, lambda: http.delete(f"/articles/{aid}")
+                )
+                row = {
+                    "add_visible": add_s,
+                    "update_visible": upd_s,
+                    "delete_visible": del_s,
+                    "add_request": round(add_req, 3),
+                    "update_request": round(upd_req, 3),
+                    "delete_request": round(del_req, 3),
+                    "add_status": added["status"],
+                    "update_status": updated["status"],
+                    "generation": updated["generation"],
+                }
                 rounds.append(row)
-                print(f"#   round {r + 1}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-                                                        for k, v in row.items()), flush=True)
+                print(
+                    f"#   round {r + 1}: "
+                    + ", ".join(
+                        f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                        for k, v in row.items()
+                    ),
+                    flush=True,
+                )
         last = time.monotonic()
         time.sleep(0.5)
     finally:
@@ -475,13 +626,23 @@ def part_server(index_dir: Path, texts: Texts, scratch: Path, writes: int, clien
         stop_server(proc)
     window = load.window(first, last)
     latencies = [s for _, s, _ in window]
-    quiet = [s for _, s, _ in load.window(first - warmup / 2, first)]  # the second half of the warm-up
-    result = {"rounds": rounds, "clients": clients, "requests": len(window),
-              "failures": sum(not ok for _, _, ok in window), "failures_all": sum(not ok for _, _, ok in load.rows),
-              "requests_all": len(load.rows), "errors": load.errors,
-              "query_p50_ms": percentile(latencies, 50) * 1000, "query_p99_ms": percentile(latencies, 99) * 1000,
-              "quiet_p50_ms": percentile(quiet, 50) * 1000, "quiet_p99_ms": percentile(quiet, 99) * 1000,
-              "seconds": round(last - first, 1)}
+    quiet = [
+        s for _, s, _ in load.window(first - warmup / 2, first)
+    ]  # the second half of the warm-up
+    result = {
+        "rounds": rounds,
+        "clients": clients,
+        "requests": len(window),
+        "failures": sum(not ok for _, _, ok in window),
+        "failures_all": sum(not ok for _, _, ok in load.rows),
+        "requests_all": len(load.rows),
+        "errors": load.errors,
+        "query_p50_ms": percentile(latencies, 50) * 1000,
+        "query_p99_ms": percentile(latencies, 99) * 1000,
+        "quiet_p50_ms": percentile(quiet, 50) * 1000,
+        "quiet_p99_ms": percentile(quiet, 99) * 1000,
+        "seconds": round(last - first, 1),
+    }
     for kind in ("add", "update", "delete"):
         seen = [r[f"{kind}_visible"] for r in rounds]
         found = [s for s in seen if s is not None]
@@ -492,6 +653,7 @@ def part_server(index_dir: Path, texts: Texts, scratch: Path, writes: int, clien
 
 
 # ---------------------------------------------------------------- part 4: 20 segments against 1
+
 
 def engine_latency(index_dir: Path, embedder, queries: list[str]) -> dict:
     from search.engine import Engine
@@ -505,15 +667,21 @@ def engine_latency(index_dir: Path, embedder, queries: list[str]) -> dict:
         engine.search(q, 10)
         millis.append((time.perf_counter() - began) * 1000)
     segments = len(engine.generation.parts)
-    return {"segments": segments, "p50_ms": percentile(millis, 50), "p95_ms": percentile(millis, 95),
-            "mean_ms": float(np.mean(millis))}
+    return {
+        "segments": segments,
+        "p50_ms": percentile(millis, 50),
+        "p95_ms": percentile(millis, 95),
+        "mean_ms": float(np.mean(millis)),
+    }
 
 
 def live_segments(index_dir: Path) -> int:
     return len(manifest.read(layout.IndexDir(index_dir).require_current()).segments)
 
 
-def part_segments(index_dir: Path, texts: Texts, embedder, queries: list[str], target: int, batch: int) -> dict:
+def part_segments(
+    index_dir: Path, texts: Texts, embedder, queries: list[str], target: int, batch: int
+) -> dict:
     from indexer.places.gazetteer import Gazetteer
 
     gazetteer = Gazetteer.load()
@@ -527,7 +695,9 @@ def part_segments(index_dir: Path, texts: Texts, embedder, queries: list[str], t
         for _ in range(batch):
             title, body, serial = texts.take()
             url = f"https://bench.example/segments/{serial}"
-            articles.append(Article(article_id(url), f"{title}（段落 {serial}）", body, "bench", None, url))
+            articles.append(
+                Article(article_id(url), f"{title}（段落 {serial}）", body, "bench", None, url)
+            )
         report = build.apply(index_dir, build.Change(upsert=tuple(articles)), embedder, gazetteer)
         write_s.append(report.seconds)
         batches += 1
@@ -535,14 +705,26 @@ def part_segments(index_dir: Path, texts: Texts, embedder, queries: list[str], t
     print(f"#   {many['segments']} segments: {many}", flush=True)
     merged = merge.maybe_merge(index_dir, max_segments=1)
     one = engine_latency(index_dir, embedder, queries)
-    print(f"#   {one['segments']} segment: {one} (merge {merged.seconds if merged else None} s)", flush=True)
-    return {"segments_before": before, "pre_merge_s": pre_merge, "batches": batches, "batch_articles": batch,
-            "batch_write_p50_s": percentile(write_s, 50), "many": many, "one": one,
-            "merge_s": merged.seconds if merged else None, "merged_rows": merged.rows if merged else None,
-            "merged_kind": merged.kind if merged else None}
+    print(
+        f"#   {one['segments']} segment: {one} (merge {merged.seconds if merged else None} s)",
+        flush=True,
+    )
+    return {
+        "segments_before": before,
+        "pre_merge_s": pre_merge,
+        "batches": batches,
+        "batch_articles": batch,
+        "batch_write_p50_s": percentile(write_s, 50),
+        "many": many,
+        "one": one,
+        "merge_s": merged.seconds if merged else None,
+        "merged_rows": merged.rows if merged else None,
+        "merged_kind": merged.kind if merged else None,
+    }
 
 
 # ---------------------------------------------------------------- report
+
 
 def fmt(value, unit: str = "", digits: int = 2) -> str:
     if value is None:
@@ -555,54 +737,128 @@ def fmt(value, unit: str = "", digits: int = 2) -> str:
 def table(results: dict) -> list[tuple[str, str, str, str]]:
     rows = []
     if base := results.get("base"):
-        rows += [("1 base", "synthetic articles / rows / FAISS kind", f"{base['articles']:,} / {base['rows']:,} / "
-                  f"{base['kind']}", ""),
-                 ("1 base", "build s (embed pool / tokenise / compose / write)",
-                  f"{base['total_s']} ({base['embed_pool_s']} / {base['tokenise_s']} / {base['compose_s']} / "
-                  f"{base['write_s']})", ""),
-                 ("1 base", "index size MB (without cache/)", fmt(base["index_mb"], digits=1), "")]
+        rows += [
+            (
+                "1 base",
+                "synthetic articles / rows / FAISS kind",
+                f"{base['articles']:,} / {base['rows']:,} / {base['kind']}",
+                "",
+            ),
+            (
+                "1 base",
+                "build s (embed pool / tokenise / compose / write)",
+                f"{base['total_s']} ({base['embed_pool_s']} / {base['tokenise_s']} / {base['compose_s']} / "
+                f"{base['write_s']})",
+                "",
+            ),
+            ("1 base", "index size MB (without cache/)", fmt(base["index_mb"], digits=1), ""),
+        ]
     if cli := results.get("cli"):
-        rows += [("2 jsearch add", f"summary seconds p50 / max ({len(cli['runs'])} adds)",
-                  f"{fmt(cli['seconds_p50'])} / {fmt(cli['seconds_max'])}", "≤ 1.0 s"),
-                 ("2 jsearch add", "process wall s p50 (model load included)", fmt(cli["wall_p50"]), ""),
-                 ("2 jsearch add", "peak RSS of the process MB (max)", fmt(cli["rss_mb_max"]), ""),
-                 ("2 jsearch add", "disk peak / before (max)", fmt(cli["disk_ratio_max"], digits=3), "≤ 1.2")]
+        rows += [
+            (
+                "2 jsearch add",
+                f"summary seconds p50 / max ({len(cli['runs'])} adds)",
+                f"{fmt(cli['seconds_p50'])} / {fmt(cli['seconds_max'])}",
+                "≤ 1.0 s",
+            ),
+            ("2 jsearch add", "process wall s p50 (model load included)", fmt(cli["wall_p50"]), ""),
+            ("2 jsearch add", "peak RSS of the process MB (max)", fmt(cli["rss_mb_max"]), ""),
+            (
+                "2 jsearch add",
+                "disk peak / before (max)",
+                fmt(cli["disk_ratio_max"], digits=3),
+                "≤ 1.2",
+            ),
+        ]
     if srv := results.get("server"):
         n = len(srv["rounds"])
         for kind, target in (("add", "≤ 1 s"), ("update", "≤ 1 s"), ("delete", "≤ 0.5 s")):
             timeouts = f" ({srv[f'{kind}_timeouts']} not seen)" if srv[f"{kind}_timeouts"] else ""
-            rows.append(("3 server", f"{kind} visible s p50 / worst ({n} writes){timeouts}",
-                         f"{fmt(srv[f'{kind}_p50'])} / {fmt(srv[f'{kind}_max'])}", target))
-        rows += [("3 server", f"queries by {srv['clients']} clients during writes ({srv['seconds']} s) / failed",
-                  f"{srv['requests']} / {srv['failures']} (whole run: {srv['requests_all']} / {srv['failures_all']})",
-                  "0 failed"),
-                 ("3 server", "query latency p50 / p99 ms during writes",
-                  f"{fmt(srv['query_p50_ms'], digits=0)} / {fmt(srv['query_p99_ms'], digits=0)}", ""),
-                 ("3 server", "query latency p50 / p99 ms before the writes (2nd half of warm-up)",
-                  f"{fmt(srv['quiet_p50_ms'], digits=0)} / {fmt(srv['quiet_p99_ms'], digits=0)}", "")]
+            rows.append(
+                (
+                    "3 server",
+                    f"{kind} visible s p50 / worst ({n} writes){timeouts}",
+                    f"{fmt(srv[f'{kind}_p50'])} / {fmt(srv[f'{kind}_max'])}",
+                    target,
+                )
+            )
+        rows += [
+            (
+                "3 server",
+                f"queries by {srv['clients']} clients during writes ({srv['seconds']} s) / failed",
+                f"{srv['requests']} / {srv['failures']} (whole run: {srv['requests_all']} / {srv['failures_all']})",
+                "0 failed",
+            ),
+            (
+                "3 server",
+                "query latency p50 / p99 ms during writes",
+                f"{fmt(srv['query_p50_ms'], digits=0)} / {fmt(srv['query_p99_ms'], digits=0)}",
+                "",
+            ),
+            (
+                "3 server",
+                "query latency p50 / p99 ms before the writes (2nd half of warm-up)",
+                f"{fmt(srv['quiet_p50_ms'], digits=0)} / {fmt(srv['quiet_p99_ms'], digits=0)}",
+                "",
+            ),
+        ]
     if seg := results.get("segments"):
         many, one = seg["many"], seg["one"]
-        rows += [("4 segments", f"Engine.search p50 / p95 ms, {many['segments']} segments",
-                  f"{fmt(many['p50_ms'])} / {fmt(many['p95_ms'])}", ""),
-                 ("4 segments", f"Engine.search p50 / p95 ms, {one['segments']} segment",
-                  f"{fmt(one['p50_ms'])} / {fmt(one['p95_ms'])}", ""),
-                 ("4 segments", f"forced merge to 1 segment s ({seg['merged_rows']} rows, {seg['merged_kind']})",
-                  fmt(seg["merge_s"]), "")]
+        rows += [
+            (
+                "4 segments",
+                f"Engine.search p50 / p95 ms, {many['segments']} segments",
+                f"{fmt(many['p50_ms'])} / {fmt(many['p95_ms'])}",
+                "",
+            ),
+            (
+                "4 segments",
+                f"Engine.search p50 / p95 ms, {one['segments']} segment",
+                f"{fmt(one['p50_ms'])} / {fmt(one['p95_ms'])}",
+                "",
+            ),
+            (
+                "4 segments",
+                f"forced merge to 1 segment s ({seg['merged_rows']} rows, {seg['merged_kind']})",
+                fmt(seg["merge_s"]),
+                "",
+            ),
+        ]
     return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--articles", type=int, default=20_000, help="synthetic articles in the base")
-    parser.add_argument("--pool", type=int, default=3000, help="distinct real sentences tokenised and embedded")
-    parser.add_argument("--sigma", type=float, default=0.02, help="Gaussian noise per dimension on each vector")
-    parser.add_argument("--cli-adds", type=int, default=5, help="successive one-article `jsearch add` runs")
-    parser.add_argument("--writes", type=int, default=10, help="add/update/delete rounds through the server")
-    parser.add_argument("--clients", type=int, default=12, help="query threads during the server writes")
-    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of query load before the first write")
-    parser.add_argument("--segments-latency", action="store_true", help="also measure 20 segments against 1")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--articles", type=int, default=20_000, help="synthetic articles in the base"
+    )
+    parser.add_argument(
+        "--pool", type=int, default=3000, help="distinct real sentences tokenised and embedded"
+    )
+    parser.add_argument(
+        "--sigma", type=float, default=0.02, help="Gaussian noise per dimension on each vector"
+    )
+    parser.add_argument(
+        "--cli-adds", type=int, default=5, help="successive one-article `jsearch add` runs"
+    )
+    parser.add_argument(
+        "--writes", type=int, default=10, help="add/update/delete rounds through the server"
+    )
+    parser.add_argument(
+        "--clients", type=int, default=12, help="query threads during the server writes"
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=5.0, help="seconds of query load before the first write"
+    )
+    parser.add_argument(
+        "--segments-latency", action="store_true", help="also measure 20 segments against 1"
+    )
     parser.add_argument("--segments", type=int, default=20)
-    parser.add_argument("--batch-articles", type=int, default=3, help="articles per small batch in part 4")
+    parser.add_argument(
+        "--batch-articles", type=int, default=3, help="articles per small batch in part 4"
+    )
     parser.add_argument("--latency-queries", type=int, default=200)
     parser.add_argument("--skip-cli", action="store_true")
     parser.add_argument("--skip-server", action="store_true")
@@ -623,11 +879,16 @@ def main() -> None:
     began = time.perf_counter()
     embedder = Embedder.load(None, None)
     texts = load_texts(args.pool, rng)
-    print(f"model={embedder.info.name} cpus={os.cpu_count()} loadavg={os.getloadavg()[0]:.2f} scratch={scratch}\n"
-          f"pool={len(texts.sentences)} sentences, held-out paragraphs={len(texts.held_out)}, "
-          f"questions={len(texts.questions)}", flush=True)
-    results: dict = {"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-                     "cpus": os.cpu_count()}
+    print(
+        f"model={embedder.info.name} cpus={os.cpu_count()} loadavg={os.getloadavg()[0]:.2f} scratch={scratch}\n"
+        f"pool={len(texts.sentences)} sentences, held-out paragraphs={len(texts.held_out)}, "
+        f"questions={len(texts.questions)}",
+        flush=True,
+    )
+    results: dict = {
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "cpus": os.cpu_count(),
+    }
     try:
         print(f"# part 1: synthetic base of {args.articles:,} articles", flush=True)
         results["base"] = build_base(index_dir, args.articles, texts, embedder, args.sigma, rng)
@@ -636,21 +897,30 @@ def main() -> None:
             print(f"# part 2: {args.cli_adds} × jsearch add", flush=True)
             results["cli"] = part_cli(index_dir, texts, scratch, args.cli_adds)
         if not args.skip_server:
-            print(f"# part 3: {args.writes} add/update/delete rounds through the server, {args.clients} clients",
-                  flush=True)
-            results["server"] = part_server(index_dir, texts, scratch, args.writes, args.clients, args.warmup)
+            print(
+                f"# part 3: {args.writes} add/update/delete rounds through the server, {args.clients} clients",
+                flush=True,
+            )
+            results["server"] = part_server(
+                index_dir, texts, scratch, args.writes, args.clients, args.warmup
+            )
         if args.segments_latency:
             print(f"# part 4: {args.segments} segments against 1", flush=True)
-            queries = texts.questions[::max(1, len(texts.questions) // args.latency_queries)][:args.latency_queries]
-            results["segments"] = part_segments(index_dir, texts, embedder, queries, args.segments,
-                                                args.batch_articles)
+            queries = texts.questions[:: max(1, len(texts.questions) // args.latency_queries)][
+                : args.latency_queries
+            ]
+            results["segments"] = part_segments(
+                index_dir, texts, embedder, queries, args.segments, args.batch_articles
+            )
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
     results["total_s"] = round(time.perf_counter() - began, 1)
 
-    print(f"\n{args.articles:,} synthetic articles, cpus={os.cpu_count()}, total {results['total_s']} s, "
-          f"loadavg={os.getloadavg()[0]:.2f}\n")
+    print(
+        f"\n{args.articles:,} synthetic articles, cpus={os.cpu_count()}, total {results['total_s']} s, "
+        f"loadavg={os.getloadavg()[0]:.2f}\n"
+    )
     print("| part | measure | value | target |")
     print("|---|---|---|---|")
     for part, name, value, target in table(results):
@@ -658,7 +928,9 @@ def main() -> None:
     if results.get("server", {}).get("errors"):
         print("\nfirst query failures:", *results["server"]["errors"], sep="\n  ")
     if args.out:
-        args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=float), "utf-8")
+        args.out.write_text(
+            json.dumps(results, ensure_ascii=False, indent=1, default=float), "utf-8"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """The one base of every error a user (not the code) caused: HTTP status, stable code, field, ja and en."""
+
 from __future__ import annotations
 
 
@@ -9,8 +10,14 @@ class UserError(Exception):
     code: str = "invalid_request"
     field: str = ""
 
-    def __init__(self, ja: str, en: str, field: str | None = None, status: int | None = None,
-                 code: str | None = None) -> None:
+    def __init__(
+        self,
+        ja: str,
+        en: str,
+        field: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(f"{ja} / {en}")
         self.ja, self.en = ja, en
         if field is not None:

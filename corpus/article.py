@@ -1,4 +1,5 @@
 """The Article record every loader produces."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Where the bundled sample corpus lives."""
+
 from __future__ import annotations
 
 from importlib import resources

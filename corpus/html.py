@@ -1,21 +1,60 @@
 """Main text (trafilatura, BeautifulSoup as fallback) and metadata of an HTML page, without boilerplate."""
+
 from __future__ import annotations
 
 import re
 import unicodedata
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
 
-from bs4 import BeautifulSoup, CData, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag
+from bs4 import (
+    BeautifulSoup,
+    CData,
+    MarkupResemblesLocatorWarning,
+    NavigableString,
+    PageElement,
+    Tag,
+)
 
 from corpus.metadata import parse_date
 
-DROP = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "svg", "template")
-BLOCKS = ("p", "div", "li", "br", "tr", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "dd", "dt")
+DROP = (
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "template",
+)
+BLOCKS = (
+    "p",
+    "div",
+    "li",
+    "br",
+    "tr",
+    "section",
+    "article",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "dd",
+    "dt",
+)
 SEPARATORS = "|｜-－–—:：/／<>«»"  # between a page's title and its site name in <title>
 PRUNE = "//nav|//header|//footer|//aside"  # dropped before trafilatura too; not <form>: ASP.NET wraps pages in one
 TABLE_RULE = re.compile(r"\|[-|: ]+")  # a markdown table's rule line: |---|---|
-TEXT_TYPES = (NavigableString, CData)  # what get_text() keeps: no comments, ruby readings, scripts or styles
+TEXT_TYPES = (
+    NavigableString,
+    CData,
+)  # what get_text() keeps: no comments, ruby readings, scripts or styles
 
 # We always pass a file's content, never its name: a page that is just `x.html` is not a mistake
 warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
@@ -63,7 +102,7 @@ def _root(soup: BeautifulSoup) -> Tag:
 
 def _main_text(soup: BeautifulSoup) -> str:
     parts: list[str] = []
-    for entering, node in walk(_root(soup)):
+    for _entering, node in walk(_root(soup)):
         if isinstance(node, Tag):
             if node.name in BLOCKS:
                 parts.append("\n")
@@ -75,12 +114,21 @@ def _main_text(soup: BeautifulSoup) -> str:
 def _soup_fields(soup: BeautifulSoup) -> dict:
     """Title, canonical URL, source and the meta date as the tags give them."""
     h1 = soup.find("h1")
-    title = _meta(soup, "og:title") or (soup.title.get_text(strip=True) if soup.title else "") or (
-        h1.get_text(strip=True) if h1 else "")
+    title = (
+        _meta(soup, "og:title")
+        or (soup.title.get_text(strip=True) if soup.title else "")
+        or (h1.get_text(strip=True) if h1 else "")
+    )
     canonical = soup.find("link", rel="canonical")
-    url = _meta(soup, "og:url") or (str(canonical["href"]) if canonical and canonical.get("href") else "")
-    return {"title": title, "url": url, "source": _meta(soup, "og:site_name", "author"),
-            "date": _meta(soup, "article:published_time", "date", "dc.date", "pubdate")}
+    url = _meta(soup, "og:url") or (
+        str(canonical["href"]) if canonical and canonical.get("href") else ""
+    )
+    return {
+        "title": title,
+        "url": url,
+        "source": _meta(soup, "og:site_name", "author"),
+        "date": _meta(soup, "article:published_time", "date", "dc.date", "pubdate"),
+    }
 
 
 def extract_soup(data: bytes) -> dict:
@@ -88,8 +136,13 @@ def extract_soup(data: bytes) -> dict:
     soup = BeautifulSoup(data, "lxml")
     fields = _soup_fields(soup)
     text = _main_text(soup)
-    return {"title": fields["title"], "text": text, "source": fields["source"], "url": fields["url"],
-            "published": parse_date(fields["date"]) or parse_date(text[:300])}
+    return {
+        "title": fields["title"],
+        "text": text,
+        "source": fields["source"],
+        "url": fields["url"],
+        "published": parse_date(fields["date"]) or parse_date(text[:300]),
+    }
 
 
 def _title_parts(soup: BeautifulSoup) -> tuple[str, str]:
@@ -97,7 +150,7 @@ def _title_parts(soup: BeautifulSoup) -> tuple[str, str]:
     title = soup.title.get_text(strip=True) if soup.title else ""
     for h1 in soup.find_all("h1", limit=5):
         heading = h1.get_text(strip=True)
-        rest = title[len(heading):].lstrip() if heading and title.startswith(heading) else ""
+        rest = title[len(heading) :].lstrip() if heading and title.startswith(heading) else ""
         if rest[:1] and rest[0] in SEPARATORS:
             return heading, rest.lstrip(SEPARATORS).strip()
     return "", ""
@@ -107,8 +160,9 @@ def _trafilatura_text(html: str) -> str:
     """trafilatura's main text (recall-leaning, tables kept, semantic boilerplate pruned), tidied; '' if none."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, favor_recall=True, include_comments=False, include_tables=True,
-                                      prune_xpath=PRUNE)
+    doc = trafilatura.bare_extraction(
+        html, favor_recall=True, include_comments=False, include_tables=True, prune_xpath=PRUNE
+    )
     return _tidy(doc.text) if doc and doc.text and doc.text.strip() else ""
 
 
@@ -137,6 +191,12 @@ def extract_html(data: bytes, name: str) -> dict:
     fallback = _main_text(soup)
     html = data.decode(soup.original_encoding or "utf-8", "replace")
     text = (_trafilatura_text(html) if _trafilatura_keeps(fallback) else "") or fallback
-    return {"title": _meta(soup, "og:title") or heading or fields["title"], "text": text,
-            "source": fields["source"] or site, "url": fields["url"],
-            "published": parse_date(fields["date"]) or parse_date(text[:300]) or parse_date(fallback[:300])}
+    return {
+        "title": _meta(soup, "og:title") or heading or fields["title"],
+        "text": text,
+        "source": fields["source"] or site,
+        "url": fields["url"],
+        "published": parse_date(fields["date"])
+        or parse_date(text[:300])
+        or parse_date(fallback[:300]),
+    }

@@ -1,13 +1,15 @@
 """Read .txt, .md, .html and .pdf files into Articles; bad files become LoadErrors, never crashes."""
+
 from __future__ import annotations
 
 import datetime
 import io
 import logging
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from common.errors import UserError
 from corpus.article import Article, article_id
@@ -45,8 +47,12 @@ class Loaded:
 _NEWLINES = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 _INVISIBLE = "\u200b\u2060\ufeff"  # zero-width space, word joiner, stray BOM; ZWJ and variation selectors stay
 _CLEAN = str.maketrans(
-    {**{chr(c): None for c in [*range(0x20), *range(0x7F, 0xA0)] if chr(c) not in "\t\n"},
-     **{c: "\n" for c in _NEWLINES}, **{c: None for c in _INVISIBLE}})
+    {
+        **{chr(c): None for c in [*range(0x20), *range(0x7F, 0xA0)] if chr(c) not in "\t\n"},
+        **{c: "\n" for c in _NEWLINES},
+        **{c: None for c in _INVISIBLE},
+    }
+)
 _ANSI = re.compile(r"\x1b\[[0-?]{0,32}[ -/]{0,8}[@-~]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -66,30 +72,44 @@ def clean_text(text: str) -> str:
 
 def _one_line(text: str, limit: int | None = None) -> str:
     """A cleaned single-line field (title, source, URL), cut to `limit` characters."""
-    line = " ".join(part.strip() for part in clean_text(text).split("\n") if part.strip()).replace("\t", " ")
-    return line if limit is None or len(line) <= limit else line[:limit - 1] + "…"
+    line = " ".join(part.strip() for part in clean_text(text).split("\n") if part.strip()).replace(
+        "\t", " "
+    )
+    return line if limit is None or len(line) <= limit else line[: limit - 1] + "…"
 
 
 def decode_text(data: bytes, name: str) -> str:
     """UTF-8 text (BOM allowed) or a LoadError; NUL bytes mean binary."""
     if b"\x00" in data:
-        raise LoadError(name, "テキストではないファイルです（バイナリ）", "not a text file (binary)")
+        raise LoadError(
+            name, "テキストではないファイルです（バイナリ）", "not a text file (binary)"
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise LoadError(name, f"UTF-8 として読めません（{exc.start} バイト目）",
-                        f"not valid UTF-8 (byte {exc.start})") from None
+        raise LoadError(
+            name,
+            f"UTF-8 として読めません（{exc.start} バイト目）",
+            f"not valid UTF-8 (byte {exc.start})",
+        ) from None
 
 
 def parse_txt(data: bytes, name: str) -> dict:
     """Plain text: the header lines give title, source and date."""
     text = decode_text(data, name)
     header = read_header(text.splitlines())
-    return {"title": header.title, "text": text, "source": header.source, "published": header.published}
+    return {
+        "title": header.title,
+        "text": text,
+        "source": header.source,
+        "published": header.published,
+    }
 
 
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
-_MD_HEADING = re.compile(r"^#{1,6}[ \t]+(\S.*)$", re.M)  # no nested quantifiers: linear on hostile lines
+_MD_HEADING = re.compile(
+    r"^#{1,6}[ \t]+(\S.*)$", re.M
+)  # no nested quantifiers: linear on hostile lines
 
 
 def _heading_text(line: str) -> str:
@@ -107,9 +127,14 @@ def _front_matter(block: str, name: str) -> dict:
         loaded = yaml.safe_load(block)
     except (yaml.YAMLError, RecursionError) as exc:
         mark = getattr(exc, "problem_mark", None)
-        where_ja, where_en = (f"（{mark.line + 2} 行目）", f" (line {mark.line + 2})") if mark else ("", "")
-        raise LoadError(name, f"YAML フロントマターを読めません{where_ja}。--- で囲んだ部分を直してください",
-                        f"cannot read the YAML front matter{where_en}; fix the part between the --- lines") from None
+        where_ja, where_en = (
+            (f"（{mark.line + 2} 行目）", f" (line {mark.line + 2})") if mark else ("", "")
+        )
+        raise LoadError(
+            name,
+            f"YAML フロントマターを読めません{where_ja}。--- で囲んだ部分を直してください",
+            f"cannot read the YAML front matter{where_en}; fix the part between the --- lines",
+        ) from None
     return loaded if isinstance(loaded, dict) else {}
 
 
@@ -117,7 +142,11 @@ def _meta_str(meta: dict, *keys: str) -> str:
     """The first scalar value among `keys`; lists and mappings (maybe alias bombs) are ignored."""
     for key in keys:
         value = meta.get(key)
-        if isinstance(value, (str, int, float, datetime.date)) and not isinstance(value, bool) and str(value):
+        if (
+            isinstance(value, (str, int, float, datetime.date))
+            and not isinstance(value, bool)
+            and str(value)
+        ):
             return str(value)
     return ""
 
@@ -129,11 +158,12 @@ def parse_md(data: bytes, name: str) -> dict:
     front = _FRONT_MATTER.match(text)
     if front:
         meta = _front_matter(front.group(1), name)
-        text = text[front.end():]
+        text = text[front.end() :]
     heading = _MD_HEADING.search(text)
     header = read_header(text.splitlines())
     return {
-        "title": _meta_str(meta, "title") or (_heading_text(heading.group(1)) if heading else header.title),
+        "title": _meta_str(meta, "title")
+        or (_heading_text(heading.group(1)) if heading else header.title),
         "text": text,
         "source": _meta_str(meta, "source"),
         "published": parse_date(_meta_str(meta, "date", "published")) or header.published,
@@ -152,9 +182,12 @@ def _pdf_pages_text(reader: PdfReader, name: str) -> str:
     """The text layer of every page, at most MAX_PDF_PAGES pages, stopping once past MAX_CHARS."""
     count = len(reader.pages)
     if count > MAX_PDF_PAGES:
-        raise LoadError(name, f"PDF のページが多すぎます（{count:,} ページ、上限 {MAX_PDF_PAGES:,} ページ）。"
-                              "ファイルを分けてください",
-                        f"the PDF has too many pages ({count:,}, limit {MAX_PDF_PAGES:,}); split the file")
+        raise LoadError(
+            name,
+            f"PDF のページが多すぎます（{count:,} ページ、上限 {MAX_PDF_PAGES:,} ページ）。"
+            "ファイルを分けてください",
+            f"the PDF has too many pages ({count:,}, limit {MAX_PDF_PAGES:,}); split the file",
+        )
     pages: list[str] = []
     chars = 0
     for page in reader.pages:
@@ -167,7 +200,11 @@ def _pdf_pages_text(reader: PdfReader, name: str) -> str:
 
 def _pdf_date(value: str) -> str | None:
     """`D:20230401…` as `2023-04-01`, or None when it is no valid date."""
-    return parse_date(f"{value[2:6]}-{value[6:8]}-{value[8:10]}") if re.match(r"D:\d{8}", value) else None
+    return (
+        parse_date(f"{value[2:6]}-{value[6:8]}-{value[8:10]}")
+        if re.match(r"D:\d{8}", value)
+        else None
+    )
 
 
 def _info_text(info: dict, key: str) -> str:
@@ -187,25 +224,50 @@ def parse_pdf(data: bytes, name: str) -> dict:
         reader = PdfReader(io.BytesIO(data))
         text = _pdf_pages_text(reader, name)
         info = reader.metadata or {}
-        title, author, date = (_info_text(info, key) for key in ("/Title", "/Author", "/CreationDate"))
+        title, author, date = (
+            _info_text(info, key) for key in ("/Title", "/Author", "/CreationDate")
+        )
     except (LoadError, MemoryError):
         raise
-    except Exception as exc:  # pypdf raises many kinds on broken files; each one is the file's fault
-        raise LoadError(name, f"PDF を読めません。壊れているおそれがあります（{_describe(exc)}）",
-                        f"cannot read the PDF; it may be damaged ({_describe(exc)})") from exc
+    except (
+        Exception
+    ) as exc:  # pypdf raises many kinds on broken files; each one is the file's fault
+        raise LoadError(
+            name,
+            f"PDF を読めません。壊れているおそれがあります（{_describe(exc)}）",
+            f"cannot read the PDF; it may be damaged ({_describe(exc)})",
+        ) from exc
     if not text.strip():
-        raise LoadError(name, "PDF にテキスト層がありません（画像のみ）", "the PDF has no text layer (images only)")
+        raise LoadError(
+            name,
+            "PDF にテキスト層がありません（画像のみ）",
+            "the PDF has no text layer (images only)",
+        )
     header = read_header(text.splitlines())
-    return {"title": title or header.title, "text": text,
-            "source": author or header.source, "published": header.published or _pdf_date(date)}
+    return {
+        "title": title or header.title,
+        "text": text,
+        "source": author or header.source,
+        "published": header.published or _pdf_date(date),
+    }
 
 
 PARSERS: dict[str, Callable[[bytes, str], dict]] = {
-    ".txt": parse_txt, ".md": parse_md, ".markdown": parse_md,
-    ".html": parse_html, ".htm": parse_html, ".pdf": parse_pdf,
+    ".txt": parse_txt,
+    ".md": parse_md,
+    ".markdown": parse_md,
+    ".html": parse_html,
+    ".htm": parse_html,
+    ".pdf": parse_pdf,
 }
-_KINDS = {".txt": "テキスト", ".md": "Markdown", ".markdown": "Markdown", ".html": "HTML", ".htm": "HTML",
-          ".pdf": "PDF"}
+_KINDS = {
+    ".txt": "テキスト",
+    ".md": "Markdown",
+    ".markdown": "Markdown",
+    ".html": "HTML",
+    ".htm": "HTML",
+    ".pdf": "PDF",
+}
 
 
 def _describe(exc: BaseException) -> str:
@@ -217,8 +279,11 @@ def _describe(exc: BaseException) -> str:
 def _too_long(name: str, chars: int, at_least: bool = False) -> LoadError:
     """The refusal of an article over MAX_CHARS characters."""
     more_ja, more_en = ("以上", "at least ") if at_least else ("", "")
-    return LoadError(name, f"記事が長すぎます（{chars:,} 文字{more_ja}、上限 {MAX_CHARS:,} 文字）。ファイルを分けてください",
-                     f"the article is too long ({more_en}{chars:,} characters, limit {MAX_CHARS:,}); split the file")
+    return LoadError(
+        name,
+        f"記事が長すぎます（{chars:,} 文字{more_ja}、上限 {MAX_CHARS:,} 文字）。ファイルを分けてください",
+        f"the article is too long ({more_en}{chars:,} characters, limit {MAX_CHARS:,}); split the file",
+    )
 
 
 def _parse(suffix: str, data: bytes, name: str) -> dict:
@@ -228,11 +293,17 @@ def _parse(suffix: str, data: bytes, name: str) -> dict:
     except (LoadError, MemoryError):
         raise
     except RecursionError:
-        raise LoadError(name, f"{_KINDS[suffix]} の入れ子が深すぎて読めません",
-                        f"the {_KINDS[suffix]} is nested too deeply to read") from None
+        raise LoadError(
+            name,
+            f"{_KINDS[suffix]} の入れ子が深すぎて読めません",
+            f"the {_KINDS[suffix]} is nested too deeply to read",
+        ) from None
     except Exception as exc:
-        raise LoadError(name, f"{_KINDS[suffix]} として読めません（{_describe(exc)}）",
-                        f"cannot read as {_KINDS[suffix]} ({_describe(exc)})") from exc
+        raise LoadError(
+            name,
+            f"{_KINDS[suffix]} として読めません（{_describe(exc)}）",
+            f"cannot read as {_KINDS[suffix]} ({_describe(exc)})",
+        ) from exc
 
 
 def suffix_of(name: str) -> str:
@@ -245,7 +316,7 @@ def suffix_of(name: str) -> str:
 def _fallback_title(name: str) -> str:
     """A title from the file name when the file gives none: its stem, or the whole name."""
     base = re.split(r"[/\\]", name)[-1]
-    stem = base[:len(base) - len(suffix_of(base))]
+    stem = base[: len(base) - len(suffix_of(base))]
     return _one_line(stem.strip(" ."), TITLE_MAX) or _one_line(base, TITLE_MAX) or "無題"
 
 
@@ -258,23 +329,35 @@ def parse_bytes(data: bytes, name: str, key: str | None = None, path: str = "") 
     """One article from a file's bytes; the suffix of `name` picks the parser."""
     suffix = suffix_of(name)
     if suffix not in PARSERS:
-        raise LoadError(name, f"対応していない形式です（{suffix or '拡張子なし'}）: {', '.join(SUFFIXES)}",
-                        f"unsupported format ({suffix or 'no suffix'}); use one of {', '.join(SUFFIXES)}")
+        raise LoadError(
+            name,
+            f"対応していない形式です（{suffix or '拡張子なし'}）: {', '.join(SUFFIXES)}",
+            f"unsupported format ({suffix or 'no suffix'}); use one of {', '.join(SUFFIXES)}",
+        )
     if not data.strip():
         raise LoadError(name, "空のファイルです", "the file is empty")
     if len(data) > MAX_BYTES:
-        raise LoadError(name, f"ファイルが大きすぎます（{len(data):,} バイト、上限 {MAX_BYTES:,} バイト）。ファイルを分けてください",
-                        f"the file is too large ({len(data):,} bytes, limit {MAX_BYTES:,}); split the file")
+        raise LoadError(
+            name,
+            f"ファイルが大きすぎます（{len(data):,} バイト、上限 {MAX_BYTES:,} バイト）。ファイルを分けてください",
+            f"the file is too large ({len(data):,} bytes, limit {MAX_BYTES:,}); split the file",
+        )
     fields = _parse(suffix, data, name)
     text = clean_text(fields["text"])
     if not text.strip():
         raise LoadError(name, "本文がありません", "the file has no text")
     if len(text) > MAX_CHARS:
         raise _too_long(name, len(text))
-    return Article(id=article_id(_safe_key(key or name)),
-                   title=_one_line(fields["title"] or "", TITLE_MAX) or _fallback_title(name), text=text,
-                   source=_one_line(fields.get("source") or "", TITLE_MAX), published=fields.get("published"),
-                   url=_one_line(fields.get("url") or ""), path=path, urls=find_urls(text))
+    return Article(
+        id=article_id(_safe_key(key or name)),
+        title=_one_line(fields["title"] or "", TITLE_MAX) or _fallback_title(name),
+        text=text,
+        source=_one_line(fields.get("source") or "", TITLE_MAX),
+        published=fields.get("published"),
+        url=_one_line(fields.get("url") or ""),
+        path=path,
+        urls=find_urls(text),
+    )
 
 
 def load_file(path: Path, key: str | None = None) -> Article:
@@ -286,8 +369,11 @@ def load_file(path: Path, key: str | None = None) -> Article:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise LoadError(str(path), f"読めません: {reason}", f"cannot read: {reason}") from None
     if _SURROGATE.search(where):
-        raise LoadError(_safe_key(str(path)), "ファイル名が UTF-8 ではありません。名前を付け直してください",
-                        "the file name is not valid UTF-8; rename the file")
+        raise LoadError(
+            _safe_key(str(path)),
+            "ファイル名が UTF-8 ではありません。名前を付け直してください",
+            "the file name is not valid UTF-8; rename the file",
+        )
     return parse_bytes(data, path.name, key=key or path.name, path=where)
 
 
@@ -295,7 +381,9 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
     """Each file under the paths with its id key: the path relative to the folder given, or its name."""
     for root in paths:
         if root.is_dir():
-            for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            for file in sorted(
+                p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")
+            ):
                 yield file, file.relative_to(root).as_posix()
         else:
             yield root, root.name

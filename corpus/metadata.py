@@ -1,4 +1,5 @@
 """Metadata that article text gives away: published dates, URLs, title and source lines."""
+
 from __future__ import annotations
 
 import re
@@ -44,7 +45,11 @@ def is_date_line(line: str) -> bool:
 
 
 def _is_heading_like(line: str) -> bool:
-    return 0 < len(line) <= HEADING_MAX and not line.endswith(("。", "…", "、")) and not is_date_line(line)
+    return (
+        0 < len(line) <= HEADING_MAX
+        and not line.endswith(("。", "…", "、"))
+        and not is_date_line(line)
+    )
 
 
 def read_header(lines: list[str]) -> Header:
@@ -62,5 +67,9 @@ def read_header(lines: list[str]) -> Header:
     first = head[0]
     if len(first) <= LABEL_MAX and rest and _is_heading_like(rest[0]) and len(rest[0]) > len(first):
         return Header(rest[0], first, published)
-    source = rest[0] if rest and len(rest[0]) <= LABEL_MAX and rest[0] != first and _is_heading_like(rest[0]) else ""
+    source = (
+        rest[0]
+        if rest and len(rest[0]) <= LABEL_MAX and rest[0] != first and _is_heading_like(rest[0])
+        else ""
+    )
     return Header(first, source, published)

@@ -1,4 +1,5 @@
 """Queries that arrive together are embedded in one forward pass; a lone query never waits for company."""
+
 from __future__ import annotations
 
 import threading
@@ -31,7 +32,9 @@ class QueryBatcher:
     batch still get their vectors. Passages and token counts go straight to the wrapped embedder.
     """
 
-    def __init__(self, inner: Embedder, max_batch: int = MAX_BATCH, window: float = WINDOW_SECONDS) -> None:
+    def __init__(
+        self, inner: Embedder, max_batch: int = MAX_BATCH, window: float = WINDOW_SECONDS
+    ) -> None:
         self.inner, self.max_batch, self.window = inner, max(1, max_batch), max(0.0, window)
         self._cond = threading.Condition()
         self._pending: deque[_Item] = deque()
@@ -66,7 +69,9 @@ class QueryBatcher:
         try:
             if self._last > 1 and len(self._pending) < self.max_batch and self.window:
                 self._cond.wait(timeout=self.window)  # others are busy too: a moment for company
-            batch = [self._pending.popleft() for _ in range(min(self.max_batch, len(self._pending)))]
+            batch = [
+                self._pending.popleft() for _ in range(min(self.max_batch, len(self._pending)))
+            ]
             self._last = len(batch)
             self.batches, self.queries = self.batches + 1, self.queries + len(batch)
             self.largest = max(self.largest, len(batch))
@@ -74,7 +79,9 @@ class QueryBatcher:
             began = time.perf_counter()
             try:
                 self._embed(batch)
-            except BaseException as exc:  # an interrupt: no thread may wait forever for a query taken here
+            except (
+                BaseException
+            ) as exc:  # an interrupt: no thread may wait forever for a query taken here
                 for item in batch:
                     if not item.done:
                         item.error, item.done = exc, True
@@ -93,7 +100,9 @@ class QueryBatcher:
             if len(batch) == 1:
                 batch[0].error, batch[0].done = exc, True
             else:
-                for item in batch:  # one bad query must not fail its neighbours: each is tried alone
+                for (
+                    item
+                ) in batch:  # one bad query must not fail its neighbours: each is tried alone
                     self._embed([item])
             return
         for item, vector in zip(batch, vectors):
@@ -106,6 +115,11 @@ class QueryBatcher:
         return self.inner.count_tokens(texts)
 
     def stats(self) -> dict:
-        return {"batches": self.batches, "queries": self.queries, "largest_batch": self.largest,
-                "max_batch": self.max_batch, "window_ms": round(self.window * 1000, 3),
-                "embedding_seconds": round(self.seconds, 3)}
+        return {
+            "batches": self.batches,
+            "queries": self.queries,
+            "largest_batch": self.largest,
+            "max_batch": self.max_batch,
+            "window_ms": round(self.window * 1000, 3),
+            "embedding_seconds": round(self.seconds, 3),
+        }

@@ -1,37 +1,40 @@
 """The search engine: one query in, the public JSON answer out, from the generation being served."""
+
 from __future__ import annotations
 
 import functools
 import threading
-from concurrent.futures import ThreadPoolExecutor
 import time
 import unicodedata
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from indexer.stores import manifest
 from indexer.model.base import Embedder
 from indexer.places.gazetteer import Gazetteer
+from indexer.stores import manifest
+from indexer.stores.faiss.reader import Generation, LexicalHits
+from indexer.stores.filters import Filters, allowed_rows, validate
+from indexer.stores.sources import source_for
 from indexer.stores.spec import StoreSpec
 from search import evidence, fusion
 from search.errors import IndexUnavailable, QueryError
-from indexer.stores.filters import Filters, allowed_rows, validate
-from indexer.stores.faiss.reader import Generation, LexicalHits
+from search.facets import FACET_DEPTH, facets
 from search.highlight import query_terms
 from search.kinds import answers, asked_kinds
-from search.facets import FACET_DEPTH, facets
 from search.passages import ranked_passages
 from search.places import checked_place, place_page
-from search.similar import similar
-from indexer.stores.sources import source_for
 from search.ranking import rank_places
+from search.similar import similar
 
 MAX_QUERY = 1000
 MAX_K = 50
-MIN_CANDIDATES = 100  # per side; the same for every k up to 50, so a page of 10 is the first 10 of a page of 50
+MIN_CANDIDATES = (
+    100  # per side; the same for every k up to 50, so a page of 10 is the first 10 of a page of 50
+)
 
 
 @dataclass(frozen=True)
@@ -51,27 +54,46 @@ def clean_query(query: str | None) -> str:
     if not text:
         raise QueryError("q", "検索語が空です", "the query is empty")
     if len(text) > MAX_QUERY:
-        raise QueryError("q", f"検索語が長すぎます（{len(text)} 文字、上限 {MAX_QUERY}）",
-                         f"the query is too long ({len(text)} characters, at most {MAX_QUERY})")
+        raise QueryError(
+            "q",
+            f"検索語が長すぎます（{len(text)} 文字、上限 {MAX_QUERY}）",
+            f"the query is too long ({len(text)} characters, at most {MAX_QUERY})",
+        )
     if any(unicodedata.category(c) in ("Cc", "Cs", "Co") for c in text):
-        raise QueryError("q", "検索語に制御文字が含まれています", "the query contains control characters")
+        raise QueryError(
+            "q", "検索語に制御文字が含まれています", "the query contains control characters"
+        )
     return text
 
 
 def check_request(k: int, mode: str) -> None:
     if not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise QueryError("k", f"件数 k は 1〜{MAX_K} の整数です: {k}", f"k must be an integer from 1 to {MAX_K}, not {k!r}")
+        raise QueryError(
+            "k",
+            f"件数 k は 1〜{MAX_K} の整数です: {k}",
+            f"k must be an integer from 1 to {MAX_K}, not {k!r}",
+        )
     if mode not in fusion.MODES:
-        raise QueryError("mode", f"不明な検索モードです: {mode}（{' / '.join(fusion.MODES)}）",
-                         f"unknown mode {mode!r}; use one of {', '.join(fusion.MODES)}")
+        raise QueryError(
+            "mode",
+            f"不明な検索モードです: {mode}（{' / '.join(fusion.MODES)}）",
+            f"unknown mode {mode!r}; use one of {', '.join(fusion.MODES)}",
+        )
 
 
 class Engine:
     """Serves searches from the current generation and switches to a newer one between requests."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder, gazetteer: Gazetteer | None = None,
-                 query_cache: int = 0, dense_weight: float = fusion.DENSE_WEIGHT, word_evidence: bool = True,
-                 store: StoreSpec | None = None) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        embedder: Embedder,
+        gazetteer: Gazetteer | None = None,
+        query_cache: int = 0,
+        dense_weight: float = fusion.DENSE_WEIGHT,
+        word_evidence: bool = True,
+        store: StoreSpec | None = None,
+    ) -> None:
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError(f"dense_weight must be within [0, 1], not {dense_weight}")
         self.source = source_for(index_dir, store)
@@ -85,8 +107,11 @@ class Engine:
         self._generation = self._open_current()
         self._failed: str | None = None
         self._calls: ThreadPoolExecutor | None = None  # started for a remote store only
-        self.query_vector = functools.lru_cache(maxsize=query_cache)(self._query_vector) if query_cache \
+        self.query_vector = (
+            functools.lru_cache(maxsize=query_cache)(self._query_vector)
+            if query_cache
             else self._query_vector
+        )
 
     def _query_vector(self, text: str) -> np.ndarray:
         """The query's embedding; evaluation turns on a per-engine cache so modes share it."""
@@ -128,7 +153,9 @@ class Engine:
             self._failed = None
         return True
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters = Filters()) -> dict:
+    def search(
+        self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters = Filters()
+    ) -> dict:
         """The public JSON answer for one query."""
         began = time.perf_counter()
         text = clean_query(query)
@@ -137,52 +164,92 @@ class Engine:
         generation = self._generation
         asked = asked_kinds(text)
         ranked = self._rank(generation, text, k, mode, allowed_rows(generation, checked), asked)
-        passages = ranked_passages(generation, ranked.rows, ranked.scores, ranked.dense, ranked.lexical,
-                                   query_terms(text))
-        return {"query": text, "took_ms": round((time.perf_counter() - began) * 1000, 1),
-                "mode": mode, "generation": generation.name, "passages": passages,
-                "municipalities": rank_places(passages, asked),
-                "facets": facets(generation.facet_rows(ranked.pool))}
+        passages = ranked_passages(
+            generation, ranked.rows, ranked.scores, ranked.dense, ranked.lexical, query_terms(text)
+        )
+        return {
+            "query": text,
+            "took_ms": round((time.perf_counter() - began) * 1000, 1),
+            "mode": mode,
+            "generation": generation.name,
+            "passages": passages,
+            "municipalities": rank_places(passages, asked),
+            "facets": facets(generation.facet_rows(ranked.pool)),
+        }
 
     def place_page(self, code: str, limit: int = 20, offset: int = 0) -> dict:
         """A municipality's or prefecture's page: the passages that name it, about it first, newest first."""
         place = checked_place(code, self.gazetteer)
-        return place_page(self._generation, place, limit, offset, self.gazetteer.former_names(place.code))
+        return place_page(
+            self._generation, place, limit, offset, self.gazetteer.former_names(place.code)
+        )
 
     def similar(self, passage_id: str, k: int = 10) -> dict:
         """The passages nearest to one passage, from other articles, with their municipalities ranked."""
         check_request(k, "hybrid")
         return similar(self._generation, passage_id, k)
 
-    def _rank(self, generation: Generation, query: str, k: int, mode: str, allowed: np.ndarray | None,
-              asked: frozenset[str] = frozenset()) -> Ranked:
+    def _rank(
+        self,
+        generation: Generation,
+        query: str,
+        k: int,
+        mode: str,
+        allowed: np.ndarray | None,
+        asked: frozenset[str] = frozenset(),
+    ) -> Ranked:
         if getattr(allowed, "size", None) == 0:
             return Ranked(*(np.zeros(0, np.int64),) * 5)
         pool = max(MIN_CANDIDATES, 2 * k)
         vector = self.query_vector(query) if mode != "lexical" else None
         both = self._both if getattr(generation, "remote", False) else _one_after_other
-        hits, dense_rows = both(lambda: _lexical_hits(generation, query, pool, allowed) if mode != "dense" else None,
-                                lambda: generation.search_dense(vector, pool, allowed)[1] if vector is not None else None)
+        hits, dense_rows = both(
+            lambda: _lexical_hits(generation, query, pool, allowed) if mode != "dense" else None,
+            lambda: (
+                generation.search_dense(vector, pool, allowed)[1] if vector is not None else None
+            ),
+        )
         lex_rows = hits.rows if hits is not None else None
-        rows = np.unique(np.concatenate([r for r in (dense_rows, lex_rows) if r is not None])).astype(np.int64)
-        dense, lex = both(lambda: generation.dense_scores(vector, rows) if vector is not None else np.zeros(len(rows)),
-                          lambda: hits.score_of(rows) if hits is not None else np.zeros(len(rows)))
+        rows = np.unique(
+            np.concatenate([r for r in (dense_rows, lex_rows) if r is not None])
+        ).astype(np.int64)
+        dense, lex = both(
+            lambda: (
+                generation.dense_scores(vector, rows) if vector is not None else np.zeros(len(rows))
+            ),
+            lambda: hits.score_of(rows) if hits is not None else np.zeros(len(rows)),
+        )
         final = {"dense": dense, "lexical": lex}.get(mode)
         final = self._hybrid(generation, query, rows, dense, lex, asked) if final is None else final
         final = np.asarray(final, dtype=np.float64)
         order = fusion.top(final, k)
-        return Ranked(rows[order], final[order], dense[order], lex[order], rows[fusion.top(final, FACET_DEPTH)])
+        return Ranked(
+            rows[order],
+            final[order],
+            dense[order],
+            lex[order],
+            rows[fusion.top(final, FACET_DEPTH)],
+        )
 
     def _both(self, first: Callable[[], object], second: Callable[[], object]) -> tuple:
         """Two store calls at once: a remote store (Milvus) answers each over the network."""
         if self._calls is None:
             with self._lock:
-                self._calls = self._calls or ThreadPoolExecutor(max_workers=16, thread_name_prefix="jsearch-store")
+                self._calls = self._calls or ThreadPoolExecutor(
+                    max_workers=16, thread_name_prefix="jsearch-store"
+                )
         later = self._calls.submit(second)
         return first(), later.result()
 
-    def _hybrid(self, generation: Generation, query: str, rows: np.ndarray, dense: np.ndarray,
-                lex: np.ndarray, asked: frozenset[str]) -> np.ndarray:
+    def _hybrid(
+        self,
+        generation: Generation,
+        query: str,
+        rows: np.ndarray,
+        dense: np.ndarray,
+        lex: np.ndarray,
+        asked: frozenset[str],
+    ) -> np.ndarray:
         """Dense and BM25 fused. For a Japanese query the best fused candidates also count how much of the query's
         words (by IDF), their adjacent pairs and its longest stretch they hold (word evidence, on unless turned
         off); when the query asks for a kind of government (「…できる区」), those about none weigh less."""
@@ -197,7 +264,11 @@ class Engine:
         if not asked or not len(rows):
             return fused
         _, mentions = generation.fetch(rows[chosen])
-        return fusion.for_kind(fused, chosen, np.array([answers(mentions.get(int(r), []), asked) for r in rows[chosen]]))
+        return fusion.for_kind(
+            fused,
+            chosen,
+            np.array([answers(mentions.get(int(r), []), asked) for r in rows[chosen]]),
+        )
 
 
 def _one_after_other(first: Callable[[], object], second: Callable[[], object]) -> tuple:

@@ -1,4 +1,5 @@
 """Errors a caller made, worded in Japanese and English."""
+
 from __future__ import annotations
 
 from common.errors import UserError
@@ -19,10 +20,12 @@ class IndexUnavailable(UserError):
     status, code = 503, "index_unavailable"
 
     def __init__(self, cause: BaseException) -> None:
-        super().__init__(f"索引のファイルを読めません（{type(cause).__name__}）。`jsearch check` で確かめ、"
-                         "`jsearch index` で直してください",
-                         f"the index files cannot be read ({type(cause).__name__}); run `jsearch check`, then "
-                         "`jsearch index` to repair")
+        super().__init__(
+            f"索引のファイルを読めません（{type(cause).__name__}）。`jsearch check` で確かめ、"
+            "`jsearch index` で直してください",
+            f"the index files cannot be read ({type(cause).__name__}); run `jsearch check`, then "
+            "`jsearch index` to repair",
+        )
 
 
 class NotFound(UserError, LookupError):

@@ -1,10 +1,11 @@
 """`jsearch eval`: read a dev-queries or SQuAD-format file, run every mode, compute the metrics."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from common.errors import UserError
 from corpus.article import Article, article_id
@@ -49,7 +50,11 @@ def _dev(data: dict, path: Path) -> EvalSet:
     queries = []
     for i, item in enumerate(data["queries"]):
         if not isinstance(item.get("q"), str) or not isinstance(item.get("relevant"), list):
-            raise EvalFileError(path, f"{i} 番目の質問に q と relevant がありません", f"query {i} lacks q or relevant")
+            raise EvalFileError(
+                path,
+                f"{i} 番目の質問に q と relevant がありません",
+                f"query {i} lacks q or relevant",
+            )
         relevant = {place_key(p, n): int(g) for p, n, g in item["relevant"]}
         queries.append(EvalQuery(str(i), item["q"], relevant))
     return EvalSet("dev", tuple(queries))
@@ -61,7 +66,9 @@ def _squad(data: dict) -> EvalSet:
         for j, para in enumerate(doc["paragraphs"]):
             key = f"{doc['title']}#{j}"
             articles.append(Article(article_id(key), doc["title"], para["context"], path=key))
-            queries += [EvalQuery(qa["id"], qa["question"], {article_id(key): 1}) for qa in para["qas"]]
+            queries += [
+                EvalQuery(qa["id"], qa["question"], {article_id(key): 1}) for qa in para["qas"]
+            ]
     return EvalSet("squad", tuple(queries), tuple(articles))
 
 
@@ -74,19 +81,34 @@ def read_eval_file(path: Path) -> EvalSet:
         if isinstance(data, dict) and isinstance(data.get("data"), list):
             return _squad(data)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise EvalFileError(path, f"評価ファイルを読めません: {exc}", f"cannot read the evaluation file: {exc}") from None
-    raise EvalFileError(path, "形式が不明です（queries か SQuAD の data が必要）",
-                        "unknown format: expected `queries` (dev queries) or SQuAD `data`")
+        raise EvalFileError(
+            path, f"評価ファイルを読めません: {exc}", f"cannot read the evaluation file: {exc}"
+        ) from None
+    raise EvalFileError(
+        path,
+        "形式が不明です（queries か SQuAD の data が必要）",
+        "unknown format: expected `queries` (dev queries) or SQuAD `data`",
+    )
 
 
 def _dev_scores(query: EvalQuery, answer: dict) -> dict:
-    places = [place_key(p["prefecture"], p["name"] if p["level"] == "municipality" else "")
-              for p in answer["municipalities"]]
-    groups = [[place_key(p["prefecture"], p["name"] if p["level"] == "municipality" else "")
-               for p in passage["municipalities"]] for passage in answer["passages"]]
+    places = [
+        place_key(p["prefecture"], p["name"] if p["level"] == "municipality" else "")
+        for p in answer["municipalities"]
+    ]
+    groups = [
+        [
+            place_key(p["prefecture"], p["name"] if p["level"] == "municipality" else "")
+            for p in passage["municipalities"]
+        ]
+        for passage in answer["passages"]
+    ]
     best = {k for k, g in query.relevant.items() if g == 2}
-    return {**_ranked_scores(places, query.relevant), "hit@3": metrics.hit_at(groups, best, 3),
-            "top": places[:5]}
+    return {
+        **_ranked_scores(places, query.relevant),
+        "hit@3": metrics.hit_at(groups, best, 3),
+        "top": places[:5],
+    }
 
 
 def _squad_scores(query: EvalQuery, answer: dict) -> dict:
@@ -95,23 +117,33 @@ def _squad_scores(query: EvalQuery, answer: dict) -> dict:
 
 
 def _ranked_scores(ranked: list[str], relevant: dict[str, int]) -> dict:
-    return {"R@1": metrics.recall_at(ranked, relevant, 1), "R@5": metrics.recall_at(ranked, relevant, 5),
-            "R@10": metrics.recall_at(ranked, relevant, 10), "MRR@10": metrics.mrr_at(ranked, relevant, 10),
-            "nDCG@10": metrics.ndcg_at(ranked, relevant, 10)}
+    return {
+        "R@1": metrics.recall_at(ranked, relevant, 1),
+        "R@5": metrics.recall_at(ranked, relevant, 5),
+        "R@10": metrics.recall_at(ranked, relevant, 10),
+        "MRR@10": metrics.mrr_at(ranked, relevant, 10),
+        "nDCG@10": metrics.ndcg_at(ranked, relevant, 10),
+    }
 
 
-def evaluate(evalset: EvalSet, search: Callable[[str, str], dict], modes: list[str],
-             progress: Callable | None = None) -> dict:
+def evaluate(
+    evalset: EvalSet,
+    search: Callable[[str, str], dict],
+    modes: list[str],
+    progress: Callable | None = None,
+) -> dict:
     """Per-query results and the mean of every metric, for each mode."""
     score = _dev_scores if evalset.kind == "dev" else _squad_scores
     result: dict = {"kind": evalset.kind, "queries": len(evalset.queries), "modes": {}}
     for mode in modes:
         rows = []
-        for query in (progress(evalset.queries, mode) if progress else evalset.queries):
+        for query in progress(evalset.queries, mode) if progress else evalset.queries:
             rows.append({"id": query.id, "q": query.text, **score(query, search(query.text, mode))})
         names = [k for k in rows[0] if k not in ("id", "q", "top")] if rows else []
-        result["modes"][mode] = {"summary": {n: round(metrics.mean([r[n] for r in rows]), 4) for n in names},
-                                 "per_query": rows}
+        result["modes"][mode] = {
+            "summary": {n: round(metrics.mean([r[n] for r in rows]), 4) for n in names},
+            "per_query": rows,
+        }
     return result
 
 
@@ -131,7 +163,9 @@ def per_query_table(result: dict) -> str:
     for mode, data in result["modes"].items():
         for row in data["per_query"]:
             scores = " ".join(f"{k}={v:.2f}" for k, v in row.items() if k not in ("id", "q", "top"))
-            lines.append(f"[{mode}] {row['q'][:40]}  {scores}  top={','.join(map(str, row['top'][:3]))}")
+            lines.append(
+                f"[{mode}] {row['q'][:40]}  {scores}  top={','.join(map(str, row['top'][:3]))}"
+            )
     return "\n".join(lines)
 
 
@@ -141,8 +175,16 @@ def _progress(queries, mode):
     return tqdm(queries, desc=mode, unit="q", leave=False)
 
 
-def run_file(path: Path, modes: list[str], index_dir: Path, embedder, cache_dir: Path | None = None,
-             dense_weight: float | None = None, word_evidence: bool = True, store=None) -> dict:
+def run_file(
+    path: Path,
+    modes: list[str],
+    index_dir: Path,
+    embedder,
+    cache_dir: Path | None = None,
+    dense_weight: float | None = None,
+    word_evidence: bool = True,
+    store=None,
+) -> dict:
     """Evaluate a file: dev queries against the index, SQuAD paragraphs in a temporary index of their own.
 
     The SQuAD index never touches `index_dir` (nor the Milvus store's collections: it gets a Lite file, or
@@ -153,14 +195,19 @@ def run_file(path: Path, modes: list[str], index_dir: Path, embedder, cache_dir:
 
     from indexer.write import build, indexing
     from search.engine import Engine
-
     from search.fusion import DENSE_WEIGHT
 
     evalset = read_eval_file(path)
     weight = DENSE_WEIGHT if dense_weight is None else dense_weight
     if evalset.kind == "dev":
-        engine = Engine(index_dir, embedder, query_cache=8192, dense_weight=weight,
-                        word_evidence=word_evidence, store=store)
+        engine = Engine(
+            index_dir,
+            embedder,
+            query_cache=8192,
+            dense_weight=weight,
+            word_evidence=word_evidence,
+            store=store,
+        )
         return evaluate(evalset, lambda q, m: engine.search(q, 10, m), modes, _progress)
     with tempfile.TemporaryDirectory(prefix="jsearch-eval-") as tmp:
         target = Path(tmp)
@@ -168,10 +215,21 @@ def run_file(path: Path, modes: list[str], index_dir: Path, embedder, cache_dir:
             (Path(cache_dir) / "eval-embeddings").mkdir(parents=True, exist_ok=True)
             (target / "cache").symlink_to(Path(cache_dir).resolve() / "eval-embeddings")
         scratch = _eval_store(store, target)
-        indexing.apply(target, build.Change(upsert=evalset.articles, replace_all=True), embedder, scratch,
-                       progress=True)
-        engine = Engine(target, embedder, query_cache=8192, dense_weight=weight,
-                        word_evidence=word_evidence, store=scratch)
+        indexing.apply(
+            target,
+            build.Change(upsert=evalset.articles, replace_all=True),
+            embedder,
+            scratch,
+            progress=True,
+        )
+        engine = Engine(
+            target,
+            embedder,
+            query_cache=8192,
+            dense_weight=weight,
+            word_evidence=word_evidence,
+            store=scratch,
+        )
         return evaluate(evalset, lambda q, m: engine.search(q, K_PASSAGES, m), modes, _progress)
 
 

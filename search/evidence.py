@@ -1,20 +1,24 @@
 """Query-word evidence beside BM25: the IDF share of the query's words a passage holds, their adjacent pairs, and
 the longest stretch of the query it writes out."""
+
 from __future__ import annotations
 
 import numpy as np
 
 from indexer.analysis import lexical
-from indexer.stores.faiss import postings
 from indexer.analysis.normalize import lexical_form
+from indexer.stores.faiss import postings
 
 QUERY_POS = frozenset(("名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞"))
 
 
 def query_words(query: str) -> tuple[str, ...]:
     """The query's SudachiPy mode C content words (no particles, auxiliaries or symbols), first occurrence first."""
-    found = [m.surface() for m in lexical.morphemes(lexical_form(query))
-             if m.part_of_speech()[0] in QUERY_POS and any(c.isalnum() for c in m.surface())]
+    found = [
+        m.surface()
+        for m in lexical.morphemes(lexical_form(query))
+        if m.part_of_speech()[0] in QUERY_POS and any(c.isalnum() for c in m.surface())
+    ]
     return tuple(dict.fromkeys(found))
 
 
@@ -26,7 +30,11 @@ def idf_weights(words: tuple[str, ...], stats: postings.Stats) -> np.ndarray:
 def coverage(words: tuple[str, ...], weights: np.ndarray, text: str) -> float:
     """Share of the query words' weight (their IDF) found in the passage's lexical form."""
     total = float(weights.sum())
-    return sum(float(w) for word, w in zip(words, weights) if word in text) / total if total > 0 else 0.0
+    return (
+        sum(float(w) for word, w in zip(words, weights) if word in text) / total
+        if total > 0
+        else 0.0
+    )
 
 
 def proximity(words: tuple[str, ...], text: str) -> float:
@@ -40,16 +48,19 @@ def phrase(query: str, text: str) -> float:
     found by growing the best length so far from each start (a longer match contains a shorter one)."""
     best = 0
     for start in range(len(query)):
-        while start + best < len(query) and query[start:start + best + 1] in text:
+        while start + best < len(query) and query[start : start + best + 1] in text:
             best += 1
     return best / len(query) if query else 0.0
 
 
-def scores(query: str, words: tuple[str, ...], weights: np.ndarray, texts: list[str]
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def scores(
+    query: str, words: tuple[str, ...], weights: np.ndarray, texts: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """IDF-weighted coverage, pair proximity and phrase share of each candidate passage (texts as stored)."""
     forms = [lexical_form(t) for t in texts]
     asked = lexical_form(query)
-    return (np.array([coverage(words, weights, f) for f in forms], np.float64),
-            np.array([proximity(words, f) for f in forms], np.float64),
-            np.array([phrase(asked, f) for f in forms], np.float64))
+    return (
+        np.array([coverage(words, weights, f) for f in forms], np.float64),
+        np.array([proximity(words, f) for f in forms], np.float64),
+        np.array([phrase(asked, f) for f in forms], np.float64),
+    )

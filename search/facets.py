@@ -1,11 +1,12 @@
 """Facets of an answer: how many articles among the top candidates come from each prefecture, source and year."""
+
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 FACET_DEPTH = 100  # candidates counted: the best-fused rows that passed the filters
-FACET_SIZE = 20    # values shown per facet
+FACET_SIZE = 20  # values shown per facet
 
 
 def counted(pairs: Iterable[tuple[str, str]], size: int = FACET_SIZE) -> list[dict]:
@@ -18,9 +19,13 @@ def counted(pairs: Iterable[tuple[str, str]], size: int = FACET_SIZE) -> list[di
     return [{"name": name, "count": len(ids)} for name, ids in ranked[:size]]
 
 
-def facets(rows: list[tuple[str, str, str | None, tuple[str, ...]]], depth: int = FACET_DEPTH) -> dict:
+def facets(
+    rows: list[tuple[str, str, str | None, tuple[str, ...]]], depth: int = FACET_DEPTH
+) -> dict:
     """Prefecture, source and year facets over (article id, source, published, prefectures) of the candidates."""
-    return {"prefecture": counted((p, a) for a, _, _, places in rows for p in places),
-            "source": counted((s, a) for a, s, _, _ in rows),
-            "year": counted(((d or "")[:4], a) for a, _, d, _ in rows),
-            "depth": depth}
+    return {
+        "prefecture": counted((p, a) for a, _, _, places in rows for p in places),
+        "source": counted((s, a) for a, s, _, _ in rows),
+        "year": counted(((d or "")[:4], a) for a, _, d, _ in rows),
+        "depth": depth,
+    }

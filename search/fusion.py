@@ -1,4 +1,5 @@
 """Score fusion of the dense and lexical lists: small pure functions."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,12 +9,17 @@ import numpy as np
 MODES = ("hybrid", "dense", "lexical")
 DENSE_WEIGHT = 0.5
 RRF_K = 60
-CROSS_LINGUAL_DENSE_WEIGHT = 0.9  # a query with no Japanese script: its words rarely occur in Japanese text
+CROSS_LINGUAL_DENSE_WEIGHT = (
+    0.9  # a query with no Japanese script: its words rarely occur in Japanese text
+)
 
 
 def has_japanese(text: str) -> bool:
     """Whether the text has any kana or kanji."""
-    return any("\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" for c in text)
+    return any(
+        "\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"
+        for c in text
+    )
 
 
 def dense_weight_for(query: str, weight: float) -> float:
@@ -36,7 +42,9 @@ def by_max(scores: np.ndarray) -> np.ndarray:
     return scores / top if top > 0 else np.zeros_like(scores)
 
 
-def weighted(dense: np.ndarray, lexical: np.ndarray, dense_weight: float = DENSE_WEIGHT) -> np.ndarray:
+def weighted(
+    dense: np.ndarray, lexical: np.ndarray, dense_weight: float = DENSE_WEIGHT
+) -> np.ndarray:
     """Normalised score fusion: a convex mix of min-max dense and max-scaled lexical scores."""
     return dense_weight * minmax(dense) + (1 - dense_weight) * by_max(lexical)
 
@@ -47,17 +55,24 @@ class Evidence:
     (benchmarks/quality_levers.py). Each part is max-scaled over the candidates read: the IDF share of the query's
     words a passage holds, the share of adjacent query-word pairs it writes together, and the longest stretch of the
     query it writes out."""
+
     coverage: float = 0.5
     pairs: float = 0.1
     phrase: float = 0.4
 
 
 EVIDENCE = Evidence()
-EVIDENCE_DEPTH = 30  # evidence is read for the best fused candidates only: deeper ones gain nothing on valid
+EVIDENCE_DEPTH = (
+    30  # evidence is read for the best fused candidates only: deeper ones gain nothing on valid
+)
 
 
-def with_evidence(fused: np.ndarray, chosen: np.ndarray, parts: tuple[np.ndarray, ...],
-                  weights: Evidence = EVIDENCE) -> np.ndarray:
+def with_evidence(
+    fused: np.ndarray,
+    chosen: np.ndarray,
+    parts: tuple[np.ndarray, ...],
+    weights: Evidence = EVIDENCE,
+) -> np.ndarray:
     """The fused score plus the word evidence of the `chosen` candidates, divided by the weights' total so it stays
     in [0, 1]. Evidence only adds, so candidates left out stay below the ones read."""
     shares = (weights.coverage, weights.pairs, weights.phrase)

@@ -1,4 +1,5 @@
 """Spans of a passage that match the query, as offsets into the passage text, and a snippet."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,11 +32,11 @@ def spans_of_terms(text: str, terms: frozenset[str], words: list | None = None) 
     if not terms:
         return []
     spans: list[Span] = []
-    for start, end, form in (word_spans(text) if words is None else words):
+    for start, end, form in word_spans(text) if words is None else words:
         if form not in terms:
             continue
         span = Span(start, end)
-        touching = spans and not text[spans[-1].end:span.start].strip()
+        touching = spans and not text[spans[-1].end : span.start].strip()
         spans[-1:] = [Span(spans[-1].start, span.end)] if touching else spans[-1:] + [span]
     return spans
 
@@ -47,5 +48,5 @@ def snippet(text: str, spans: list[Span], width: int = SNIPPET) -> str:
         return flat
     center = spans[0].start if spans else 0
     start = max(0, min(center - width // 3, len(text) - width))
-    piece = " ".join(text[start:start + width].split())
+    piece = " ".join(text[start : start + width].split())
     return ("…" if start > 0 else "") + piece + ("…" if start + width < len(text) else "")

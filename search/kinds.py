@@ -1,4 +1,5 @@
 """The kind of government a query asks for (「…できる区」, 「市独自の…」, 「県の事例」) and the kind of a place."""
+
 from __future__ import annotations
 
 from indexer.analysis import lexical
@@ -6,12 +7,25 @@ from indexer.analysis.normalize import lexical_form
 
 CITY, WARD, TOWN, VILLAGE, PREFECTURE = "市", "区", "町", "村", "prefecture"
 ASKED = {
-    "市": {CITY}, "区": {WARD}, "町": {TOWN}, "村": {VILLAGE}, "県": {PREFECTURE}, "都道府県": {PREFECTURE},
-    "市役所": {CITY}, "区役所": {WARD}, "町役場": {TOWN}, "村役場": {VILLAGE}, "県庁": {PREFECTURE},
-    "市町村": {CITY, TOWN, VILLAGE}, "市区町村": {CITY, WARD, TOWN, VILLAGE},
+    "市": {CITY},
+    "区": {WARD},
+    "町": {TOWN},
+    "村": {VILLAGE},
+    "県": {PREFECTURE},
+    "都道府県": {PREFECTURE},
+    "市役所": {CITY},
+    "区役所": {WARD},
+    "町役場": {TOWN},
+    "村役場": {VILLAGE},
+    "県庁": {PREFECTURE},
+    "市町村": {CITY, TOWN, VILLAGE},
+    "市区町村": {CITY, WARD, TOWN, VILLAGE},
 }
 NOUNS = ("名詞", "接尾辞")  # a kind word followed by one of these modifies it (都道府県 + 委員会)
-COMMON = ("普通名詞", "名詞的")  # a common noun or noun suffix, not part of a place's proper name (渋谷区, 北区)
+COMMON = (
+    "普通名詞",
+    "名詞的",
+)  # a common noun or noun suffix, not part of a place's proper name (渋谷区, 北区)
 
 
 def asked_kinds(query: str) -> frozenset[str]:

@@ -1,8 +1,9 @@
 """Retrieval metrics over ranked ids and graded relevance: small pure functions."""
+
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 
 def recall_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
@@ -19,8 +20,13 @@ def mrr_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
 
 def ndcg_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
     """Normalised discounted cumulative gain with graded relevance."""
-    gain = sum((2 ** relevant.get(item, 0) - 1) / math.log2(i + 2) for i, item in enumerate(ranked[:k]))
-    ideal = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(sorted(relevant.values(), reverse=True)[:k]))
+    gain = sum(
+        (2 ** relevant.get(item, 0) - 1) / math.log2(i + 2) for i, item in enumerate(ranked[:k])
+    )
+    ideal = sum(
+        (2**g - 1) / math.log2(i + 2)
+        for i, g in enumerate(sorted(relevant.values(), reverse=True)[:k])
+    )
     return gain / ideal if ideal else 0.0
 
 

@@ -1,4 +1,5 @@
 """Passage objects of the public JSON answer, built from stored chunk rows, their places and their spans."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,31 +13,59 @@ PLACE_FIELDS = ("code", "name", "prefecture", "level", "role", "lat", "lon")
 
 def places_by_row(mentions: dict[int, list]) -> dict[int, list[dict]]:
     """Each row's places as answer objects, in text order."""
-    return {row: [{k: m[k] for k in PLACE_FIELDS} for m in found] for row, found in mentions.items()}
+    return {
+        row: [{k: m[k] for k in PLACE_FIELDS} for m in found] for row, found in mentions.items()
+    }
 
 
-def passage(chunk, places: list[dict], score: float, dense: float, lex: float, spans: list[Span]) -> dict:
+def passage(
+    chunk, places: list[dict], score: float, dense: float, lex: float, spans: list[Span]
+) -> dict:
     """One passage object: the same keys for /search, municipality pages and similar cases."""
-    return {"id": chunk["id"], "article_id": chunk["article_id"], "title": chunk["title"],
-            "source": chunk["source"], "published": chunk["published"], "url": chunk["url"],
-            "text": chunk["text"], "start": chunk["start"], "end": chunk["end"], "score": round(score, 4),
-            "heading": chunk["heading"], "scores": {"dense": round(dense, 4), "lexical": round(lex, 4)},
-            "municipalities": places,
-            "highlights": [{"start": s.start, "end": s.end} for s in spans],
-            "snippet": snippet(chunk["text"], spans)}
+    return {
+        "id": chunk["id"],
+        "article_id": chunk["article_id"],
+        "title": chunk["title"],
+        "source": chunk["source"],
+        "published": chunk["published"],
+        "url": chunk["url"],
+        "text": chunk["text"],
+        "start": chunk["start"],
+        "end": chunk["end"],
+        "score": round(score, 4),
+        "heading": chunk["heading"],
+        "scores": {"dense": round(dense, 4), "lexical": round(lex, 4)},
+        "municipalities": places,
+        "highlights": [{"start": s.start, "end": s.end} for s in spans],
+        "snippet": snippet(chunk["text"], spans),
+    }
 
 
-def ranked_passages(generation: Generation, rows: np.ndarray, scores: np.ndarray, dense: np.ndarray,
-                    lexical: np.ndarray, terms: frozenset[str]) -> list[dict]:
+def ranked_passages(
+    generation: Generation,
+    rows: np.ndarray,
+    scores: np.ndarray,
+    dense: np.ndarray,
+    lexical: np.ndarray,
+    terms: frozenset[str],
+) -> list[dict]:
     """Passage objects in the given order, highlighted with the query's words."""
     rows = [int(r) for r in rows]
     if not rows:
         return []
     chunks, mentions = generation.fetch(np.array(rows, np.int64))
     places = places_by_row(mentions)
-    return [passage(chunks[row], places.get(row, []), float(s), float(d), float(lx),
-                    spans_of_terms(chunks[row]["text"], terms, stored_words(chunks[row])))
-            for row, s, d, lx in zip(rows, scores, dense, lexical)]
+    return [
+        passage(
+            chunks[row],
+            places.get(row, []),
+            float(s),
+            float(d),
+            float(lx),
+            spans_of_terms(chunks[row]["text"], terms, stored_words(chunks[row])),
+        )
+        for row, s, d, lx in zip(rows, scores, dense, lexical)
+    ]
 
 
 def stored_words(chunk) -> list | None:

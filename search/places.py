@@ -1,11 +1,12 @@
 """A place's page: every live passage that names it, the passages about it first, newest first, paged."""
+
 from __future__ import annotations
 
 import numpy as np
 
 from indexer.places.gazetteer import Gazetteer, Place, is_full_code
-from search.errors import NotFound, QueryError
 from indexer.stores.faiss.reader import Generation, descending
+from search.errors import NotFound, QueryError
 from search.highlight import Span
 from search.passages import passage, places_by_row
 from search.ranking import ROLE_WEIGHT
@@ -17,13 +18,19 @@ MAX_LIMIT = 100
 def checked_place(code: str, gazetteer: Gazetteer) -> Place:
     """The place of a 6-digit code: 422 when malformed (not 6 digits, wrong check digit), 404 when unknown."""
     if not is_full_code(code):
-        raise QueryError("code", f"団体コードは検査数字つきの6桁です: {code}",
-                         f"a local government code has 6 digits with its check digit, not {code!r}")
+        raise QueryError(
+            "code",
+            f"団体コードは検査数字つきの6桁です: {code}",
+            f"a local government code has 6 digits with its check digit, not {code!r}",
+        )
     try:
         return gazetteer.by_code(code)
     except KeyError:
-        raise NotFound("code", f"この団体コードの自治体はありません: {code}", f"no local government has code {code}") \
-            from None
+        raise NotFound(
+            "code",
+            f"この団体コードの自治体はありません: {code}",
+            f"no local government has code {code}",
+        ) from None
 
 
 def _order(found: list[tuple[int, str, str | None, str, int]]) -> list[tuple[int, str]]:
@@ -36,17 +43,33 @@ def _order(found: list[tuple[int, str, str | None, str, int]]) -> list[tuple[int
     return [(row, role) for row, (key, role) in sorted(best.items(), key=lambda item: item[1][0])]
 
 
-def place_page(generation: Generation, place: Place, limit: int, offset: int, former: list[str] = ()) -> dict:
+def place_page(
+    generation: Generation, place: Place, limit: int, offset: int, former: list[str] = ()
+) -> dict:
     """The page of a place: its facts and one page of the passages that name it (name highlighted)."""
     ordered = _order(generation.place_rows(place.code))
-    window = ordered[offset:offset + limit]
+    window = ordered[offset : offset + limit]
     chunks, mentions = generation.fetch(np.array([row for row, _ in window], np.int64))
     places = places_by_row(mentions)
     items = []
     for row, role in window:
-        spans = sorted({(m["start"], m["end"]) for m in mentions.get(row, ())
-                        if m["code"][:5] == place.code[:5] and m["start"] >= 0})
-        item = passage(chunks[row], places.get(row, []), ROLE_WEIGHT[role], 0.0, 0.0, [Span(*s) for s in spans])
+        spans = sorted(
+            {
+                (m["start"], m["end"])
+                for m in mentions.get(row, ())
+                if m["code"][:5] == place.code[:5] and m["start"] >= 0
+            }
+        )
+        item = passage(
+            chunks[row], places.get(row, []), ROLE_WEIGHT[role], 0.0, 0.0, [Span(*s) for s in spans]
+        )
         items.append({**item, "role": role})
-    return {**place.to_json_geo(), "kind": place.kind, "former_names": list(former), "total": len(ordered), "limit": limit, "offset": offset,
-            "passages": items}
+    return {
+        **place.to_json_geo(),
+        "kind": place.kind,
+        "former_names": list(former),
+        "total": len(ordered),
+        "limit": limit,
+        "offset": offset,
+        "passages": items,
+    }

@@ -1,4 +1,5 @@
 """Rank municipalities by the evidence of the top passages."""
+
 from __future__ import annotations
 
 import math
@@ -39,7 +40,9 @@ def rank_places(passages: list[dict], asked: frozenset[str] = frozenset()) -> li
     for rank, passage in enumerate(passages):
         for place in passage["municipalities"]:
             tally = tallies.setdefault(place["code"], _Tally({k: place[k] for k in _PLACE_KEYS}))
-            tally.score += evidence(passage["score"], rank, role_in(place, passage["municipalities"]))
+            tally.score += evidence(
+                passage["score"], rank, role_in(place, passage["municipalities"])
+            )
             tally.subject_count += place["role"] == "subject"
             if passage["id"] not in tally.passage_ids:
                 tally.passage_ids.append(passage["id"])

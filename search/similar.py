@@ -1,10 +1,11 @@
 """Similar cases: the passages nearest to one passage, from other articles, other places' first."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from search.errors import NotFound
 from indexer.stores.faiss.reader import Generation
+from search.errors import NotFound
 from search.passages import passage, places_by_row
 from search.ranking import rank_places
 
@@ -25,15 +26,26 @@ def similar(generation: Generation, passage_id: str, k: int) -> dict:
     places as the passage come after the others; the passage's own places are left out of the ranking."""
     row = generation.find_chunk(passage_id)
     if row is None:
-        raise NotFound("id", f"この ID の文章はありません: {passage_id}", f"no passage has id {passage_id!r}")
+        raise NotFound(
+            "id", f"この ID の文章はありません: {passage_id}", f"no passage has id {passage_id!r}"
+        )
     scores, rows = generation.search_dense(generation.vector_of(row), max(POOL, 5 * k))
     chunks, mentions = generation.fetch(np.concatenate([[row], rows]).astype(np.int64))
     places = places_by_row(mentions)
     own = chunks[row]
     mine = _subjects(places.get(row, []))
-    near = [(int(r), float(s)) for s, r in zip(scores, rows) if chunks[int(r)]["article_id"] != own["article_id"]]
-    near.sort(key=lambda item: _about_only(_subjects(places.get(item[0], [])), mine))  # stable: cosine order kept
+    near = [
+        (int(r), float(s))
+        for s, r in zip(scores, rows)
+        if chunks[int(r)]["article_id"] != own["article_id"]
+    ]
+    near.sort(
+        key=lambda item: _about_only(_subjects(places.get(item[0], [])), mine)
+    )  # stable: cosine order kept
     items = [passage(chunks[r], places.get(r, []), s, s, 0.0, []) for r, s in near[:k]]
     ranked = [p for p in rank_places(items) if p["code"] not in mine]
-    return {"passage": passage(own, places.get(row, []), 1.0, 1.0, 0.0, []), "passages": items,
-            "municipalities": ranked}
+    return {
+        "passage": passage(own, places.get(row, []), 1.0, 1.0, 0.0, []),
+        "passages": items,
+        "municipalities": ranked,
+    }

@@ -1,4 +1,5 @@
 """Shared fixtures: the real model, the real gazetteer and an index of the bundled corpus, built once."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,7 +35,12 @@ def bundled_index(tmp_path_factory, embedder, gazetteer, bundled_articles) -> Pa
     from indexer.write import build
 
     root = tmp_path_factory.mktemp("bundled-index")
-    build.apply(root, build.Change(upsert=bundled_articles, sources=(str(bundled_corpus_dir()),)), embedder, gazetteer)
+    build.apply(
+        root,
+        build.Change(upsert=bundled_articles, sources=(str(bundled_corpus_dir()),)),
+        embedder,
+        gazetteer,
+    )
     return root
 
 

@@ -1,4 +1,5 @@
 """Helpers for the Milvus store tests: a real Milvus Lite store of the bundled corpus, CLI runs and server processes."""
+
 from __future__ import annotations
 
 import json
@@ -9,14 +10,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 JSEARCH = [sys.executable, "-c", "from api.cli import main; main()"]
-VOLATILE = ("took_ms", "generation")   # what differs between two stores answering alike
+VOLATILE = ("took_ms", "generation")  # what differs between two stores answering alike
 
 
 def seeded_index_dir(path: Path, bundled_index: Path) -> Path:
@@ -32,8 +33,12 @@ def build_store(spec, index_dir: Path, embedder, articles: Sequence) -> object:
     from corpus.bundled import bundled_corpus_dir
     from indexer.write import build, indexing
 
-    return indexing.apply(index_dir, build.Change(upsert=tuple(articles), sources=(str(bundled_corpus_dir()),)),
-                          embedder, spec)
+    return indexing.apply(
+        index_dir,
+        build.Change(upsert=tuple(articles), sources=(str(bundled_corpus_dir()),)),
+        embedder,
+        spec,
+    )
 
 
 def count(client, collection: str, expr: str = "") -> int:
@@ -46,7 +51,9 @@ def count(client, collection: str, expr: str = "") -> int:
 def same(a, b, tol: float = 1e-3, path: str = "") -> None:
     """Assert two answers are equal, floats within `tol`."""
     if isinstance(a, float) or isinstance(b, float):
-        assert isinstance(a, (int, float)) and isinstance(b, (int, float)), f"{path}: {a!r} != {b!r}"
+        assert isinstance(a, (int, float)) and isinstance(b, (int, float)), (
+            f"{path}: {a!r} != {b!r}"
+        )
         assert abs(a - b) <= tol, f"{path}: {a} != {b}"
     elif isinstance(a, dict) and isinstance(b, dict):
         assert set(a) == set(b), f"{path}: keys {sorted(set(a) ^ set(b))} differ"
@@ -69,10 +76,18 @@ def cli_env(**extra: str) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **extra}
 
 
-def jsearch(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def jsearch(
+    *args: str, env: dict | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """`jsearch ARGS` in a subprocess, as a user runs it."""
-    return subprocess.run([*JSEARCH, *args], capture_output=True, text=True, env=env or cli_env(), timeout=timeout,
-                          cwd=ROOT)
+    return subprocess.run(
+        [*JSEARCH, *args],
+        capture_output=True,
+        text=True,
+        env=env or cli_env(),
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 def jsearch_json(*args: str, env: dict | None = None) -> dict:
@@ -91,8 +106,14 @@ def start(args: Sequence[str], log: Path, env: dict | None = None) -> subprocess
     """A long-running process in its own session, its output to `log`."""
     out = open(log, "wb")
     try:
-        return subprocess.Popen(list(args), stdout=out, stderr=subprocess.STDOUT, env=env or cli_env(), cwd=ROOT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            list(args),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env or cli_env(),
+            cwd=ROOT,
+            start_new_session=True,
+        )
     finally:
         out.close()
 
@@ -112,20 +133,26 @@ def stop(proc: subprocess.Popen | None) -> None:
 def wait_port(port: int, proc: subprocess.Popen, log: Path, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"exited {proc.returncode}: {log.read_text(errors='replace')[-3000:]}"
+        assert proc.poll() is None, (
+            f"exited {proc.returncode}: {log.read_text(errors='replace')[-3000:]}"
+        )
         with socket.socket() as sock:
             sock.settimeout(0.5)
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.2)
-    raise AssertionError(f"port {port} did not open within {seconds} s: {log.read_text(errors='replace')[-3000:]}")
+    raise AssertionError(
+        f"port {port} did not open within {seconds} s: {log.read_text(errors='replace')[-3000:]}"
+    )
 
 
 def wait_health(base: str, proc: subprocess.Popen, log: Path, seconds: float = 150) -> dict:
     """The first /health answer of a server process (it loads the model first)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"exited {proc.returncode}: {log.read_text(errors='replace')[-3000:]}"
+        assert proc.poll() is None, (
+            f"exited {proc.returncode}: {log.read_text(errors='replace')[-3000:]}"
+        )
         try:
             answer = httpx.get(base + "/health", timeout=2)
             if answer.status_code == 200:
@@ -133,4 +160,6 @@ def wait_health(base: str, proc: subprocess.Popen, log: Path, seconds: float = 1
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise AssertionError(f"{base} did not answer /health within {seconds} s: {log.read_text(errors='replace')[-3000:]}")
+    raise AssertionError(
+        f"{base} did not answer /health within {seconds} s: {log.read_text(errors='replace')[-3000:]}"
+    )

@@ -1,11 +1,12 @@
 """A real uvicorn server on loopback in this process, shared by the API tests and the fault suite."""
+
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from api.server import create_app
 from api.settings import Settings
@@ -25,7 +26,9 @@ def serve(settings: Settings, engine) -> Iterator[str]:
 
     sock = _socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, engine), log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -1,4 +1,5 @@
 """`/articles`: list, read, add (JSON or an uploaded file) and delete articles; each write is a new generation."""
+
 from __future__ import annotations
 
 import hashlib
@@ -66,7 +67,9 @@ def checked_text(value: str | None, multiline: bool = False) -> str | None:
         return None
     allowed = "\t\n\r" if multiline else "\t"
     if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-        raise ValueError("対になっていないサロゲート文字が含まれています / the text contains a lone surrogate")
+        raise ValueError(
+            "対になっていないサロゲート文字が含まれています / the text contains a lone surrogate"
+        )
     if any((ord(c) < 32 or 0x7F <= ord(c) < 0xA0) and c not in allowed for c in value):
         raise ValueError("制御文字が含まれています / the text contains control characters")
     return value
@@ -75,7 +78,9 @@ def checked_text(value: str | None, multiline: bool = False) -> str | None:
 def checked_url(value: str) -> str:
     """Only http(s) links: a `javascript:` URL would run when a reader clicks the title."""
     if value and not re.match(r"^https?://[^\s<>\"]+$", value, re.I):
-        raise ValueError("URL は http:// か https:// で始めてください / the url must start with http:// or https://")
+        raise ValueError(
+            "URL は http:// か https:// で始めてください / the url must start with http:// or https://"
+        )
     return value
 
 
@@ -87,11 +92,19 @@ def checked_date(value: str | None) -> str | None:
     try:
         return date.fromisoformat(iso or "").isoformat()
     except ValueError:
-        raise ValueError(f"日付の形式が正しくありません: {value}（YYYY-MM-DD） / invalid date {value!r}; use YYYY-MM-DD") from None
+        raise ValueError(
+            f"日付の形式が正しくありません: {value}（YYYY-MM-DD） / invalid date {value!r}; use YYYY-MM-DD"
+        ) from None
 
 
 def _unknown(article: str) -> ApiError:
-    return ApiError(404, "not_found", "id", f"記事が見つかりません: {article[:80]}", f"no article with id {article[:80]!r}")
+    return ApiError(
+        404,
+        "not_found",
+        "id",
+        f"記事が見つかりません: {article[:80]}",
+        f"no article with id {article[:80]!r}",
+    )
 
 
 def _found(engine: Engine, article: str):
@@ -105,53 +118,103 @@ def _found(engine: Engine, article: str):
 LIST_FIELDS = ("id", "title", "source", "published", "url", "chunks")
 
 
-@router.get("/articles", summary="記事の一覧 / list articles",
-            responses={200: {"model": schemas.ArticlesPage}, **schemas.errors(401, 422, 503)})
-def list_articles(engine: EngineDep, _: ReadKeyDep,
-                  offset: Annotated[int, Query(ge=0, description="先頭から何件飛ばすか / skip")] = 0,
-                  limit: Annotated[int, Query(ge=1, le=200, description="件数 / page size")] = 50) -> dict:
+@router.get(
+    "/articles",
+    summary="記事の一覧 / list articles",
+    responses={200: {"model": schemas.ArticlesPage}, **schemas.errors(401, 422, 503)},
+)
+def list_articles(
+    engine: EngineDep,
+    _: ReadKeyDep,
+    offset: Annotated[int, Query(ge=0, description="先頭から何件飛ばすか / skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=200, description="件数 / page size")] = 50,
+) -> dict:
     """掲載日の新しい順 / newest first."""
     generation = engine.generation
     total = generation.manifest.articles
     rows = generation.articles_page(LIST_FIELDS, offset, limit)
-    return {"generation": generation.name, "total": total, "offset": offset, "limit": limit,
-            "articles": [{k: r[k] for k in LIST_FIELDS} for r in rows]}
+    return {
+        "generation": generation.name,
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "articles": [{k: r[k] for k in LIST_FIELDS} for r in rows],
+    }
 
 
-@router.get("/articles/{article_id}", summary="記事と文章 / one article with its passages",
-            responses={200: {"model": schemas.Article}, **schemas.errors(401, 404, 503)})
+@router.get(
+    "/articles/{article_id}",
+    summary="記事と文章 / one article with its passages",
+    responses={200: {"model": schemas.Article}, **schemas.errors(401, 404, 503)},
+)
 def get_article(engine: EngineDep, _: ReadKeyDep, article_id: ArticleId) -> dict:
     """本文と、索引された文章（自治体の言及つき）/ the text and its indexed passages with their places."""
     view = engine.generation.article_view(article_id) if re.match(ID_PATTERN, article_id) else None
     if view is None:
         raise _unknown(article_id)
     row, chunks, places = view
-    return {**{k: row[k] for k in (*LIST_FIELDS, "text")}, "urls": _urls(row["urls"]),
-            "passages": [{**{k: c[k] for k in ("id", "ord", "start", "end", "heading", "text", "url")},
-                          "municipalities": [{k: m[k] for k in PLACE_FIELDS} for m in places.get(c["row"], [])]}
-                         for c in chunks]}
+    return {
+        **{k: row[k] for k in (*LIST_FIELDS, "text")},
+        "urls": _urls(row["urls"]),
+        "passages": [
+            {
+                **{k: c[k] for k in ("id", "ord", "start", "end", "heading", "text", "url")},
+                "municipalities": [
+                    {k: m[k] for k in PLACE_FIELDS} for m in places.get(c["row"], [])
+                ],
+            }
+            for c in chunks
+        ],
+    }
 
 
 def _urls(stored: str | list) -> list[str]:
     return list(stored) if isinstance(stored, list) else list(json.loads(stored or "[]"))
 
 
-BODY_DOC = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": ArticleIn.model_json_schema()},
-    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary", "description": ".txt .md .html .pdf"},
-        **{f: {"type": "string"} for f in UPLOAD_FIELDS}}}}}}}
+BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": ArticleIn.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": ".txt .md .html .pdf",
+                        },
+                        **{f: {"type": "string"} for f in UPLOAD_FIELDS},
+                    },
+                }
+            },
+        },
+    }
+}
 
 
-@router.post("/articles", status_code=201, summary="記事を追加 / add an article",
-             responses={200: {"description": "同じ内容がすでにある、または同じ url の記事を置き換えた / unchanged or "
-                                             "replaced by url"},
-                        201: {"description": "追加した記事と新しい世代 / the article id and generation"},
-                        401: {"description": "API キーが違う / bad key"}, 403: {"description": "書き込み無効"},
-                        409: {"description": "別の更新が実行中 / another writer"},
-                        413: {"description": "大きすぎる / too large"}, 415: {"description": "形式が違う"},
-                        422: {"description": "入力の誤り / invalid input"}},
-             openapi_extra=BODY_DOC)
+@router.post(
+    "/articles",
+    status_code=201,
+    summary="記事を追加 / add an article",
+    responses={
+        200: {
+            "description": "同じ内容がすでにある、または同じ url の記事を置き換えた / unchanged or "
+            "replaced by url"
+        },
+        201: {"description": "追加した記事と新しい世代 / the article id and generation"},
+        401: {"description": "API キーが違う / bad key"},
+        403: {"description": "書き込み無効"},
+        409: {"description": "別の更新が実行中 / another writer"},
+        413: {"description": "大きすぎる / too large"},
+        415: {"description": "形式が違う"},
+        422: {"description": "入力の誤り / invalid input"},
+    },
+    openapi_extra=BODY_DOC,
+)
 async def add_article(request: Request, _: WriteKeyDep) -> JSONResponse:
     """JSON `{title, body, source, published, url}` か、ファイル（file）のアップロード。すぐ検索できます。
 
@@ -163,13 +226,21 @@ async def add_article(request: Request, _: WriteKeyDep) -> JSONResponse:
     return await _write(request, article)
 
 
-@router.put("/articles/{article_id}", summary="記事を置き換える / replace an article",
-            responses={200: {"description": "置き換えた記事 / the replaced article"},
-                       404: {"description": "記事がない / unknown id"}, 409: {"description": "別の更新が実行中"},
-                       413: {"description": "大きすぎる / too large"}, 422: {"description": "入力の誤り"}},
-            openapi_extra=BODY_DOC)
-async def replace_article(request: Request, _: WriteKeyDep, engine: EngineDep,
-                          article_id: ArticleId) -> JSONResponse:
+@router.put(
+    "/articles/{article_id}",
+    summary="記事を置き換える / replace an article",
+    responses={
+        200: {"description": "置き換えた記事 / the replaced article"},
+        404: {"description": "記事がない / unknown id"},
+        409: {"description": "別の更新が実行中"},
+        413: {"description": "大きすぎる / too large"},
+        422: {"description": "入力の誤り"},
+    },
+    openapi_extra=BODY_DOC,
+)
+async def replace_article(
+    request: Request, _: WriteKeyDep, engine: EngineDep, article_id: ArticleId
+) -> JSONResponse:
     """記事 ID の記事を、送った内容（POST と同じ形式）で置き換えます / replace the article with this id."""
     _found(engine, article_id)
     article = replace(await _article_from(request), id=article_id)
@@ -182,24 +253,45 @@ async def _article_from(request: Request) -> Article:
         return await _from_json(request)
     if kind == "multipart/form-data":
         return await _from_upload(request)
-    raise ApiError(415, "unsupported_media_type", "content-type",
-                   "application/json か multipart/form-data で送ってください",
-                   "send application/json or multipart/form-data")
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        "content-type",
+        "application/json か multipart/form-data で送ってください",
+        "send application/json or multipart/form-data",
+    )
 
 
 async def _write(request: Request, article: Article) -> JSONResponse:
-    report = await run_in_threadpool(request.app.state.writer.submit, build.Change(upsert=(article,)))
-    status = "added" if article.id in report.added else "updated" if article.id in report.updated else "unchanged"
-    return JSONResponse({"id": article.id, "generation": report.generation, "status": status, "title": article.title,
-                         "articles": report.articles, "chunks": report.chunks},
-                        status_code=201 if status == "added" else 200, headers={"Location": f"/articles/{article.id}"})
+    report = await run_in_threadpool(
+        request.app.state.writer.submit, build.Change(upsert=(article,))
+    )
+    status = (
+        "added"
+        if article.id in report.added
+        else "updated"
+        if article.id in report.updated
+        else "unchanged"
+    )
+    return JSONResponse(
+        {
+            "id": article.id,
+            "generation": report.generation,
+            "status": status,
+            "title": article.title,
+            "articles": report.articles,
+            "chunks": report.chunks,
+        },
+        status_code=201 if status == "added" else 200,
+        headers={"Location": f"/articles/{article.id}"},
+    )
 
 
 def upload_id(article: Article) -> str:
     """An uploaded article's id: from its URL if it has one, else from its title and text (never its file name)."""
     if article.url:
         return article_id(article.url)
-    digest = hashlib.sha256(f"{article.title}\x1f{article.text}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{article.title}\x1f{article.text}".encode()).hexdigest()
     return article_id(f"upload:{digest}")
 
 
@@ -207,10 +299,19 @@ async def _from_json(request: Request) -> Article:
     try:
         data = ArticleIn.model_validate_json(await request.body())
     except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        ) from None
     text = data.body.replace("\r\n", "\n")
-    article = Article(id="", title=data.title, text=text, source=data.source, published=data.published,
-                      url=data.url, urls=find_urls(text))
+    article = Article(
+        id="",
+        title=data.title,
+        text=text,
+        source=data.source,
+        published=data.published,
+        url=data.url,
+        urls=find_urls(text),
+    )
     return replace(article, id=upload_id(article))
 
 
@@ -219,14 +320,26 @@ async def _from_upload(request: Request) -> Article:
         form = await request.form(max_files=1, max_fields=len(UPLOAD_FIELDS))
     except (MultiPartException, HTTPException) as exc:
         detail = getattr(exc, "detail", None) or getattr(exc, "message", "")
-        raise ApiError(422, "invalid_form", "file", f"フォームを読めません: {detail}", f"cannot read the form: {detail}")
+        raise ApiError(
+            422,
+            "invalid_form",
+            "file",
+            f"フォームを読めません: {detail}",
+            f"cannot read the form: {detail}",
+        ) from exc
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise ApiError(422, "missing_parameter", "file", "file を指定してください", "file is required")
+        raise ApiError(
+            422, "missing_parameter", "file", "file を指定してください", "file is required"
+        )
     name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
     data = await upload.read()
-    article = await run_in_threadpool(parse_bytes, data, name, f"upload/{name}")  # a big PDF must not stall others
-    extra = {f: str(form.get(f) or "").strip() for f in UPLOAD_FIELDS if str(form.get(f) or "").strip()}
+    article = await run_in_threadpool(
+        parse_bytes, data, name, f"upload/{name}"
+    )  # a big PDF must not stall others
+    extra = {
+        f: str(form.get(f) or "").strip() for f in UPLOAD_FIELDS if str(form.get(f) or "").strip()
+    }
     checks = {"published": checked_date, "url": checked_url}
     for field, value in list(extra.items()):
         try:
@@ -238,14 +351,26 @@ async def _from_upload(request: Request) -> Article:
     return replace(merged, id=upload_id(merged))
 
 
-@router.delete("/articles/{article_id}", summary="記事を削除 / delete an article",
-               responses={404: {"description": "記事がない / unknown id"}, 409: {"description": "最後の記事など"}})
-def delete_article(request: Request, _: WriteKeyDep, engine: EngineDep,
-                   article_id: ArticleId) -> dict:
+@router.delete(
+    "/articles/{article_id}",
+    summary="記事を削除 / delete an article",
+    responses={
+        404: {"description": "記事がない / unknown id"},
+        409: {"description": "最後の記事など"},
+    },
+)
+def delete_article(
+    request: Request, _: WriteKeyDep, engine: EngineDep, article_id: ArticleId
+) -> dict:
     """記事を索引から外します（新しい世代）/ remove the article as a new generation."""
     _found(engine, article_id)
     report = request.app.state.writer.submit(build.Change(remove=(article_id,)))
     if article_id not in report.removed:  # removed meanwhile by another writer
         raise _unknown(article_id)
-    return {"id": article_id, "generation": report.generation, "status": "removed", "articles": report.articles,
-            "chunks": report.chunks}
+    return {
+        "id": article_id,
+        "generation": report.generation,
+        "status": "removed",
+        "articles": report.articles,
+        "chunks": report.chunks,
+    }

@@ -1,4 +1,5 @@
 """`GET /health`: is the index loaded, and which one."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter
@@ -9,15 +10,24 @@ from api.schemas import Health, errors
 router = APIRouter(tags=["状態 / health"])
 
 
-@router.get("/health", summary="稼働状態 / health", responses={200: {"model": Health}, **errors(503)})
+@router.get(
+    "/health", summary="稼働状態 / health", responses={200: {"model": Health}, **errors(503)}
+)
 def health(engine: EngineDep) -> dict:
     """索引の世代・記事数・文章数・モデル・セグメント数（閲覧キー不要）/ generation, counts, model, segments (no key)."""
     generation = engine.generation
     info = generation.manifest
-    return {"status": "ok", "generation": generation.name, "articles": info.articles, "chunks": info.chunks,
-            "model": info.model, "created": info.created, "segments": len(generation.parts),
-            "deleted_chunks": sum(s.get("deleted_rows", 0) for s in info.segments),
-            "embedding": embedding(engine.embedder)}
+    return {
+        "status": "ok",
+        "generation": generation.name,
+        "articles": info.articles,
+        "chunks": info.chunks,
+        "model": info.model,
+        "created": info.created,
+        "segments": len(generation.parts),
+        "deleted_chunks": sum(s.get("deleted_rows", 0) for s in info.segments),
+        "embedding": embedding(engine.embedder),
+    }
 
 
 def embedding(embedder) -> dict:

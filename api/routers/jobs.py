@@ -1,31 +1,38 @@
 """`POST /reindex` runs a full reindex in a background thread, one at a time; `GET /jobs/{id}` follows it."""
+
 from __future__ import annotations
 
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from typing import Annotated, Callable
+from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from indexer.write import indexing
 from api.deps import ApiError, ReadKeyDep, WriteKeyDep
 from common.errors import UserError
+from indexer.write import indexing
 
 router = APIRouter(tags=["索引ジョブ / jobs"])
 log = logging.getLogger("jsearch.api")
 
 KEEP = 100
 STAGES = {"queued": 0.0, "loading": 0.05, "indexing": 0.2, "switching": 0.95, "done": 1.0}
-STAGE_JA = {"queued": "待機中", "loading": "記事を読み込み中", "indexing": "索引を作成中", "switching": "新しい索引に切り替え中",
-            "done": "完了"}
+STAGE_JA = {
+    "queued": "待機中",
+    "loading": "記事を読み込み中",
+    "indexing": "索引を作成中",
+    "switching": "新しい索引に切り替え中",
+    "done": "完了",
+}
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -38,7 +45,9 @@ class Job:
     created: str = field(default_factory=_now)
     started: str | None = None
     finished: str | None = None
-    progress: dict = field(default_factory=lambda: {"stage": "queued", "stage_ja": STAGE_JA["queued"], "fraction": 0.0})
+    progress: dict = field(
+        default_factory=lambda: {"stage": "queued", "stage_ja": STAGE_JA["queued"], "fraction": 0.0}
+    )
     result: dict | None = None
     error: dict | None = None
 
@@ -61,13 +70,20 @@ class Jobs:
         """Start `work` in a thread, or refuse with 409 while another job runs."""
         with self._lock:
             if self._running is not None:
-                raise ApiError(409, "job_running", "", f"別のジョブが実行中です: {self._running.id}",
-                               f"another job is running: {self._running.id}")
+                raise ApiError(
+                    409,
+                    "job_running",
+                    "",
+                    f"別のジョブが実行中です: {self._running.id}",
+                    f"another job is running: {self._running.id}",
+                )
             job = self._running = Job(uuid.uuid4().hex[:16], kind)
             self._jobs[job.id] = job
             for old in list(self._jobs)[:-KEEP]:
                 del self._jobs[old]
-        threading.Thread(target=self._run, args=(job, work), name=f"job-{job.id}", daemon=True).start()
+        threading.Thread(
+            target=self._run, args=(job, work), name=f"job-{job.id}", daemon=True
+        ).start()
         return job
 
     def _run(self, job: Job, work: Callable[[Job], dict]) -> None:
@@ -77,11 +93,20 @@ class Jobs:
             job.status = "succeeded"
             job.stage("done")
         except UserError as exc:
-            job.status, job.error = "failed", {"code": type(exc).__name__, "ja": exc.ja, "en": exc.en}  # type: ignore
+            job.status, job.error = (
+                "failed",
+                {"code": type(exc).__name__, "ja": exc.ja, "en": exc.en},
+            )  # type: ignore
         except Exception as exc:  # noqa: BLE001 - a job must always end in a state a client can read
             log.exception("ジョブが失敗しました / job failed")
-            job.status, job.error = "failed", {"code": "internal_error", "ja": "内部エラーで失敗しました",
-                                               "en": f"internal error: {type(exc).__name__}"}
+            job.status, job.error = (
+                "failed",
+                {
+                    "code": "internal_error",
+                    "ja": "内部エラーで失敗しました",
+                    "en": f"internal error: {type(exc).__name__}",
+                },
+            )
         finally:
             job.finished = _now()
             with self._lock:
@@ -99,8 +124,16 @@ def reindex(request: Request, prune: bool, rebuild: bool) -> Callable[[Job], dic
         sources = indexing.default_sources(settings.index_dir, [], store)
         loaded = indexing.load(sources)
         job.stage("indexing")
-        report = indexing.index_articles(settings.index_dir, loaded.articles, sources, engine.embedder,
-                                         prune=prune, rebuild=rebuild, lock_timeout=settings.lock_timeout, store=store)
+        report = indexing.index_articles(
+            settings.index_dir,
+            loaded.articles,
+            sources,
+            engine.embedder,
+            prune=prune,
+            rebuild=rebuild,
+            lock_timeout=settings.lock_timeout,
+            store=store,
+        )
         job.stage("switching")
         state.refresher(force=True)
         state.writer.request_merge()
@@ -113,23 +146,49 @@ def _view(job: Job) -> dict:
     return asdict(job)
 
 
-@router.post("/reindex", status_code=202, summary="全件を索引し直す / reindex everything in the background",
-             responses={409: {"description": "別のジョブが実行中 / a job is running"}})
-def start_reindex(request: Request, _: WriteKeyDep,
-                  prune: Annotated[bool, Query(description="元ファイルが消えた記事を削除 / drop articles whose "
-                                                           "files are gone")] = True,
-                  rebuild: Annotated[bool, Query(description="ソースだけから作り直す（API で追加した記事も消える）/ "
-                                                             "from the sources only")] = False) -> JSONResponse:
+@router.post(
+    "/reindex",
+    status_code=202,
+    summary="全件を索引し直す / reindex everything in the background",
+    responses={409: {"description": "別のジョブが実行中 / a job is running"}},
+)
+def start_reindex(
+    request: Request,
+    _: WriteKeyDep,
+    prune: Annotated[
+        bool, Query(description="元ファイルが消えた記事を削除 / drop articles whose files are gone")
+    ] = True,
+    rebuild: Annotated[
+        bool,
+        Query(
+            description="ソースだけから作り直す（API で追加した記事も消える）/ "
+            "from the sources only"
+        ),
+    ] = False,
+) -> JSONResponse:
     """マニフェストに記録された元フォルダから読み直します。進み具合は GET /jobs/{id} で。"""
     job = request.app.state.jobs.start("reindex", reindex(request, prune, rebuild))
     return JSONResponse(_view(job), status_code=202, headers={"Location": f"/jobs/{job.id}"})
 
 
-@router.get("/jobs/{job_id}", summary="ジョブの状態 / job status", responses={404: {"description": "ジョブがない"}})
-def get_job(request: Request, _: ReadKeyDep,
-            job_id: Annotated[str, Path(description="POST /reindex が返した id")]) -> dict:
+@router.get(
+    "/jobs/{job_id}",
+    summary="ジョブの状態 / job status",
+    responses={404: {"description": "ジョブがない"}},
+)
+def get_job(
+    request: Request,
+    _: ReadKeyDep,
+    job_id: Annotated[str, Path(description="POST /reindex が返した id")],
+) -> dict:
     """status: queued | running | succeeded | failed、progress、result（索引の要約）か error。"""
     job = request.app.state.jobs.get(job_id)
     if job is None:
-        raise ApiError(404, "not_found", "id", f"ジョブが見つかりません: {job_id[:80]}", f"no job with id {job_id[:80]!r}")
+        raise ApiError(
+            404,
+            "not_found",
+            "id",
+            f"ジョブが見つかりません: {job_id[:80]}",
+            f"no job with id {job_id[:80]!r}",
+        )
     return _view(job)

@@ -1,4 +1,5 @@
 """The search page at `/`, the embeddable `/widget.js`, static assets and Swagger UI served from local files."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,10 @@ router = APIRouter(include_in_schema=False)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 DOCS_ASSETS = "/docs-assets"
-PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+)
 
 
 def swagger_assets() -> Path:
@@ -25,25 +28,35 @@ def swagger_assets() -> Path:
 
 @router.get("/")
 def page() -> FileResponse:
-    return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
-                        headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"})
+    return FileResponse(
+        STATIC / "index.html",
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"},
+    )
 
 
 @router.get("/widget.js")
 def widget() -> FileResponse:
-    return FileResponse(STATIC / "widget.js", media_type="text/javascript; charset=utf-8",
-                        headers={"Cache-Control": "no-cache", "Cross-Origin-Resource-Policy": "cross-origin"})
+    return FileResponse(
+        STATIC / "widget.js",
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "Cross-Origin-Resource-Policy": "cross-origin"},
+    )
 
 
 @router.get("/docs")
 def docs(request: Request) -> HTMLResponse:
     root = request.scope.get("root_path", "")
     app = request.app
-    return get_swagger_ui_html(openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} — API",
-                               swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
-                               swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
-                               swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
-                               oauth2_redirect_url=None, swagger_ui_parameters=app.swagger_ui_parameters)
+    return get_swagger_ui_html(
+        openapi_url=f"{root}{app.openapi_url}",
+        title=f"{app.title} — API",
+        swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+        oauth2_redirect_url=None,
+        swagger_ui_parameters=app.swagger_ui_parameters,
+    )
 
 
 def mount_assets(app: FastAPI) -> None:

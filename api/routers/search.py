@@ -1,4 +1,5 @@
 """`GET /search`: the same JSON answer as `jsearch search --json`."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -9,32 +10,51 @@ from fastapi.responses import JSONResponse, Response
 from api import export
 from api.deps import EngineDep, ReadKeyDep
 from api.schemas import SearchAnswer, errors
-from search.engine import MAX_K
 from indexer.stores.filters import Filters
+from search.engine import MAX_K
 
 router = APIRouter(tags=["検索 / search"])
 
-ANSWERS = {200: {"model": SearchAnswer, "description": "JSON（既定）か CSV（format=csv）/ JSON, or CSV with format=csv",
-                 "content": {"text/csv": {"schema": {"type": "string"}}}}, **errors(401, 422, 503)}
+ANSWERS = {
+    200: {
+        "model": SearchAnswer,
+        "description": "JSON（既定）か CSV（format=csv）/ JSON, or CSV with format=csv",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    },
+    **errors(401, 422, 503),
+}
 
 
-@router.get("/search", responses=ANSWERS, summary="文章と自治体を探す / find passages and municipalities")
-def search(engine: EngineDep, _: ReadKeyDep,
-           q: Annotated[str, Query(description="検索語（1,000 文字まで）/ query")],
-           k: Annotated[int, Query(ge=1, le=MAX_K, description="文章の件数 / passages")] = 10,
-           mode: Annotated[Literal["hybrid", "dense", "lexical"], Query(description="検索方式 / mode")] = "hybrid",
-           prefecture: Annotated[str | None, Query(description="都道府県名（例: 東京都）")] = None,
-           municipality: Annotated[str | None, Query(description="団体コード 5〜6 桁 / code")] = None,
-           source: Annotated[str | None, Query(description="掲載元 / source")] = None,
-           date_from: Annotated[str | None, Query(description="掲載日の下限 YYYY-MM-DD")] = None,
-           date_to: Annotated[str | None, Query(description="掲載日の上限 YYYY-MM-DD")] = None,
-           format: Annotated[Literal["json", "csv"], Query(description="json か csv（Excel 用、BOM つき UTF-8）")] = "json"
-           ) -> Response:
+@router.get(
+    "/search", responses=ANSWERS, summary="文章と自治体を探す / find passages and municipalities"
+)
+def search(
+    engine: EngineDep,
+    _: ReadKeyDep,
+    q: Annotated[str, Query(description="検索語（1,000 文字まで）/ query")],
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="文章の件数 / passages")] = 10,
+    mode: Annotated[
+        Literal["hybrid", "dense", "lexical"], Query(description="検索方式 / mode")
+    ] = "hybrid",
+    prefecture: Annotated[str | None, Query(description="都道府県名（例: 東京都）")] = None,
+    municipality: Annotated[str | None, Query(description="団体コード 5〜6 桁 / code")] = None,
+    source: Annotated[str | None, Query(description="掲載元 / source")] = None,
+    date_from: Annotated[str | None, Query(description="掲載日の下限 YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, Query(description="掲載日の上限 YYYY-MM-DD")] = None,
+    format: Annotated[
+        Literal["json", "csv"], Query(description="json か csv（Excel 用、BOM つき UTF-8）")
+    ] = "json",
+) -> Response:
     """質問に答える文章と、その事例の自治体を返します。facets は絞り込み後の上位候補（depth 件）の記事数です。
     / the passages that answer and their municipalities; facets count articles among the top `depth` candidates."""
-    filters = Filters(prefecture or None, municipality or None, source or None, date_from or None, date_to or None)
+    filters = Filters(
+        prefecture or None, municipality or None, source or None, date_from or None, date_to or None
+    )
     answer = engine.search(q, k, mode, filters)
     if format == "json":
         return JSONResponse(answer)
-    return Response(export.to_csv(answer), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": export.disposition(answer)})
+    return Response(
+        export.to_csv(answer),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": export.disposition(answer)},
+    )

@@ -1,9 +1,10 @@
 """Split a Japanese web article into passages along its structure, with offsets into the article."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 CHUNKER_VERSION = 2
 ITEM_MARKS = ("■", "□", "●", "○", "◆", "◇", "▼", "▶", "➡", "→", "【", "[", "◎", "★", "☆")
@@ -227,7 +228,9 @@ class _Passages:
         """Close the draft as a chunk, if it has lines."""
         if self.draft.lines:
             first, last = self.draft.lines[0], self.draft.lines[-1]
-            chunk = Chunk(first.start, last.end, self.text[first.start:last.end], self.heading, self.section)
+            chunk = Chunk(
+                first.start, last.end, self.text[first.start : last.end], self.heading, self.section
+            )
             self.chunks.append(chunk)
             self.draft.lines.clear()
 

@@ -1,4 +1,5 @@
 """The lexical tokens of the index: character unigrams and bigrams plus SudachiPy words (scored in postings.py)."""
+
 from __future__ import annotations
 
 import functools
@@ -38,7 +39,11 @@ def _dictionary():
 
 def words(norm: str) -> list[str]:
     """SudachiPy mode C words with a letter or digit in them; one tokenizer per thread (it is not thread-safe)."""
-    return [w for w in (m.surface() for m in _tokenizer("C").tokenize(norm)) if any(map(_is_word_char, w))]
+    return [
+        w
+        for w in (m.surface() for m in _tokenizer("C").tokenize(norm))
+        if any(map(_is_word_char, w))
+    ]
 
 
 def morphemes(norm: str, mode: str = "C") -> list:
@@ -62,8 +67,11 @@ CONTENT_POS = frozenset(("名詞", "動詞", "形容詞", "形状詞", "副詞",
 
 def content_words(norm: str) -> list[tuple[int, int, str]]:
     """SudachiPy mode A content words (see `_is_content`): (start, end, normalised form) in `norm`."""
-    return [(m.begin(), m.end(), m.normalized_form()) for m in _tokenizer("A").tokenize(norm)
-            if _is_content(m.part_of_speech()) and any(map(_is_word_char, m.surface()))]
+    return [
+        (m.begin(), m.end(), m.normalized_form())
+        for m in _tokenizer("A").tokenize(norm)
+        if _is_content(m.part_of_speech()) and any(map(_is_word_char, m.surface()))
+    ]
 
 
 def word_spans(text: str) -> list[tuple[int, int, str]]:
@@ -86,7 +94,7 @@ def char_grams(norm: str) -> list[str]:
     for start, end in char_spans(norm):
         run = norm[start:end]
         tokens.extend(run)
-        tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
+        tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
         if run.isascii() and len(run) > 2:
             tokens.append(run)
     return tokens

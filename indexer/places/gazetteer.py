@@ -6,6 +6,7 @@ ones dropped when the gazetteer loads. An abolished place's name stays a former 
 that took over its whole area (浜松市中区 → 浜松市中央区, old code 221317 → 221384); a place that was split
 (浜松市北区 → 中央区 and 浜名区) resolves to none (see `Gazetteer.successors` for its parts).
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,10 +14,10 @@ import datetime
 import functools
 import hashlib
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
-from typing import Iterable, Iterator, Sequence
 
 LEVELS = ("prefecture", "municipality")
 KINDS = ("prefecture", "city", "designated_city", "ward", "special_ward", "town", "village")
@@ -38,7 +39,9 @@ def check_digit(five: str) -> str:
 
 def is_full_code(code: str) -> bool:
     """Whether `code` is 6 ASCII digits whose last is the check digit of the first five."""
-    return len(code) == 6 and code.isascii() and code.isdecimal() and code[5] == check_digit(code[:5])
+    return (
+        len(code) == 6 and code.isascii() and code.isdecimal() and code[5] == check_digit(code[:5])
+    )
 
 
 def full_code(five: str) -> str:
@@ -64,7 +67,12 @@ class Place:
     kind: str
 
     def to_json(self) -> dict:
-        return {"code": self.code, "name": self.name, "prefecture": self.prefecture, "level": self.level}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "prefecture": self.prefecture,
+            "level": self.level,
+        }
 
     def to_json_geo(self) -> dict:
         return {**self.to_json(), "lat": self.lat, "lon": self.lon}
@@ -125,8 +133,17 @@ class FormerName:
 def _read_rows() -> list[_Row]:
     source = files("jp_prefecture").joinpath("data/cities.csv")
     with source.open(encoding="utf-8") as handle:
-        return [_Row(int(r["prefCode"]), r["cityCode"].zfill(5), r["cityName"], float(r["latitude"]),
-                     float(r["longitude"]), r["bigCityFlag"]) for r in csv.DictReader(handle)]
+        return [
+            _Row(
+                int(r["prefCode"]),
+                r["cityCode"].zfill(5),
+                r["cityName"],
+                float(r["latitude"]),
+                float(r["longitude"]),
+                r["bigCityFlag"],
+            )
+            for r in csv.DictReader(handle)
+        ]
 
 
 def _six_digit(code: str) -> str:
@@ -140,16 +157,26 @@ def _change(r: dict[str, str]) -> Change:
     if r["kind"] not in CHANGE_KINDS:
         raise ValueError(f"unknown kind of change: {r['kind']!r}")
     point = [float(r[k]) if r[k] else None for k in ("lat", "lon")]
-    return Change(datetime.date.fromisoformat(r["date"]).isoformat(), r["kind"], _six_digit(r["code"]), r["name"],
-                  r["big_city_flag"], point[0], point[1], tuple(_six_digit(c) for c in r["successors"].split()),
-                  r["source"])
+    return Change(
+        datetime.date.fromisoformat(r["date"]).isoformat(),
+        r["kind"],
+        _six_digit(r["code"]),
+        r["name"],
+        r["big_city_flag"],
+        point[0],
+        point[1],
+        tuple(_six_digit(c) for c in r["successors"].split()),
+        r["source"],
+    )
 
 
 def read_changes() -> list[Change]:
     """The rows of indexer/places/data/gazetteer_changes.csv (lines starting with # are comments); ValueError if malformed."""
     source = files("indexer.places").joinpath(_CHANGES)
     with source.open(encoding="utf-8") as handle:
-        return [_change(r) for r in csv.DictReader(line for line in handle if not line.startswith("#"))]
+        return [
+            _change(r) for r in csv.DictReader(line for line in handle if not line.startswith("#"))
+        ]
 
 
 def _apply(rows: list[_Row], changes: Sequence[Change]) -> list[_Row]:
@@ -165,12 +192,19 @@ def _apply(rows: list[_Row], changes: Sequence[Change]) -> list[_Row]:
 
 
 def _former_names(changes: Sequence[Change], prefectures: dict[int, str]) -> list[FormerName]:
-    return [FormerName(c.code, _bare_name(c.name, c.flag), prefectures[c.pref_code], c.date, c.successors)
-            for c in changes if c.kind == "abolished"]
+    return [
+        FormerName(
+            c.code, _bare_name(c.name, c.flag), prefectures[c.pref_code], c.date, c.successors
+        )
+        for c in changes
+        if c.kind == "abolished"
+    ]
 
 
 def _prefecture_names() -> dict[int, str]:
-    from jp_prefecture import jp_prefectures  # imports pandas: only when the gazetteer is first loaded
+    from jp_prefecture import (
+        jp_prefectures,  # imports pandas: only when the gazetteer is first loaded
+    )
 
     table = jp_prefectures.prefectures
     return {int(code): str(name) for code, name in zip(table.index, table["name"])}
@@ -187,8 +221,15 @@ def _bare_name(name: str, flag: str) -> str:
 
 
 def _municipality(row: _Row, prefecture: str) -> Place:
-    return Place(full_code(row.city_code), _bare_name(row.name, row.flag), prefecture, "municipality", row.lat,
-                 row.lon, _kind(row))
+    return Place(
+        full_code(row.city_code),
+        _bare_name(row.name, row.flag),
+        prefecture,
+        "municipality",
+        row.lat,
+        row.lon,
+        _kind(row),
+    )
 
 
 def _capital_row(name: str, rows: list[_Row]) -> _Row:
@@ -217,14 +258,25 @@ def _with_ward_centres(rows: list[_Row]) -> list[_Row]:
         wards = [r for r in ward_rows if r.name.startswith(city.name)]
         if not wards:
             return city
-        lat, lon = (round(sum(values) / len(wards), 6) for values in zip(*((w.lat, w.lon) for w in wards)))
+        lat, lon = (
+            round(sum(values) / len(wards), 6) for values in zip(*((w.lat, w.lon) for w in wards))
+        )
         return replace(city, lat=lat, lon=lon)
+
     return [centre(r) for r in rows]
 
 
 def _prefecture(code: int, name: str, rows: list[_Row]) -> Place:
     capital = _capital_row(name, rows)
-    return Place(full_code(f"{code:02d}000"), name, name, "prefecture", capital.lat, capital.lon, "prefecture")
+    return Place(
+        full_code(f"{code:02d}000"),
+        name,
+        name,
+        "prefecture",
+        capital.lat,
+        capital.lon,
+        "prefecture",
+    )
 
 
 def _group(places: Iterable[Place], key) -> dict[str, tuple[Place, ...]]:
@@ -237,14 +289,19 @@ def _group(places: Iterable[Place], key) -> dict[str, tuple[Place, ...]]:
 class Gazetteer:
     """All places, looked up by code, name or prefecture; built once per process by `load()`."""
 
-    def __init__(self, places: Iterable[Place], districts: dict[str, str] | None = None,
-                 former: Iterable[FormerName] = ()):
+    def __init__(
+        self,
+        places: Iterable[Place],
+        districts: dict[str, str] | None = None,
+        former: Iterable[FormerName] = (),
+    ):
         self._places = tuple(places)
         self._by_code = {p.code: p for p in self._places}
         self._by_name = _group(self._places, lambda p: p.name)
         self._prefectures = tuple(p for p in self._places if p.is_prefecture)
-        self._prefecture_names = {n: p for p in self._prefectures
-                                  for n in (p.name, short_prefecture_name(p.name))}
+        self._prefecture_names = {
+            n: p for p in self._prefectures for n in (p.name, short_prefecture_name(p.name))
+        }
         self._districts = dict(districts or {})
         self._former = tuple(former)
         self._former_by_name = _group(self._former, lambda f: f.name)
@@ -266,7 +323,9 @@ class Gazetteer:
         """A digest of every place and district: cached work done with another gazetteer is not reused."""
         rows = sorted(f"{p.code}\t{p.name}\t{p.prefecture}\t{p.kind}" for p in self._places)
         rows += sorted(f"{k}\t{v}" for k, v in self._districts.items())
-        rows += sorted(f"{f.code}\t{f.name}\t{f.until}\t{' '.join(f.successors)}" for f in self._former)
+        rows += sorted(
+            f"{f.code}\t{f.name}\t{f.until}\t{' '.join(f.successors)}" for f in self._former
+        )
         return hashlib.sha1("\n".join(rows).encode("utf-8")).hexdigest()[:16]
 
     def __iter__(self) -> Iterator[Place]:
@@ -285,7 +344,9 @@ class Gazetteer:
     def by_name(self, name: str) -> list[Place]:
         """All places with exactly this name (府中市 → two; 大阪市北区 → one; 北区 → the Tokyo ward), then the place
         holding it as a former name (浜松市中区 → 浜松市中央区); a split one (浜松市北区) gives none of its parts."""
-        holders = [h for f in self._former_by_name.get(name, ()) if (h := self._holder(f)) is not None]
+        holders = [
+            h for f in self._former_by_name.get(name, ()) if (h := self._holder(f)) is not None
+        ]
         return list({p.code: p for p in (*self._by_name.get(name, ()), *holders)}.values())
 
     def is_former(self, name: str) -> bool:
@@ -322,13 +383,20 @@ class Gazetteer:
     def parent_city(self, place: Place) -> Place | None:
         """The designated city of a ward (大阪市北区 → 大阪市)."""
         match = _WARD_RE.fullmatch(place.name) if place.kind == "ward" else None
-        cities = [p for p in self.by_name(match["city"]) if p.prefecture == place.prefecture] if match else []
+        cities = (
+            [p for p in self.by_name(match["city"]) if p.prefecture == place.prefecture]
+            if match
+            else []
+        )
         return cities[0] if cities else None
 
 
 def _districts(rows: list[_Row]) -> dict[str, str]:
-    return {full_code(r.city_code): m["district"] for r in rows
-            if r.flag == "0" and (m := _DISTRICT_RE.fullmatch(r.name))}
+    return {
+        full_code(r.city_code): m["district"]
+        for r in rows
+        if r.flag == "0" and (m := _DISTRICT_RE.fullmatch(r.name))
+    }
 
 
 @cache

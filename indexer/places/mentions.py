@@ -1,11 +1,12 @@
 """Prefectures and municipalities named in NFKC Japanese text: where, which place, and whether it is the subject."""
+
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Iterable, Sequence
 
 from indexer.places.gazetteer import Gazetteer, Place
 
@@ -13,8 +14,19 @@ ROLES = ("subject", "mention", "inherited")
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
 _NAME_ENDS = frozenset("市町村区都道府県")
 _PARTICLES = frozenset("のとやはもがにでをへ")
-_DESIGNATORS = frozenset(("同県", "本県", "当県", "同府", "同都", "同道"))  # 同県宇佐市: kanji allowed before a name
-_ORGANISATIONS = ("銀行", "信用金庫", "信金", "大学", "新聞", "電力", "放送", "テレビ")  # 北海道大学 is no place
+_DESIGNATORS = frozenset(
+    ("同県", "本県", "当県", "同府", "同都", "同道")
+)  # 同県宇佐市: kanji allowed before a name
+_ORGANISATIONS = (
+    "銀行",
+    "信用金庫",
+    "信金",
+    "大学",
+    "新聞",
+    "電力",
+    "放送",
+    "テレビ",
+)  # 北海道大学 is no place
 _MARKET_WORDS = frozenset("場販")  # 船橋市場 is a market (市場), not 船橋市
 _DISTRICT_CHARS = 5  # longest 郡 name before 郡 in the data is 4 kanji (三方上中郡)
 _JOINER_RE = re.compile(r"\s?の?")
@@ -22,10 +34,28 @@ _PREFECTURE_PAREN_RE = re.compile(r"\s?[(（]\s?(?P<name>[^\s()（）、,・:]{2
 _ANY_PAREN_RE = re.compile(r"\s?[(（][^()（）\n]{0,24}[)）]")
 _TOPIC_RE = re.compile(r"(?:長|役所|当局)?(?:では|でも|において|は|が|も)")
 _ITEM_MARKS = "■□●○◆◇▼▽▶▷➡→★☆◎・•*"
-_HEAD_RE = re.compile(rf"[\s{re.escape(_ITEM_MARKS)}]*(?:[\[【<〈《][^\]】>〉》\n]{{1,12}}[\]】>〉》]\s*)?")
+_HEAD_RE = re.compile(
+    rf"[\s{re.escape(_ITEM_MARKS)}]*(?:[\[【<〈《][^\]】>〉》\n]{{1,12}}[\]】>〉》]\s*)?"
+)
 _HEAD_PREFIX_RE = re.compile(r"(?:[一-龥]{1,3}[都道府県])?\s?の?")
-_SELF_REFERENCE_RE = re.compile(r"(?<![一-龥々])(?P<by>本|当|同|我が|わが)(?P<unit>[市町村区県府都道])(?![場通])")
-_PARTNER_WORDS = ("主催", "共催", "連携", "協力", "協定", "参考", "事例", "推進する", "進める", "支援", "など", "等", "ほか")
+_SELF_REFERENCE_RE = re.compile(
+    r"(?<![一-龥々])(?P<by>本|当|同|我が|わが)(?P<unit>[市町村区県府都道])(?![場通])"
+)
+_PARTNER_WORDS = (
+    "主催",
+    "共催",
+    "連携",
+    "協力",
+    "協定",
+    "参考",
+    "事例",
+    "推進する",
+    "進める",
+    "支援",
+    "など",
+    "等",
+    "ほか",
+)
 _CLAUSE_CHARS = 12  # how far after a name a partner word may stand (within its clause)
 _LIST_JOINERS = ("・", "、", "や", "と", "及び", "及び、", "および")
 _HEAD_LINE_CHARS = 60
@@ -76,6 +106,7 @@ class _Scan:
 
 # --- the forms of a name ----------------------------------------------------------------------------
 
+
 def _surfaces(place: Place, gazetteer: Gazetteer) -> Iterable[tuple[str, bool]]:
     """大阪市北区 is also written 北区 (weak when the root is one kanji: 桜区); 上士幌町 also 河東郡上士幌町; a former
     name is a form of the place holding it today (浜松市中区 and 中区 of 浜松市中央区, but not split 浜松市北区)."""
@@ -84,11 +115,17 @@ def _surfaces(place: Place, gazetteer: Gazetteer) -> Iterable[tuple[str, bool]]:
     if district := gazetteer.district(place):
         yield district + place.name, False
     if (city := gazetteer.parent_city(place)) is not None:
-        for bare in (name[len(city.name):] for name in names if name.startswith(city.name)):
+        for bare in (name[len(city.name) :] for name in names if name.startswith(city.name)):
             yield bare, len(bare) <= 2
 
 
-_KANJI_VARIANTS = (("ケ", "ヶ"), ("ヶ", "ケ"), ("檮", "梼"), ("檜", "桧"), ("龍", "竜"))  # 梼原町 for 檮原町
+_KANJI_VARIANTS = (
+    ("ケ", "ヶ"),
+    ("ヶ", "ケ"),
+    ("檮", "梼"),
+    ("檜", "桧"),
+    ("龍", "竜"),
+)  # 梼原町 for 檮原町
 
 
 def _variants(surface: str) -> set[str]:
@@ -113,10 +150,16 @@ def _matcher(gazetteer: Gazetteer) -> _Matcher:
 
 # --- scanning ---------------------------------------------------------------------------------------
 
+
 def _script(char: str) -> str:
     """kanji / hiragana / katakana / other of one character ("" is other)."""
     code = ord(char) if char else 0
-    if (char and char in "々〆ヶ") or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF:
+    if (
+        (char and char in "々〆ヶ")
+        or 0x3400 <= code <= 0x4DBF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+    ):
         return "kanji"
     if 0x3041 <= code <= 0x309F:
         return "hiragana"
@@ -127,7 +170,9 @@ def _open_before(text: str, start: int, end: int) -> bool:
     """A name cannot be the tail of a longer word: no kanji right before a kanji name (except after 都道府県郡,
     checked again later), no hiragana before a short hiragana name except a particle, no katakana before a
     katakana name, no name right before 銀行/大学/新聞… (北海道大学 is no place), no X市 in X市場/X市販."""
-    if text.startswith(_ORGANISATIONS, end) or (text[end - 1] == "市" and text[end:end + 1] in _MARKET_WORDS):
+    if text.startswith(_ORGANISATIONS, end) or (
+        text[end - 1] == "市" and text[end : end + 1] in _MARKET_WORDS
+    ):
         return False
     prev = text[start - 1] if start else ""
     script = _script(prev)
@@ -135,7 +180,9 @@ def _open_before(text: str, start: int, end: int) -> bool:
         return True
     if script == "kanji":
         return prev in "都道府県郡"
-    long_kana = _script(text[start + 2:start + 3]) == "hiragana"  # するつくば市 yes, にぎわいの町 no
+    long_kana = (
+        _script(text[start + 2 : start + 3]) == "hiragana"
+    )  # するつくば市 yes, にぎわいの町 no
     return script == "hiragana" and (prev in _PARTICLES or long_kana)
 
 
@@ -146,8 +193,10 @@ def _candidates(text: str, matcher: _Matcher) -> list[_Span]:
         if char not in _NAME_ENDS:
             continue
         for length in range(min(matcher.longest, end), 1, -1):
-            if text[end - length:end] in matcher.readings and _open_before(text, end - length, end):
-                spans.append(_Span(end - length, end, text[end - length:end]))
+            if text[end - length : end] in matcher.readings and _open_before(
+                text, end - length, end
+            ):
+                spans.append(_Span(end - length, end, text[end - length : end]))
     return spans
 
 
@@ -155,8 +204,8 @@ def _longest_first(spans: list[_Span], size: int) -> list[_Span]:
     taken = bytearray(size)
     chosen = []
     for span in sorted(spans, key=lambda s: (s.start - s.end, s.start)):
-        if not any(taken[span.start:span.end]):
-            taken[span.start:span.end] = b"\1" * (span.end - span.start)
+        if not any(taken[span.start : span.end]):
+            taken[span.start : span.end] = b"\1" * (span.end - span.start)
             chosen.append(span)
     return sorted(chosen, key=lambda s: s.start)
 
@@ -169,8 +218,12 @@ def _district_start(text: str, span: _Span, prefecture_ends: set[int]) -> int | 
     """Start of `XX郡` before a town or village (generic: the data's own 郡 names are matched as forms)."""
     mark = span.start - 1
     start = mark
-    while start > 0 and start not in prefecture_ends and _script(text[start - 1]) == "kanji" \
-            and mark - start < _DISTRICT_CHARS:
+    while (
+        start > 0
+        and start not in prefecture_ends
+        and _script(text[start - 1]) == "kanji"
+        and mark - start < _DISTRICT_CHARS
+    ):
         start -= 1
     return start if start < mark else None
 
@@ -182,29 +235,38 @@ def _anchor(text: str, span: _Span, prefecture_ends: set[int], matcher: _Matcher
         return span
     if _is_prefecture_form(span, matcher):
         return None
-    if span.start in prefecture_ends or text[span.start - 2:span.start] in _DESIGNATORS:
+    if span.start in prefecture_ends or text[span.start - 2 : span.start] in _DESIGNATORS:
         return span
     towns = span.surface[-1] in "町村"
     start = _district_start(text, span, prefecture_ends) if prev == "郡" and towns else None
     return _Span(start, span.end, span.surface) if start is not None else None
 
 
-def _stated_after(text: str, end: int, gazetteer: Gazetteer) -> tuple[str | None, tuple[int, int] | None]:
+def _stated_after(
+    text: str, end: int, gazetteer: Gazetteer
+) -> tuple[str | None, tuple[int, int] | None]:
     """府中市(東京都) / 府中市（広島県） / 北区(東京): the prefecture in a parenthesis right after a name."""
     match = _PREFECTURE_PAREN_RE.match(text, end)
     place = gazetteer.prefecture(match["name"]) if match else None
     return (place.name, match.span()) if place and match else (None, None)
 
 
-def _stated_before(text: str, start: int, prefectures: Sequence[tuple[_Span, Place]]) -> tuple[_Span, Place] | None:
+def _stated_before(
+    text: str, start: int, prefectures: Sequence[tuple[_Span, Place]]
+) -> tuple[_Span, Place] | None:
     for span, place in prefectures:
         if span.end <= start and _JOINER_RE.fullmatch(text, span.end, start):
             return span, place
     return None
 
 
-def _hit(text: str, span: _Span, prefectures: Sequence[tuple[_Span, Place]], previous: _Hit | None,
-         gazetteer: Gazetteer) -> _Hit:
+def _hit(
+    text: str,
+    span: _Span,
+    prefectures: Sequence[tuple[_Span, Place]],
+    previous: _Hit | None,
+    gazetteer: Gazetteer,
+) -> _Hit:
     readings = _matcher(gazetteer).readings[span.surface]
     own = {p.prefecture for p, _ in readings}
     before = _stated_before(text, span.start, prefectures)
@@ -212,7 +274,7 @@ def _hit(text: str, span: _Span, prefectures: Sequence[tuple[_Span, Place]], pre
     after, paren = _stated_after(text, span.end, gazetteer)
     consumed = ((prefix[0].start, prefix[0].end),) if prefix else ()
     stated = prefix[1].name if prefix else after
-    if stated is None and previous is not None and text[previous.end:span.start] in ("・", "、"):
+    if stated is None and previous is not None and text[previous.end : span.start] in ("・", "、"):
         stated = previous.stated  # 群馬県渋川市・吉岡町: a list shares its prefecture
     return _Hit(span.start, span.end, readings, stated, consumed + ((paren,) if paren else ()))
 
@@ -220,31 +282,47 @@ def _hit(text: str, span: _Span, prefectures: Sequence[tuple[_Span, Place]], pre
 def _scan(text: str, gazetteer: Gazetteer) -> _Scan:
     matcher = _matcher(gazetteer)
     spans = _longest_first(_candidates(text, matcher), len(text))
-    prefectures = [(s, matcher.readings[s.surface][0][0]) for s in spans if _is_prefecture_form(s, matcher)
-                   and _anchor(text, s, set(), matcher)]
+    prefectures = [
+        (s, matcher.readings[s.surface][0][0])
+        for s in spans
+        if _is_prefecture_form(s, matcher) and _anchor(text, s, set(), matcher)
+    ]
     ends = {s.end for s, _ in prefectures}
     hits: list[_Hit] = []
     for span in spans:
-        if not _is_prefecture_form(span, matcher) and (anchored := _anchor(text, span, ends, matcher)):
+        if not _is_prefecture_form(span, matcher) and (
+            anchored := _anchor(text, span, ends, matcher)
+        ):
             hits.append(_hit(text, anchored, prefectures, hits[-1] if hits else None, gazetteer))
     return _Scan(tuple(prefectures), tuple(hits))
 
 
 # --- resolving ambiguous names ----------------------------------------------------------------------
 
+
 def _settled(hit: _Hit) -> Place | None:
     """The place when the form itself, or the prefecture written next to it, leaves one reading."""
     stated = [r for r in hit.readings if r[0].prefecture == hit.stated]
     if len(stated) == 1:
         return stated[0][0]
-    return hit.readings[0][0] if not stated and len(hit.readings) == 1 and not hit.readings[0][1] else None
+    return (
+        hit.readings[0][0]
+        if not stated and len(hit.readings) == 1 and not hit.readings[0][1]
+        else None
+    )
 
 
-def _from_context(hit: _Hit, cities: set[str], context: Sequence[str], gazetteer: Gazetteer) -> Place | None:
+def _from_context(
+    hit: _Hit, cities: set[str], context: Sequence[str], gazetteer: Gazetteer
+) -> Place | None:
     """An ambiguous name: the ward of a city named nearby, else the reading in the first context prefecture
     that has any; two readings in that prefecture (大阪府: 大阪市北区, 堺市北区) settle nothing."""
-    places = [p for p, _ in hit.readings if p.prefecture == hit.stated] or [p for p, _ in hit.readings]
-    in_city = [p for p in places if (city := gazetteer.parent_city(p)) is not None and city.code in cities]
+    places = [p for p, _ in hit.readings if p.prefecture == hit.stated] or [
+        p for p, _ in hit.readings
+    ]
+    in_city = [
+        p for p in places if (city := gazetteer.parent_city(p)) is not None and city.code in cities
+    ]
     if len(in_city) == 1:
         return in_city[0]
     for prefecture in context:
@@ -281,7 +359,9 @@ def _resolve(scan: _Scan, context: Sequence[str], gazetteer: Gazetteer) -> list[
     return resolved
 
 
-def find_mentions(text: str, gazetteer: Gazetteer, context_prefectures: Sequence[str] = ()) -> list[Mention]:
+def find_mentions(
+    text: str, gazetteer: Gazetteer, context_prefectures: Sequence[str] = ()
+) -> list[Mention]:
     """Every place named in `text` (NFKC), in order, role "mention".
 
     Longest form wins (東大和市 over 大和市, 港北区 over 北区); a form glued to a preceding kanji word is no name
@@ -296,12 +376,16 @@ def find_mentions(text: str, gazetteer: Gazetteer, context_prefectures: Sequence
     resolved = _resolve(scan, context_prefectures, gazetteer)
     consumed = {span for hit in scan.hits for span in hit.consumed}
     found = [Mention(place, hit.start, hit.end, "mention") for hit, place in resolved]
-    found += [Mention(place, span.start, span.end, "mention") for span, place in scan.prefectures
-              if not any(a <= span.start and span.end <= b for a, b in consumed)]
+    found += [
+        Mention(place, span.start, span.end, "mention")
+        for span, place in scan.prefectures
+        if not any(a <= span.start and span.end <= b for a, b in consumed)
+    ]
     return sorted(found, key=lambda m: (m.start, m.end))
 
 
 # --- subject or passing mention -----------------------------------------------------------------------
+
 
 def _line_heads(text: str) -> Iterable[int]:
     """Where each item line (■…) or heading-like line (short, no 。) starts its content."""
@@ -330,7 +414,7 @@ def _is_partner(text: str, mention: Mention) -> bool:
     or an example, in the clause right after the name (up to the next 、 or 。)."""
     paren = _ANY_PAREN_RE.match(text, mention.end)
     after = paren.end() if paren else mention.end
-    clause = re.split(r"[、。\n]", text[after:after + _CLAUSE_CHARS], maxsplit=1)[0]
+    clause = re.split(r"[、。\n]", text[after : after + _CLAUSE_CHARS], maxsplit=1)[0]
     return any(word in clause for word in _PARTNER_WORDS)
 
 
@@ -339,7 +423,7 @@ def _partners(text: str, mentions: Sequence[Mention]) -> set[int]:
     found: set[int] = set()
     chain: list[Mention] = []
     for mention in sorted((m for m in mentions if m.start >= 0), key=lambda m: m.start):
-        if not (chain and text[chain[-1].end:mention.start] in _LIST_JOINERS):
+        if not (chain and text[chain[-1].end : mention.start] in _LIST_JOINERS):
             chain = []
         chain.append(mention)
         if _is_partner(text, mention):
@@ -352,7 +436,7 @@ def _chained(text: str, mentions: Sequence[Mention], subjects: set[str]) -> set[
     chain: list[Mention] = []
     grown = set(subjects)
     for mention in sorted((m for m in mentions if m.start >= 0), key=lambda m: m.start):
-        if not (chain and text[chain[-1].end:mention.start] == "・"):
+        if not (chain and text[chain[-1].end : mention.start] == "・"):
             chain = []
         chain.append(mention)
         if any(m.place.code in grown for m in chain):
@@ -372,7 +456,11 @@ def subject_of(text: str, mentions: Sequence[Mention], fallback: bool = True) ->
     heads = set(_line_heads(text))
     partners = _partners(text, mentions)
     mentions = [m for m in mentions if m.start not in partners]
-    found = {m.place.code for m in mentions if m.start >= 0 and (_at_head(text, m, heads) or _is_topic(text, m))}
+    found = {
+        m.place.code
+        for m in mentions
+        if m.start >= 0 and (_at_head(text, m, heads) or _is_topic(text, m))
+    }
     if found:
         codes = _chained(text, mentions, found)
         return _unique_places(m.place for m in mentions if m.place.code in codes)
@@ -399,13 +487,16 @@ def _strongest(mentions: Iterable[Mention]) -> list[Mention]:
     return sorted(best.values(), key=lambda m: (m.start, m.end))
 
 
-def extract(text: str, gazetteer: Gazetteer, context_prefectures: Sequence[str] = (),
-            fallback: bool = True) -> list[Mention]:
+def extract(
+    text: str, gazetteer: Gazetteer, context_prefectures: Sequence[str] = (), fallback: bool = True
+) -> list[Mention]:
     """The places of a passage, one mention each, role "subject" or "mention" (see `subject_of`)."""
     mentions = find_mentions(text, gazetteer, context_prefectures)
     subjects = {p.code for p in subject_of(text, mentions, fallback)}
-    return _strongest(Mention(m.place, m.start, m.end, "subject" if m.place.code in subjects else "mention")
-                      for m in mentions)
+    return _strongest(
+        Mention(m.place, m.start, m.end, "subject" if m.place.code in subjects else "mention")
+        for m in mentions
+    )
 
 
 def inherit(parent_subjects: Sequence[Place]) -> list[Mention]:
@@ -414,6 +505,7 @@ def inherit(parent_subjects: Sequence[Place]) -> list[Mention]:
 
 
 # --- chunks of one article ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Article:
@@ -437,11 +529,21 @@ def _article(text: str, gazetteer: Gazetteer) -> _Article:
     """The article's context; its subject is the most named subject of its title and first line (not an item)."""
     prefectures = tuple(named_prefectures(text, gazetteer))
     lines = tuple(_lines(text))
-    line_subjects = {start: subjects for start, line in lines
-                     if (subjects := tuple(m.place for m in extract(line, gazetteer, prefectures)
-                                           if m.role == "subject"))}
-    head = [p for start, line in lines[:_ARTICLE_HEAD_LINES] if not _opens_item(line)
-            for p in line_subjects.get(start, ())]
+    line_subjects = {
+        start: subjects
+        for start, line in lines
+        if (
+            subjects := tuple(
+                m.place for m in extract(line, gazetteer, prefectures) if m.role == "subject"
+            )
+        )
+    }
+    head = [
+        p
+        for start, line in lines[:_ARTICLE_HEAD_LINES]
+        if not _opens_item(line)
+        for p in line_subjects.get(start, ())
+    ]
     counts = Counter(m.place.code for m in find_mentions(text, gazetteer, prefectures))
     dominant = max(_unique_places(head), key=lambda p: counts[p.code], default=None)
     return _Article(prefectures, (dominant,) if dominant else (), lines, line_subjects)
@@ -476,15 +578,20 @@ def _item_subjects(openers: Sequence[list[Place] | None]) -> Iterable[list[Place
         yield current
 
 
-def _section_subjects(found: Sequence[list[Mention]], texts: Sequence[str], heading: list[Place]) -> list[list[Place]]:
+def _section_subjects(
+    found: Sequence[list[Mention]], texts: Sequence[str], heading: list[Place]
+) -> list[list[Place]]:
     """What each chunk of a section may inherit: the subjects of the section's heading; else, in a list of
     items (a chunk opens with ■, ●, [ …), those of the item the chunk continues; else, in prose, the subjects
     all its chunks agree on."""
     if heading:
         return [heading] * len(texts)
     if any(_opens_item(text) for text in texts):
-        return list(_item_subjects([_opening_subjects(m, t) if _opens_item(t) else None
-                                    for m, t in zip(found, texts)]))
+        return list(
+            _item_subjects(
+                [_opening_subjects(m, t) if _opens_item(t) else None for m, t in zip(found, texts)]
+            )
+        )
     per_chunk = [[m.place for m in mentions if m.role == "subject"] for mentions in found]
     distinct = {tuple(p.code for p in subjects): subjects for subjects in per_chunk if subjects}
     return [next(iter(distinct.values())) if len(distinct) == 1 else []] * len(texts)
@@ -529,19 +636,25 @@ def _sections(chunks: Sequence[tuple[str, str | None]]) -> dict[str, list[int]]:
     return groups
 
 
-def _inherited(text: str, section: list[Place], article: _Article, position: int,
-               writer: Place | None) -> list[Mention]:
+def _inherited(
+    text: str, section: list[Place], article: _Article, position: int, writer: Place | None
+) -> list[Mention]:
     if section:
         return inherit(section)
     if writer is not None:
         return inherit([writer])
     reference = _SELF_REFERENCE_RE.search(text)
-    carried = _preceding_subject(article, position, reference["unit"]) if reference and position >= 0 else []
+    carried = (
+        _preceding_subject(article, position, reference["unit"])
+        if reference and position >= 0
+        else []
+    )
     return inherit(carried or list(article.subjects))
 
 
-def writer_of(source: str, article_subjects: Sequence[Place], article_text: str,
-              gazetteer: Gazetteer) -> Place | None:
+def writer_of(
+    source: str, article_subjects: Sequence[Place], article_text: str, gazetteer: Gazetteer
+) -> Place | None:
     """The government an article is written by: the one its source names (向日市役所, 鳥取県日南町; a municipality
     before its prefecture), else the subject of its title and first line, provided the text speaks as that
     government (本市/当町/本村 for a municipality, 本県/本道 for a prefecture). A case list titled 東京都 that
@@ -549,7 +662,11 @@ def writer_of(source: str, article_subjects: Sequence[Place], article_text: str,
     places = _unique_places(m.place for m in find_mentions(source, gazetteer)) if source else []
     named = [p for p in places if p.level == "municipality"] or places
     candidate = named[0] if len(named) == 1 else (article_subjects[0] if article_subjects else None)
-    return candidate if candidate is not None and candidate.level in _own_levels(article_text) else None
+    return (
+        candidate
+        if candidate is not None and candidate.level in _own_levels(article_text)
+        else None
+    )
 
 
 def _with_writer(mentions: list[Mention], text: str, writer: Place) -> list[Mention]:
@@ -567,8 +684,12 @@ def _with_writer(mentions: list[Mention], text: str, writer: Place) -> list[Ment
     return [*mentions, *inherit([writer])]
 
 
-def resolve_chunks(chunks: Sequence[tuple[str, str | None]], gazetteer: Gazetteer,
-                   article_text: str, source: str = "") -> list[list[Mention]]:
+def resolve_chunks(
+    chunks: Sequence[tuple[str, str | None]],
+    gazetteer: Gazetteer,
+    article_text: str,
+    source: str = "",
+) -> list[list[Mention]]:
     """Places of every chunk (NFKC text, section key) of one article (NFKC, title first), in chunk order.
 
     Context prefectures of a chunk: those it names, then its section's, then the article's. A chunk naming
@@ -585,28 +706,49 @@ def resolve_chunks(chunks: Sequence[tuple[str, str | None]], gazetteer: Gazettee
     writer = writer_of(source, article.subjects, article_text, gazetteer)
     sections = _sections(chunks)
     positions = _positions([text for text, _ in chunks], article_text)
-    context = {key: _unique([*named_prefectures("\n".join(chunks[i][0] for i in members), gazetteer),
-                             *article.prefectures]) for key, members in sections.items()}
-    found = [extract(text, gazetteer, context.get(key, article.prefectures), writer is None) for text, key in chunks]
+    context = {
+        key: _unique(
+            [
+                *named_prefectures("\n".join(chunks[i][0] for i in members), gazetteer),
+                *article.prefectures,
+            ]
+        )
+        for key, members in sections.items()
+    }
+    found = [
+        extract(text, gazetteer, context.get(key, article.prefectures), writer is None)
+        for text, key in chunks
+    ]
     inherited: dict[int, list[Place]] = {}
     for members in sections.values():
         heading = _heading_subjects(article, positions[members[0]])
-        shares = _section_subjects([found[i] for i in members], [chunks[i][0] for i in members], heading)
+        shares = _section_subjects(
+            [found[i] for i in members], [chunks[i][0] for i in members], heading
+        )
         inherited.update(zip(members, shares))
-    resolved = [mentions or _inherited(text, inherited.get(i, []), article, at, writer)
-                for i, (mentions, (text, _), at) in enumerate(zip(found, chunks, positions))]
+    resolved = [
+        mentions or _inherited(text, inherited.get(i, []), article, at, writer)
+        for i, (mentions, (text, _), at) in enumerate(zip(found, chunks, positions))
+    ]
     resolved = _share_self_reference(resolved, found, sections)
-    return [_with_writer(m, text, writer) for m, (text, _) in zip(resolved, chunks)] if writer else resolved
+    return (
+        [_with_writer(m, text, writer) for m, (text, _) in zip(resolved, chunks)]
+        if writer
+        else resolved
+    )
 
 
-def _share_self_reference(resolved: list[list[Mention]], found: Sequence[list[Mention]],
-                          sections: dict[str, list[int]]) -> list[list[Mention]]:
+def _share_self_reference(
+    resolved: list[list[Mention]], found: Sequence[list[Mention]], sections: dict[str, list[int]]
+) -> list[list[Mention]]:
     """In a section that names no place, one chunk's 本市 speaks for the section: its placeless siblings
     inherit the same place (the rest of a mayor's section on 市民の楽ちん化 is still about 三条市)."""
     for members in sections.values():
         if any(found[i] for i in members):
             continue
-        shared = {tuple(m.place.code for m in resolved[i]): resolved[i] for i in members if resolved[i]}
+        shared = {
+            tuple(m.place.code for m in resolved[i]): resolved[i] for i in members if resolved[i]
+        }
         if len(shared) == 1:
             only = next(iter(shared.values()))
             for i in members:

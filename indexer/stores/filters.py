@@ -1,4 +1,5 @@
 """Filters applied before ranking: place, source and publication dates, turned into allowed rows."""
+
 from __future__ import annotations
 
 import json
@@ -6,7 +7,6 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
-
 
 from search.errors import QueryError
 
@@ -24,7 +24,9 @@ class Filters:
     date_to: str | None = None
 
     def empty(self) -> bool:
-        return not any((self.prefecture, self.municipality, self.source, self.date_from, self.date_to))
+        return not any(
+            (self.prefecture, self.municipality, self.source, self.date_from, self.date_to)
+        )
 
 
 def _iso(value: str | None, field: str) -> str | None:
@@ -33,22 +35,34 @@ def _iso(value: str | None, field: str) -> str | None:
     try:
         return date.fromisoformat(value).isoformat()
     except ValueError:
-        raise QueryError(field, f"日付の形式が正しくありません: {value}（YYYY-MM-DD）",
-                         f"invalid date {value!r}; use YYYY-MM-DD") from None
+        raise QueryError(
+            field,
+            f"日付の形式が正しくありません: {value}（YYYY-MM-DD）",
+            f"invalid date {value!r}; use YYYY-MM-DD",
+        ) from None
 
 
 def validate(filters: Filters, prefectures: set[str]) -> Filters:
     """Checked filters: known prefecture, 5/6-digit code, real dates in order."""
     if filters.prefecture and filters.prefecture not in prefectures:
-        raise QueryError("prefecture", f"都道府県名が不明です: {filters.prefecture}",
-                         f"unknown prefecture {filters.prefecture!r}")
+        raise QueryError(
+            "prefecture",
+            f"都道府県名が不明です: {filters.prefecture}",
+            f"unknown prefecture {filters.prefecture!r}",
+        )
     if filters.municipality and not _CODE.match(filters.municipality):
-        raise QueryError("municipality", f"団体コードは5桁か6桁の数字です: {filters.municipality}",
-                         f"a municipality code has 5 or 6 digits, not {filters.municipality!r}")
+        raise QueryError(
+            "municipality",
+            f"団体コードは5桁か6桁の数字です: {filters.municipality}",
+            f"a municipality code has 5 or 6 digits, not {filters.municipality!r}",
+        )
     start, end = _iso(filters.date_from, "date_from"), _iso(filters.date_to, "date_to")
     if start and end and start > end:
-        raise QueryError("date_from", f"期間の開始 {start} が終了 {end} より後です",
-                         f"the date range is empty: {start} is after {end}")
+        raise QueryError(
+            "date_from",
+            f"期間の開始 {start} が終了 {end} より後です",
+            f"the date range is empty: {start} is after {end}",
+        )
     return Filters(filters.prefecture, filters.municipality, filters.source, start, end)
 
 
@@ -75,7 +89,9 @@ def _clauses(filters: Filters) -> tuple[list[str], list]:
 def matching_rows(conn: sqlite3.Connection, filters: Filters) -> list[int]:
     """The rows of one segment that pass the filters (which must not be empty)."""
     where, args = _clauses(filters)
-    sql = "SELECT c.row FROM chunks c JOIN articles a ON a.id = c.article_id WHERE " + " AND ".join(where)
+    sql = "SELECT c.row FROM chunks c JOIN articles a ON a.id = c.article_id WHERE " + " AND ".join(
+        where
+    )
     return [r[0] for r in conn.execute(sql, args)]
 
 

@@ -1,11 +1,12 @@
 """Where the engine finds the commit to serve: the FAISS index directory's `current`, or the Milvus store's head."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from indexer.stores.faiss.layout import IndexDir
-from indexer.stores.spec import StoreSpec
 from indexer.stores.faiss.reader import Generation, load
+from indexer.stores.spec import StoreSpec
 
 
 class FaissSource:
@@ -46,7 +47,8 @@ class MilvusSource:
         self.client = client or mc.connect(store)
 
     def current(self):
-        from indexer.stores.milvus import client as mc, head as mh
+        from indexer.stores.milvus import client as mc
+        from indexer.stores.milvus import head as mh
 
         return mc.guarded(self.store, mh.read, self.client, mc.names(self.store))
 
@@ -59,7 +61,8 @@ class MilvusSource:
         return head
 
     def open(self, head, previous=None):
-        from indexer.stores.milvus import client as mc, head as mh
+        from indexer.stores.milvus import client as mc
+        from indexer.stores.milvus import head as mh
         from indexer.stores.milvus.reader import MilvusGeneration
 
         if previous is None or previous.head.chunks != head.chunks:

@@ -1,9 +1,10 @@
 """A key → blob cache in one SQLite file beside the index: safe to lose, set aside and restarted when damaged."""
+
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from indexer.stores.faiss.metadb import select_in
 
@@ -13,7 +14,9 @@ class BlobCache:
 
     table = "blobs"
     column = "blob"
-    unreadable: tuple[type[BaseException], ...] = (sqlite3.DatabaseError,)  # errors that mean "damaged"
+    unreadable: tuple[type[BaseException], ...] = (
+        sqlite3.DatabaseError,
+    )  # errors that mean "damaged"
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -26,7 +29,9 @@ class BlobCache:
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path)
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (key TEXT PRIMARY KEY, {self.column} BLOB NOT NULL)")
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.table} (key TEXT PRIMARY KEY, {self.column} BLOB NOT NULL)"
+        )
         return conn
 
     def _reset(self) -> sqlite3.Connection:
@@ -47,7 +52,9 @@ class BlobCache:
     def get_many(self, keys: Sequence[str]) -> dict:
         """The cached values of the keys it has; a damaged file is set aside and nothing is found."""
         try:
-            rows = select_in(self.conn, f"SELECT key, {self.column} FROM {self.table} WHERE key IN ({{}})", keys)
+            rows = select_in(
+                self.conn, f"SELECT key, {self.column} FROM {self.table} WHERE key IN ({{}})", keys
+            )
             return {key: self.decode(blob) for key, blob in rows}
         except self.unreadable:
             self.conn = self._reset()
@@ -55,8 +62,10 @@ class BlobCache:
 
     def put_many(self, items: dict) -> None:
         with self.conn:
-            self.conn.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)",
-                                  [(k, self.encode(v)) for k, v in items.items()])
+            self.conn.executemany(
+                f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)",
+                [(k, self.encode(v)) for k, v in items.items()],
+            )
 
     def close(self) -> None:
         self.conn.close()

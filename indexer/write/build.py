@@ -1,28 +1,29 @@
 """A write: plan what changes, prepare and embed only that into one new segment, and switch a new commit point in."""
+
 from __future__ import annotations
 
 import errno
 import hashlib
 import sqlite3
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from common.errors import UserError
 from corpus.article import Article
-from indexer.stores.faiss import check, commit, layout, segment
 from indexer.analysis import lexical
-from indexer.stores import manifest
 from indexer.analysis.chunker import CHUNKER_VERSION
-from indexer.write.embedcache import EmbeddingCache, embed_key
+from indexer.analysis.prepare import Passage, prepare
 from indexer.model.base import Embedder
 from indexer.places.gazetteer import Gazetteer
+from indexer.stores import manifest
+from indexer.stores.faiss import check, commit, layout, segment
+from indexer.write.embedcache import EmbeddingCache, embed_key
 from indexer.write.preparecache import PrepareCache, prepare_key
-from indexer.analysis.prepare import Passage, prepare
-
 
 CACHE_BLOCK = 256
 PROGRESS_FROM = 512  # passages to embed before a progress bar is worth showing
@@ -43,11 +44,13 @@ class IndexDamaged(UserError):
     status, code = 503, "index_damaged"
 
     def __init__(self, generation: str, cause: BaseException) -> None:
-        super().__init__(f"索引 {generation} の記事を読めず、使える古い世代もありません（{cause}）。"
-                         "jsearch check で確かめ、jsearch index --rebuild で元のフォルダから作り直してください",
-                         f"the articles of generation {generation} cannot be read and no older generation is intact "
-                         f"({cause}); run `jsearch check`, then rebuild from the source folders with "
-                         "`jsearch index --rebuild`")
+        super().__init__(
+            f"索引 {generation} の記事を読めず、使える古い世代もありません（{cause}）。"
+            "jsearch check で確かめ、jsearch index --rebuild で元のフォルダから作り直してください",
+            f"the articles of generation {generation} cannot be read and no older generation is intact "
+            f"({cause}); run `jsearch check`, then rebuild from the source folders with "
+            "`jsearch index --rebuild`",
+        )
 
 
 class WriteFailed(UserError):
@@ -56,12 +59,17 @@ class WriteFailed(UserError):
     status, code = 507, "write_failed"
 
     def __init__(self, cause: BaseException) -> None:
-        full = isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or \
-            "full" in str(cause)
+        full = (
+            isinstance(cause, OSError)
+            and cause.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+            or "full" in str(cause)
+        )
         reason_ja = "ディスクの空きが足りません" if full else f"書き込みエラー: {cause}"
         reason_en = "the disk is full" if full else f"write error: {cause}"
-        super().__init__(f"索引を書き込めませんでした（{reason_ja}）。提供中の索引はそのままです",
-                         f"the index could not be written ({reason_en}); the served index is unchanged")
+        super().__init__(
+            f"索引を書き込めませんでした（{reason_ja}）。提供中の索引はそのままです",
+            f"the index could not be written ({reason_en}); the served index is unchanged",
+        )
         if not full:
             self.status = 503
 
@@ -91,10 +99,12 @@ class Report:
     unchanged: int = 0
     seconds: float = 0.0
     faiss_index: str = "flat"
-    repaired_from: str | None = None  # the older generation built on when the served one was damaged
-    segment: str | None = None        # the segment this write added, if it added one
-    segments: int = 0                 # live segments after the write
-    prepared_chunks: int = 0          # passages chunked and resolved afresh (the rest came from the cache)
+    repaired_from: str | None = (
+        None  # the older generation built on when the served one was damaged
+    )
+    segment: str | None = None  # the segment this write added, if it added one
+    segments: int = 0  # live segments after the write
+    prepared_chunks: int = 0  # passages chunked and resolved afresh (the rest came from the cache)
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,9 @@ def plan(live: dict[str, commit.Ref], change: Change, total_live: int) -> Plan:
     upserts = {a.id: a for a in change.upsert}  # a batch naming an article twice keeps the last
     removed = [i for i in dict.fromkeys(change.remove) if i in live]
     if change.prune_missing:
-        removed += [i for i, r in live.items() if r.path and not Path(r.path).exists() and i not in removed]
+        removed += [
+            i for i, r in live.items() if r.path and not Path(r.path).exists() and i not in removed
+        ]
     if change.replace_all:
         removed += [i for i in live if i not in upserts and i not in removed]
     added, updated, unchanged, write = [], [], 0, []
@@ -137,32 +149,42 @@ def plan(live: dict[str, commit.Ref], change: Change, total_live: int) -> Plan:
             if not change.replace_all:
                 continue
         write.append(article)
-    gone = dict(live) if change.replace_all else {i: live[i] for i in dict.fromkeys([*removed, *updated])}
-    return Plan(tuple(write), gone, added, updated, removed, unchanged, total_live - len(gone) + len(write))
+    gone = (
+        dict(live)
+        if change.replace_all
+        else {i: live[i] for i in dict.fromkeys([*removed, *updated])}
+    )
+    return Plan(
+        tuple(write), gone, added, updated, removed, unchanged, total_live - len(gone) + len(write)
+    )
 
 
 class Pipeline(Protocol):
     """Where passages are prepared and embedded: in this process (LocalPipeline) or spread out (indexer/ray_embed)."""
 
-    def prepare(self, articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer
-                ) -> list[segment.Prepared]: ...
+    def prepare(
+        self, articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer
+    ) -> list[segment.Prepared]: ...
 
-    def encode(self, pairs: Sequence[tuple[str, str]], embedder: Embedder
-               ) -> Iterable[tuple[list[str], np.ndarray]]: ...
+    def encode(
+        self, pairs: Sequence[tuple[str, str]], embedder: Embedder
+    ) -> Iterable[tuple[list[str], np.ndarray]]: ...
 
 
 class LocalPipeline:
     """Prepare and embed in this process, a cache block at a time."""
 
-    def prepare(self, articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer
-                ) -> list[segment.Prepared]:
+    def prepare(
+        self, articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer
+    ) -> list[segment.Prepared]:
         return [prepare_one(a, embedder, gazetteer) for a in articles]
 
-    def encode(self, pairs: Sequence[tuple[str, str]], embedder: Embedder
-               ) -> Iterable[tuple[list[str], np.ndarray]]:
+    def encode(
+        self, pairs: Sequence[tuple[str, str]], embedder: Embedder
+    ) -> Iterable[tuple[list[str], np.ndarray]]:
         """(keys, vectors) for (cache key, text) pairs, block by block."""
         for i in range(0, len(pairs), CACHE_BLOCK):
-            block = pairs[i:i + CACHE_BLOCK]
+            block = pairs[i : i + CACHE_BLOCK]
             yield [k for k, _ in block], embedder.encode_passages([t for _, t in block])
 
 
@@ -174,7 +196,9 @@ def prepare_one(article: Article, embedder: Embedder, gazetteer: Gazetteer) -> s
     info = embedder.info
     count = lambda texts: embedder.count_tokens([info.passage_prompt + t for t in texts])  # noqa: E731
     passages = tuple(prepare(article, gazetteer, count, info.max_tokens))
-    return segment.Prepared(article, passages, tuple(lexical.counts(p.embed_text) for p in passages))
+    return segment.Prepared(
+        article, passages, tuple(lexical.counts(p.embed_text) for p in passages)
+    )
 
 
 def passage_keys(passages: Sequence[Passage], embedder: Embedder) -> list[str]:
@@ -183,8 +207,14 @@ def passage_keys(passages: Sequence[Passage], embedder: Embedder) -> list[str]:
     return [embed_key(info.vectors, info.passage_prompt, p.embed_text) for p in passages]
 
 
-def embed_passages(passages: Sequence[Passage], keys: list[str], embedder: Embedder, cache: EmbeddingCache,
-                   progress: bool, pipeline: Pipeline = LOCAL) -> tuple[np.ndarray, int]:
+def embed_passages(
+    passages: Sequence[Passage],
+    keys: list[str],
+    embedder: Embedder,
+    cache: EmbeddingCache,
+    progress: bool,
+    pipeline: Pipeline = LOCAL,
+) -> tuple[np.ndarray, int]:
     """Vectors for the passages, from the cache where it has them; returns them and how many were embedded."""
     info = embedder.info
     cached = cache.get_many(list(dict.fromkeys(keys)))
@@ -192,10 +222,14 @@ def embed_passages(passages: Sequence[Passage], keys: list[str], embedder: Embed
     text_of = {k: p.embed_text for k, p in zip(keys, passages)}
     with _progress(len(missing), progress) as bar:
         for block, fresh in pipeline.encode([(k, text_of[k]) for k in missing], embedder):
-            cache.put_many(dict(zip(block, fresh)))  # saved as it goes: a build killed half-way keeps its work
+            cache.put_many(
+                dict(zip(block, fresh))
+            )  # saved as it goes: a build killed half-way keeps its work
             cached.update(zip(block, fresh))
             bar.update(len(block))
-    matrix = np.stack([cached[k] for k in keys]) if keys else np.zeros((0, info.dimension), np.float32)
+    matrix = (
+        np.stack([cached[k] for k in keys]) if keys else np.zeros((0, info.dimension), np.float32)
+    )
     return matrix.astype(np.float32), len(missing)
 
 
@@ -203,13 +237,19 @@ def _progress(total: int, wanted: bool):
     """The product's own progress bar, on standard error, only for work long enough to watch."""
     from tqdm import tqdm
 
-    return tqdm(total=total, disable=not wanted or total < PROGRESS_FROM, unit="passages", desc="埋め込み / embedding",
-                leave=False)
+    return tqdm(
+        total=total,
+        disable=not wanted or total < PROGRESS_FROM,
+        unit="passages",
+        desc="埋め込み / embedding",
+        leave=False,
+    )
 
 
 def code_version() -> str:
     """A digest of the modules that shape prepared passages: editing any of them invalidates the prepare cache."""
-    from indexer.analysis import chunker, normalize, prepare as prepare_module
+    from indexer.analysis import chunker, normalize
+    from indexer.analysis import prepare as prepare_module
     from indexer.places import mentions as municipalities
 
     digest = hashlib.sha1()
@@ -220,12 +260,26 @@ def code_version() -> str:
 
 def prepare_versions(embedder: Embedder, gazetteer: Gazetteer) -> str:
     info = embedder.info
-    return "|".join((str(CHUNKER_VERSION), lexical.TOKENIZER, gazetteer.fingerprint, code_version(), info.name,
-                     info.passage_prompt, str(info.max_tokens)))
+    return "|".join(
+        (
+            str(CHUNKER_VERSION),
+            lexical.TOKENIZER,
+            gazetteer.fingerprint,
+            code_version(),
+            info.name,
+            info.passage_prompt,
+            str(info.max_tokens),
+        )
+    )
 
 
-def prepare_all(articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer, cache_dir: Path,
-                pipeline: Pipeline = LOCAL) -> tuple[list[segment.Prepared], int]:
+def prepare_all(
+    articles: Sequence[Article],
+    embedder: Embedder,
+    gazetteer: Gazetteer,
+    cache_dir: Path,
+    pipeline: Pipeline = LOCAL,
+) -> tuple[list[segment.Prepared], int]:
     """Each article's passages and token counts, from the prepare cache where it has them; returns them and how
     many passages were prepared afresh."""
     versions = prepare_versions(embedder, gazetteer)
@@ -247,15 +301,24 @@ def _with_article(item: segment.Prepared, article: Article) -> segment.Prepared:
     return segment.Prepared(article, item.passages, item.counts)
 
 
-def apply(index_dir: Path, change: Change, embedder: Embedder, gazetteer: Gazetteer | None = None,
-          progress: bool = False, lock_timeout: float = 60, pipeline: Pipeline = LOCAL) -> Report:
+def apply(
+    index_dir: Path,
+    change: Change,
+    embedder: Embedder,
+    gazetteer: Gazetteer | None = None,
+    progress: bool = False,
+    lock_timeout: float = 60,
+    pipeline: Pipeline = LOCAL,
+) -> Report:
     """Make the change as one new segment and commit point; the served one stays untouched until the switch."""
     began = time.perf_counter()
     index = layout.IndexDir(index_dir)
     lock = layout.acquire(index, lock_timeout)
     try:
         layout.clean(index)
-        return _apply_locked(index, change, embedder, gazetteer or Gazetteer.load(), progress, began, pipeline)
+        return _apply_locked(
+            index, change, embedder, gazetteer or Gazetteer.load(), progress, began, pipeline
+        )
     except (OSError, sqlite3.DatabaseError) as exc:
         raise WriteFailed(exc) from exc
     finally:
@@ -275,20 +338,27 @@ def _read(index: layout.IndexDir, path: Path, ids: list[str] | None) -> commit.B
         return commit.Base(None, (), refs, legacy)
     entries = commit.entries_of(info)
     marks = check.marked(index)
-    damaged = [e for e in entries if e.name in marks or check.looks_damaged(index.segments / e.name)]
+    damaged = [
+        e for e in entries if e.name in marks or check.looks_damaged(index.segments / e.name)
+    ]
     carry: dict[str, Article] = {}
     for entry in damaged:  # rewritten into the new segment from their own SQLite rows
         if not check.articles_readable(index.segments / entry.name):
             raise SegmentLost(f"segment {entry.name} cannot be read")
         gone = set(entry.deleted)
-        carry.update((i, a) for i, a in commit.stored_articles(index.segments / entry.name).items()
-                     if i not in gone)
+        carry.update(
+            (i, a)
+            for i, a in commit.stored_articles(index.segments / entry.name).items()
+            if i not in gone
+        )
     refs = commit.lookup(index, entries, ids if not carry else None)
     healthy = tuple(e for e in entries if e not in damaged)
     return commit.Base(info, healthy, refs, carry or None)
 
 
-def base_generation(index: layout.IndexDir, fresh: bool, ids: list[str] | None = None) -> commit.Base:
+def base_generation(
+    index: layout.IndexDir, fresh: bool, ids: list[str] | None = None
+) -> commit.Base:
     """The commit point to build on and the live articles among `ids`; a served commit point whose files cannot
     be read is replaced by the newest older one that can be."""
     current = index.current()
@@ -299,7 +369,9 @@ def base_generation(index: layout.IndexDir, fresh: bool, ids: list[str] | None =
     except (sqlite3.DatabaseError, OSError, manifest.IndexMismatch) as damage:
         if fresh:
             return commit.Base(None, (), {})
-        older = sorted((p for p in index.generations.glob("g*") if p.name < current.name), reverse=True)
+        older = sorted(
+            (p for p in index.generations.glob("g*") if p.name < current.name), reverse=True
+        )
         for path in older:
             if not check.verify(path, index):
                 base = _read(index, path, ids)
@@ -307,8 +379,15 @@ def base_generation(index: layout.IndexDir, fresh: bool, ids: list[str] | None =
         raise IndexDamaged(current.name, damage) from damage
 
 
-def _apply_locked(index: layout.IndexDir, change: Change, embedder: Embedder, gazetteer: Gazetteer,
-                  progress: bool, began: float, pipeline: Pipeline = LOCAL) -> Report:
+def _apply_locked(
+    index: layout.IndexDir,
+    change: Change,
+    embedder: Embedder,
+    gazetteer: Gazetteer,
+    progress: bool,
+    began: float,
+    pipeline: Pipeline = LOCAL,
+) -> Report:
     base = base_generation(index, change.replace_all, _wanted(change))
     if base.manifest and not change.replace_all:
         manifest.check_model(base.manifest, embedder.info)
@@ -317,7 +396,9 @@ def _apply_locked(index: layout.IndexDir, change: Change, embedder: Embedder, ga
     if work.live_articles <= 0:
         raise NoArticles()
     write, entries = list(work.write), commit.without(base.entries, work.gone)
-    if base.carry and not change.replace_all:  # an old-format index or damaged segments: rewritten here
+    if (
+        base.carry and not change.replace_all
+    ):  # an old-format index or damaged segments: rewritten here
         write = [a for i, a in base.carry.items() if i not in work.gone] + write
     if change.replace_all:
         entries = []
@@ -326,18 +407,38 @@ def _apply_locked(index: layout.IndexDir, change: Change, embedder: Embedder, ga
     name = _commit(index, base, change, embedder, entries)
     check.mark(index, [], set())  # whatever `jsearch check` marked is no longer listed
     layout.clean(index)
-    return Report(name, sum(e.live_articles for e in entries), sum(e.live_rows for e in entries), embedded,
-                  work.added, work.updated, work.removed, work.unchanged, round(time.perf_counter() - began, 3),
-                  commit.largest_kind(entries), base.repaired_from, new.name if new else None, len(entries), prepared)
+    return Report(
+        name,
+        sum(e.live_articles for e in entries),
+        sum(e.live_rows for e in entries),
+        embedded,
+        work.added,
+        work.updated,
+        work.removed,
+        work.unchanged,
+        round(time.perf_counter() - began, 3),
+        commit.largest_kind(entries),
+        base.repaired_from,
+        new.name if new else None,
+        len(entries),
+        prepared,
+    )
 
 
-def _write_segment(index: layout.IndexDir, articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer,
-                   progress: bool, pipeline: Pipeline) -> tuple[commit.Entry | None, int, int]:
+def _write_segment(
+    index: layout.IndexDir,
+    articles: Sequence[Article],
+    embedder: Embedder,
+    gazetteer: Gazetteer,
+    progress: bool,
+    pipeline: Pipeline,
+) -> tuple[commit.Entry | None, int, int]:
     """Prepare, embed and write the articles as a new segment; returns its entry, embedded and prepared counts."""
     if not articles:
         return None, 0, 0
-    items, keys, matrix, embedded, prepared = prepare_and_embed(articles, embedder, gazetteer, index.cache, progress,
-                                                                pipeline)
+    items, keys, matrix, embedded, prepared = prepare_and_embed(
+        articles, embedder, gazetteer, index.cache, progress, pipeline
+    )
     building = layout.Building(index.segments)
     try:
         info = segment.write(building.path, items, matrix, keys)
@@ -349,9 +450,14 @@ def _write_segment(index: layout.IndexDir, articles: Sequence[Article], embedder
     return commit.Entry(name, info["rows"], info["articles"], info["kind"]), embedded, prepared
 
 
-def prepare_and_embed(articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer, cache_dir: Path,
-                      progress: bool, pipeline: Pipeline = LOCAL
-                      ) -> tuple[list[segment.Prepared], list[str], np.ndarray, int, int]:
+def prepare_and_embed(
+    articles: Sequence[Article],
+    embedder: Embedder,
+    gazetteer: Gazetteer,
+    cache_dir: Path,
+    progress: bool,
+    pipeline: Pipeline = LOCAL,
+) -> tuple[list[segment.Prepared], list[str], np.ndarray, int, int]:
     """Prepared articles, their passages' cache keys and vectors (row order), and the embedded/prepared counts;
     both caches under `cache_dir` are used and filled, so a killed run resumes where it stopped."""
     items, prepared = prepare_all(articles, embedder, gazetteer, cache_dir, pipeline)
@@ -365,11 +471,34 @@ def prepare_and_embed(articles: Sequence[Article], embedder: Embedder, gazetteer
     return items, keys, matrix, embedded, prepared
 
 
-def _commit(index: layout.IndexDir, base: commit.Base, change: Change, embedder: Embedder,
-            entries: Sequence[commit.Entry]) -> str:
+def _commit(
+    index: layout.IndexDir,
+    base: commit.Base,
+    change: Change,
+    embedder: Embedder,
+    entries: Sequence[commit.Entry],
+) -> str:
     info = embedder.info
     kept = base.manifest.sources if base.manifest and not change.replace_all else []
-    return commit.publish(index, commit.listing(manifest.Manifest(
-        info.name, info.dimension, info.query_prompt, info.passage_prompt, CHUNKER_VERSION, lexical.TOKENIZER,
-        "flat", 0, 0, "", "", sources=sorted(set(change.sources) | set(kept)), engine=info.engine,
-        precision=info.precision), entries))
+    return commit.publish(
+        index,
+        commit.listing(
+            manifest.Manifest(
+                info.name,
+                info.dimension,
+                info.query_prompt,
+                info.passage_prompt,
+                CHUNKER_VERSION,
+                lexical.TOKENIZER,
+                "flat",
+                0,
+                0,
+                "",
+                "",
+                sources=sorted(set(change.sources) | set(kept)),
+                engine=info.engine,
+                precision=info.precision,
+            ),
+            entries,
+        ),
+    )

@@ -1,4 +1,5 @@
 """A cache of passage embeddings keyed by model, prompt and text, so unchanged chunks are never re-embedded."""
+
 from __future__ import annotations
 
 import hashlib

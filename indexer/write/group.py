@@ -1,23 +1,24 @@
 """Group commit: writes that arrive together (concurrent POSTs, a burst of deletes) become one segment, not one
 per article; after each commit, a merge runs in the background when the policy asks for one."""
+
 from __future__ import annotations
 
 import logging
 import queue
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Callable, Sequence
 
 from corpus.article import Article
-from indexer.write import build, indexing
-from indexer.stores.faiss import merge
 from indexer.model.base import Embedder
+from indexer.stores.faiss import merge
 from indexer.stores.spec import StoreSpec
+from indexer.write import build, indexing
 
 log = logging.getLogger("jsearch.writer")
 
-WINDOW_SECONDS = 0.005   # how long the writer waits for more writes once one has arrived
+WINDOW_SECONDS = 0.005  # how long the writer waits for more writes once one has arrived
 MAX_BATCH = 256
 
 
@@ -38,11 +39,25 @@ class GroupWriter:
     """The server's single writer thread: `submit` blocks until the batch holding the change is committed and
     `after` (the server's switch to the new commit point) has run."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder, lock_timeout: float,
-                 after: Callable[[], None] = lambda: None, merging: bool = True,
-                 store: StoreSpec = indexing.FAISS) -> None:
-        self.index_dir, self.embedder, self.lock_timeout, self.store = index_dir, embedder, lock_timeout, store
-        self.after, self.merging = after, merging and not store.is_milvus  # Milvus compacts its own segments
+    def __init__(
+        self,
+        index_dir: Path,
+        embedder: Embedder,
+        lock_timeout: float,
+        after: Callable[[], None] = lambda: None,
+        merging: bool = True,
+        store: StoreSpec = indexing.FAISS,
+    ) -> None:
+        self.index_dir, self.embedder, self.lock_timeout, self.store = (
+            index_dir,
+            embedder,
+            lock_timeout,
+            store,
+        )
+        self.after, self.merging = (
+            after,
+            merging and not store.is_milvus,
+        )  # Milvus compacts its own segments
         self._queue: queue.Queue[tuple[build.Change, Future]] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="jsearch-writer", daemon=True)
         self._thread.start()
@@ -73,8 +88,13 @@ class GroupWriter:
         while True:
             batch = self._batch()
             try:
-                report = indexing.apply(self.index_dir, combine([c for c, _ in batch]), self.embedder, self.store,
-                                        lock_timeout=self.lock_timeout)
+                report = indexing.apply(
+                    self.index_dir,
+                    combine([c for c, _ in batch]),
+                    self.embedder,
+                    self.store,
+                    lock_timeout=self.lock_timeout,
+                )
             except BaseException as exc:  # noqa: BLE001 - every waiting request gets the error
                 for _, done in batch:
                     done.set_exception(exc)

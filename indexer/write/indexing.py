@@ -1,32 +1,49 @@
 """Indexing as the command line and the server ask for it: sources, loading, the change, the summary."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from common.errors import UserError
 from corpus.article import Article
 from corpus.bundled import bundled_corpus_dir
 from corpus.loaders import Loaded, LoadError, load_paths
-from indexer.write import build
-from indexer.stores.faiss import commit
-from indexer.stores import manifest
 from indexer.model.base import Embedder
+from indexer.stores import manifest
+from indexer.stores.faiss import commit
 from indexer.stores.faiss.layout import IndexDir
 from indexer.stores.spec import StoreSpec
+from indexer.write import build
 
 FAISS = StoreSpec()
 
 
-def apply(index_dir: Path, change: build.Change, embedder: Embedder, store: StoreSpec = FAISS, progress: bool = False,
-          lock_timeout: float = 30, pipeline: build.Pipeline = build.LOCAL) -> build.Report:
+def apply(
+    index_dir: Path,
+    change: build.Change,
+    embedder: Embedder,
+    store: StoreSpec = FAISS,
+    progress: bool = False,
+    lock_timeout: float = 30,
+    pipeline: build.Pipeline = build.LOCAL,
+) -> build.Report:
     """Make one change in the chosen store: FAISS segments in `index_dir`, or Milvus (caches stay in `index_dir`)."""
     if store.is_milvus:
         from indexer.stores.milvus import writer as write
 
-        return write.apply(store, index_dir, change, embedder, progress=progress, lock_timeout=lock_timeout,
-                           pipeline=pipeline)
-    return build.apply(index_dir, change, embedder, progress=progress, lock_timeout=lock_timeout, pipeline=pipeline)
+        return write.apply(
+            store,
+            index_dir,
+            change,
+            embedder,
+            progress=progress,
+            lock_timeout=lock_timeout,
+            pipeline=pipeline,
+        )
+    return build.apply(
+        index_dir, change, embedder, progress=progress, lock_timeout=lock_timeout, pipeline=pipeline
+    )
 
 
 def recorded_sources(index_dir: Path, store: StoreSpec = FAISS) -> list[str]:
@@ -51,37 +68,73 @@ def load(paths: Sequence[Path]) -> Loaded:
     loaded = load_paths(paths)
     if not loaded.articles:
         first = loaded.errors[0] if loaded.errors else None
-        raise first if first and len(paths) == 1 and not Path(paths[0]).is_dir() else build.NoArticles()
+        raise (
+            first
+            if first and len(paths) == 1 and not Path(paths[0]).is_dir()
+            else build.NoArticles()
+        )
     return loaded
 
 
-def index_articles(index_dir: Path, articles: Sequence[Article], sources: Sequence[Path], embedder: Embedder,
-                   prune: bool = False, rebuild: bool = False, progress: bool = False,
-                   lock_timeout: float = 30, store: StoreSpec = FAISS,
-                   pipeline: build.Pipeline = build.LOCAL) -> build.Report:
+def index_articles(
+    index_dir: Path,
+    articles: Sequence[Article],
+    sources: Sequence[Path],
+    embedder: Embedder,
+    prune: bool = False,
+    rebuild: bool = False,
+    progress: bool = False,
+    lock_timeout: float = 30,
+    store: StoreSpec = FAISS,
+    pipeline: build.Pipeline = build.LOCAL,
+) -> build.Report:
     """Upsert the articles as one new generation."""
-    change = build.Change(upsert=tuple(articles), replace_all=rebuild, prune_missing=prune,
-                          sources=tuple(str(Path(s).resolve()) for s in sources))
+    change = build.Change(
+        upsert=tuple(articles),
+        replace_all=rebuild,
+        prune_missing=prune,
+        sources=tuple(str(Path(s).resolve()) for s in sources),
+    )
     return apply(index_dir, change, embedder, store, progress, lock_timeout, pipeline)
 
 
-def summary(report: build.Report, index_dir: Path, errors: Sequence[LoadError] = (), store: StoreSpec = FAISS) -> dict:
+def summary(
+    report: build.Report,
+    index_dir: Path,
+    errors: Sequence[LoadError] = (),
+    store: StoreSpec = FAISS,
+) -> dict:
     """The `--json` summary of an indexing run."""
-    return {"index_dir": str(index_dir), "store": store.describe(), "generation": report.generation, "articles": report.articles,
-            "chunks": report.chunks, "embedded_chunks": report.embedded_chunks, "added": report.added,
-            "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
-            "seconds": report.seconds, "faiss_index": report.faiss_index, "repaired_from": report.repaired_from,
-            "segment": report.segment, "segments": report.segments, "prepared_chunks": report.prepared_chunks,
-            "errors": [{"path": e.path, "ja": e.ja, "en": e.en} for e in errors]}
+    return {
+        "index_dir": str(index_dir),
+        "store": store.describe(),
+        "generation": report.generation,
+        "articles": report.articles,
+        "chunks": report.chunks,
+        "embedded_chunks": report.embedded_chunks,
+        "added": report.added,
+        "updated": report.updated,
+        "removed": report.removed,
+        "unchanged": report.unchanged,
+        "seconds": report.seconds,
+        "faiss_index": report.faiss_index,
+        "repaired_from": report.repaired_from,
+        "segment": report.segment,
+        "segments": report.segments,
+        "prepared_chunks": report.prepared_chunks,
+        "errors": [{"path": e.path, "ja": e.ja, "en": e.en} for e in errors],
+    }
 
 
 def describe(summary: dict) -> str:
     """The same summary as two readable lines."""
-    return (f"索引を更新しました: 記事 {summary['articles']} 件、文章 {summary['chunks']} 件"
-            f"（新規埋め込み {summary['embedded_chunks']} 件、追加 {len(summary['added'])}・更新 "
-            f"{len(summary['updated'])}・削除 {len(summary['removed'])}、{summary['seconds']:.1f} 秒）\n"
-            f"Indexed {summary['articles']} articles, {summary['chunks']} passages into {summary['index_dir']} "
-            f"({summary['generation']}).")
+    return (
+        f"索引を更新しました: 記事 {summary['articles']} 件、文章 {summary['chunks']} 件"
+        f"（新規埋め込み {summary['embedded_chunks']} 件、追加 {len(summary['added'])}・更新 "
+        f"{len(summary['updated'])}・削除 {len(summary['removed'])}、{summary['seconds']:.1f} 秒）\n"
+        f"Indexed {summary['articles']} articles, {summary['chunks']} passages into {summary['index_dir']} "
+        f"({summary['generation']})."
+    )
 
 
 class UnknownArticle(UserError):
@@ -90,16 +143,31 @@ class UnknownArticle(UserError):
     status, code, field = 404, "not_found", "id"
 
     def __init__(self, ids: Sequence[str]) -> None:
-        super().__init__(f"索引にない記事 ID です: {', '.join(ids)}（jsearch search --json で確認できます）",
-                         f"no article with id {', '.join(ids)} in the index (see jsearch search --json)")
+        super().__init__(
+            f"索引にない記事 ID です: {', '.join(ids)}（jsearch search --json で確認できます）",
+            f"no article with id {', '.join(ids)} in the index (see jsearch search --json)",
+        )
 
 
-def add_files(index_dir: Path, paths: Sequence[Path], embedder: Embedder, lock_timeout: float = 30,
-              store: StoreSpec = FAISS, pipeline: build.Pipeline = build.LOCAL) -> tuple[build.Report, Loaded]:
+def add_files(
+    index_dir: Path,
+    paths: Sequence[Path],
+    embedder: Embedder,
+    lock_timeout: float = 30,
+    store: StoreSpec = FAISS,
+    pipeline: build.Pipeline = build.LOCAL,
+) -> tuple[build.Report, Loaded]:
     """Upsert the given files (or folders) without touching the recorded sources' other articles."""
     loaded = load(paths)
-    return index_articles(index_dir, loaded.articles, paths, embedder, lock_timeout=lock_timeout, store=store,
-                          pipeline=pipeline), loaded
+    return index_articles(
+        index_dir,
+        loaded.articles,
+        paths,
+        embedder,
+        lock_timeout=lock_timeout,
+        store=store,
+        pipeline=pipeline,
+    ), loaded
 
 
 def live_ids(index_dir: Path, ids: Sequence[str], store: StoreSpec = FAISS) -> set[str]:
@@ -113,11 +181,18 @@ def live_ids(index_dir: Path, ids: Sequence[str], store: StoreSpec = FAISS) -> s
     return set(commit.lookup(index, commit.entries_of(info), ids))
 
 
-def remove_ids(index_dir: Path, ids: Sequence[str], embedder: Embedder, lock_timeout: float = 30,
-               store: StoreSpec = FAISS) -> build.Report:
+def remove_ids(
+    index_dir: Path,
+    ids: Sequence[str],
+    embedder: Embedder,
+    lock_timeout: float = 30,
+    store: StoreSpec = FAISS,
+) -> build.Report:
     """Remove articles by id; an id the index does not hold refuses the whole request."""
     known = live_ids(index_dir, ids, store)
     unknown = [i for i in ids if i not in known]
     if unknown:
         raise UnknownArticle(unknown)
-    return apply(index_dir, build.Change(remove=tuple(ids)), embedder, store, lock_timeout=lock_timeout)
+    return apply(
+        index_dir, build.Change(remove=tuple(ids)), embedder, store, lock_timeout=lock_timeout
+    )

@@ -1,5 +1,6 @@
 """A cache of prepared articles (passages, offsets, places, lexical token counts) keyed by their content and every
 version that shapes them, so an unchanged article is never chunked, resolved or tokenised again."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,8 +8,8 @@ import pickle
 import sqlite3
 
 from corpus.article import Article
-from indexer.write.blobcache import BlobCache
 from indexer.stores.faiss.segment import Prepared
+from indexer.write.blobcache import BlobCache
 
 
 def prepare_key(article: Article, versions: str) -> str:
@@ -24,7 +25,13 @@ class PrepareCache(BlobCache):
     """
 
     table, column = "prepared", "item"
-    unreadable = (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError)
+    unreadable = (
+        sqlite3.DatabaseError,
+        pickle.UnpicklingError,
+        EOFError,
+        AttributeError,
+        TypeError,
+    )
 
     def decode(self, blob: bytes) -> Prepared:
         return pickle.loads(blob)

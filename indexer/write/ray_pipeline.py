@@ -1,4 +1,5 @@
 """Bulk preparing and embedding on Ray: the model in an actor pool, results streamed back block by block."""
+
 from __future__ import annotations
 
 import ast
@@ -7,29 +8,36 @@ import logging
 import os
 import pickle
 import socket
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from common.errors import UserError
 from corpus.article import Article
-from indexer.write import build
-from indexer.stores.faiss import segment
 from indexer.model.base import Embedder, ModelInfo
 from indexer.places.gazetteer import Gazetteer
+from indexer.stores.faiss import segment
+from indexer.write import build
 
-LOCAL = "local"                # `--ray local`: start Ray on this machine for this run only
-DEFAULT_BATCH = 64             # passages per actor call, and per block written to the embedding cache
-PREPARE_BATCH = 8              # articles per actor call when chunking
-ACTOR_MEMORY = 3 << 29         # 1.5 GiB: an actor of multilingual-e5-small peaked at 1.3 GB RSS loading the model
-PROBE_SECONDS = 5.0            # how long a remote address may take to accept a TCP connection
+LOCAL = "local"  # `--ray local`: start Ray on this machine for this run only
+DEFAULT_BATCH = 64  # passages per actor call, and per block written to the embedding cache
+PREPARE_BATCH = 8  # articles per actor call when chunking
+ACTOR_MEMORY = (
+    3 << 29
+)  # 1.5 GiB: an actor of multilingual-e5-small peaked at 1.3 GB RSS loading the model
+PROBE_SECONDS = 5.0  # how long a remote address may take to accept a TCP connection
 GCS_PORT, CLIENT_PORT = 6379, 10001
 # Ray's own waits for an address that accepts connections but does not answer as Ray (measured: unbounded it
 # retried for over two minutes; with these, about 25 s). The user's environment wins over these defaults.
-CONNECT_BOUNDS = {"RAY_gcs_server_port_wait_time_s": "2", "RAY_py_gcs_connect_timeout_s": "5",
-                  "RAY_gcs_rpc_server_connect_timeout_s": "3", "RAY_CLIENT_MAX_CONNECTION_TIMEOUT_S": "5"}
+CONNECT_BOUNDS = {
+    "RAY_gcs_server_port_wait_time_s": "2",
+    "RAY_py_gcs_connect_timeout_s": "5",
+    "RAY_gcs_rpc_server_connect_timeout_s": "3",
+    "RAY_CLIENT_MAX_CONNECTION_TIMEOUT_S": "5",
+}
 
 
 class RayMissing(UserError):
@@ -38,8 +46,10 @@ class RayMissing(UserError):
     status, code, field = 503, "ray_missing", "ray"
 
     def __init__(self) -> None:
-        super().__init__("Ray がインストールされていません。pip install 'jichitai-search[ray]' で入れてから実行してください",
-                         "Ray is not installed; install it with pip install 'jichitai-search[ray]' and run again")
+        super().__init__(
+            "Ray がインストールされていません。pip install 'jichitai-search[ray]' で入れてから実行してください",
+            "Ray is not installed; install it with pip install 'jichitai-search[ray]' and run again",
+        )
 
 
 class RayUnreachable(UserError):
@@ -48,10 +58,12 @@ class RayUnreachable(UserError):
     status, code, field = 503, "ray_unreachable", "ray"
 
     def __init__(self, address: str, cause: BaseException | str) -> None:
-        super().__init__(f"Ray に接続できません: {address}（{cause}）。索引は変更していません。"
-                         "ray start --head で起動したクラスタのアドレスか、この機械で動かす local を指定してください",
-                         f"cannot reach Ray at {address} ({cause}); the index is unchanged. Give the address of a "
-                         "cluster started with `ray start --head`, or `local` to run Ray on this machine")
+        super().__init__(
+            f"Ray に接続できません: {address}（{cause}）。索引は変更していません。"
+            "ray start --head で起動したクラスタのアドレスか、この機械で動かす local を指定してください",
+            f"cannot reach Ray at {address} ({cause}); the index is unchanged. Give the address of a "
+            "cluster started with `ray start --head`, or `local` to run Ray on this machine",
+        )
 
 
 class RayFailed(UserError):
@@ -60,10 +72,12 @@ class RayFailed(UserError):
     status, code, field = 503, "ray_failed", "ray"
 
     def __init__(self, cause: BaseException) -> None:
-        super().__init__(f"Ray での処理が途中で失敗しました（{type(cause).__name__}: {cause}）。索引は変更していません。"
-                         "埋め込み済みの分は保存されているので、もう一度実行すると続きから再開します",
-                         f"Ray failed part-way ({type(cause).__name__}: {cause}); the index is unchanged. The passages "
-                         "embedded so far are cached: run the command again to resume")
+        super().__init__(
+            f"Ray での処理が途中で失敗しました（{type(cause).__name__}: {cause}）。索引は変更していません。"
+            "埋め込み済みの分は保存されているので、もう一度実行すると続きから再開します",
+            f"Ray failed part-way ({type(cause).__name__}: {cause}); the index is unchanged. The passages "
+            "embedded so far are cached: run the command again to resume",
+        )
 
 
 class ModelMismatch(UserError):
@@ -72,8 +86,10 @@ class ModelMismatch(UserError):
     status, code, field = 503, "ray_model_mismatch", "model"
 
     def __init__(self, expected: ModelInfo, found: ModelInfo) -> None:
-        super().__init__(f"Ray のワーカーが別のモデルを読み込みました（期待 {expected}、実際 {found}）",
-                         f"a Ray worker loaded another model (expected {expected}, found {found})")
+        super().__init__(
+            f"Ray のワーカーが別のモデルを読み込みました（期待 {expected}、実際 {found}）",
+            f"a Ray worker loaded another model (expected {expected}, found {found})",
+        )
 
 
 @dataclass(frozen=True)
@@ -82,9 +98,9 @@ class Cluster:
 
     address: str
     owned: bool
-    cpus: int          # CPUs of the whole cluster
-    node_cpus: int     # CPUs of its largest node: the most one actor's model can use
-    memory: int        # bytes Ray may give to tasks and actors, the whole cluster
+    cpus: int  # CPUs of the whole cluster
+    node_cpus: int  # CPUs of its largest node: the most one actor's model can use
+    memory: int  # bytes Ray may give to tasks and actors, the whole cluster
 
 
 @dataclass(frozen=True)
@@ -142,8 +158,12 @@ def connect(address: str) -> Cluster:
     owned = False
     if not ray.is_initialized():  # a process that already holds Ray (tests, benchmarks) keeps it
         try:
-            ray.init(address=address, include_dashboard=False if not remote else None, log_to_driver=False,
-                     logging_level=logging.WARNING)
+            ray.init(
+                address=address,
+                include_dashboard=False if not remote else None,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+            )
         except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError, ValueError, grpc errors
             raise RayUnreachable(address, exc) from exc
         owned = not remote
@@ -200,18 +220,22 @@ class Refusal(Exception):
 
 def refusing(method):
     """Run in a worker: a UserError leaves as a Refusal, which Ray can carry back."""
+
     @functools.wraps(method)
     def run(*args, **kwargs):
         try:
             return method(*args, **kwargs)
         except UserError as exc:
             raise Refusal.of(exc) from None
+
     return run
 
 
 def load_model(info: ModelInfo, cache_dir: str | None, threads: int) -> Embedder:
     """The driver's model, loaded in a worker from its settings (an ONNX session does not travel)."""
-    embedder = Embedder.load(info.name, Path(cache_dir) if cache_dir else None, info.engine, info.precision, threads)
+    embedder = Embedder.load(
+        info.name, Path(cache_dir) if cache_dir else None, info.engine, info.precision, threads
+    )
     if embedder.info != info:
         raise ModelMismatch(info, embedder.info)
     return embedder
@@ -236,12 +260,17 @@ class PrepareActor:
 
     @refusing
     def __init__(self, info: ModelInfo, cache_dir: str | None, gazetteer: Gazetteer) -> None:
-        self.embedder, self.gazetteer = load_model(info, cache_dir, 1), gazetteer  # the model only counts tokens
+        self.embedder, self.gazetteer = (
+            load_model(info, cache_dir, 1),
+            gazetteer,
+        )  # the model only counts tokens
 
     @refusing
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        done = [pickle.dumps(build.prepare_one(pickle.loads(a), self.embedder, self.gazetteer))
-                for a in batch["article"]]
+        done = [
+            pickle.dumps(build.prepare_one(pickle.loads(a), self.embedder, self.gazetteer))
+            for a in batch["article"]
+        ]
         return {"index": batch["index"], "prepared": np.array(done, dtype=object)}
 
 
@@ -252,7 +281,9 @@ def _carried(exc: BaseException) -> UserError:
         if type(seen) is Refusal:  # Ray's wrappers also pass for instances of the cause's class
             return seen.user_error()
         seen = getattr(seen, "cause", None) or seen.__cause__
-    for line in reversed(str(exc).splitlines()):  # an actor that died in its constructor keeps only the text
+    for line in reversed(
+        str(exc).splitlines()
+    ):  # an actor that died in its constructor keeps only the text
         if line.startswith(f"{__name__}.{Refusal.__name__}: "):
             try:
                 return Refusal(*ast.literal_eval(line.split(": ", 1)[1])).user_error()
@@ -268,21 +299,27 @@ class RayPipeline:
     cluster: Cluster
     layout: Layout
     batch: int = DEFAULT_BATCH
-    cache_dir: str | None = None   # where workers find the model (None: their default)
+    cache_dir: str | None = None  # where workers find the model (None: their default)
 
-    def prepare(self, articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer
-                ) -> list[segment.Prepared]:
+    def prepare(
+        self, articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer
+    ) -> list[segment.Prepared]:
         """Each article's passages and token counts, in the order given."""
         if not articles:
             return []
         items = [{"index": i, "article": pickle.dumps(a)} for i, a in enumerate(articles)]
         done: dict[int, segment.Prepared] = {}
-        for batch in self._run(items, PrepareActor, PREPARE_BATCH, (embedder.info, self.cache_dir, gazetteer), 1):
-            done.update((int(i), pickle.loads(p)) for i, p in zip(batch["index"], batch["prepared"]))
+        for batch in self._run(
+            items, PrepareActor, PREPARE_BATCH, (embedder.info, self.cache_dir, gazetteer), 1
+        ):
+            done.update(
+                (int(i), pickle.loads(p)) for i, p in zip(batch["index"], batch["prepared"])
+            )
         return [done[i] for i in range(len(articles))]
 
-    def encode(self, pairs: Sequence[tuple[str, str]], embedder: Embedder
-               ) -> Iterable[tuple[list[str], np.ndarray]]:
+    def encode(
+        self, pairs: Sequence[tuple[str, str]], embedder: Embedder
+    ) -> Iterable[tuple[list[str], np.ndarray]]:
         """(keys, vectors) blocks as the actors finish them, in any order."""
         if not pairs:
             return
@@ -291,13 +328,21 @@ class RayPipeline:
         for batch in self._run(items, EmbedActor, self.batch, args, self.layout.cpus):
             yield [str(k) for k in batch["key"]], np.asarray(batch["vector"], dtype=np.float32)
 
-    def _run(self, items: list[dict], actor: type, size: int, args: tuple, cpus: float
-             ) -> Iterator[dict[str, np.ndarray]]:
+    def _run(
+        self, items: list[dict], actor: type, size: int, args: tuple, cpus: float
+    ) -> Iterator[dict[str, np.ndarray]]:
         import ray
 
         dataset = ray.data.from_items(items).map_batches(
-            actor, batch_size=size, batch_format="numpy", fn_constructor_args=args, num_cpus=cpus,
-            compute=ray.data.ActorPoolStrategy(size=min(self.layout.workers, -(-len(items) // size))))
+            actor,
+            batch_size=size,
+            batch_format="numpy",
+            fn_constructor_args=args,
+            num_cpus=cpus,
+            compute=ray.data.ActorPoolStrategy(
+                size=min(self.layout.workers, -(-len(items) // size))
+            ),
+        )
         try:
             yield from dataset.iter_batches(batch_size=None, batch_format="numpy")
         except ray.exceptions.RayError as exc:
@@ -313,11 +358,25 @@ class RayPipeline:
         self.close()
 
 
-def pipeline_for(address: str, workers: int | None = None, batch: int = DEFAULT_BATCH,
-                 cache_dir: Path | str | None = None, threads: int | None = None) -> RayPipeline:
+def pipeline_for(
+    address: str,
+    workers: int | None = None,
+    batch: int = DEFAULT_BATCH,
+    cache_dir: Path | str | None = None,
+    threads: int | None = None,
+) -> RayPipeline:
     """The pipeline of `--ray ADDRESS`, connected now: a missing or unreachable Ray is refused before any write."""
     if workers is not None and workers < 1 or batch < 1:
-        raise UserError("Ray のワーカー数とバッチは 1 以上です", "Ray workers and batch must be at least 1", field="ray",
-                        code="invalid_setting")
+        raise UserError(
+            "Ray のワーカー数とバッチは 1 以上です",
+            "Ray workers and batch must be at least 1",
+            field="ray",
+            code="invalid_setting",
+        )
     cluster = connect(address)
-    return RayPipeline(cluster, plan_layout(cluster, workers, threads), batch, str(cache_dir) if cache_dir else None)
+    return RayPipeline(
+        cluster,
+        plan_layout(cluster, workers, threads),
+        batch,
+        str(cache_dir) if cache_dir else None,
+    )

@@ -1,18 +1,19 @@
 """`jsearch watch DIR`: index a folder, then upsert or remove articles as its files appear, change or go."""
+
 from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from common.errors import UserError
 from corpus.article import article_id
 from corpus.loaders import SUFFIXES, LoadError, load_file
-from indexer.write import build, indexing
-from indexer.stores.spec import StoreSpec
 from indexer.model.base import Embedder
+from indexer.stores.spec import StoreSpec
+from indexer.write import build, indexing
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,26 @@ def to_batch(root: Path, paths: Iterable[Path]) -> Batch:
             if not path.exists() and not path.is_symlink():
                 remove.append(article_id(key))
             elif _outside(root, path) or not path.exists():
-                raise LoadError(str(path), "リンク先が見張るフォルダの外か、存在しないため読みません",
-                                "the link points outside the watched folder or nowhere; it is not read")
+                raise LoadError(
+                    str(path),
+                    "リンク先が見張るフォルダの外か、存在しないため読みません",
+                    "the link points outside the watched folder or nowhere; it is not read",
+                )
             else:
                 upsert.append(load_file(path, key))
         except LoadError as exc:
             errors.append(exc)
         except OSError as exc:
-            errors.append(LoadError(str(path), f"読めません: {exc.strerror or exc}", f"cannot read: {exc.strerror or exc}"))
-    change = build.Change(upsert=tuple(upsert), remove=tuple(remove), sources=(str(root.resolve()),))
+            errors.append(
+                LoadError(
+                    str(path),
+                    f"読めません: {exc.strerror or exc}",
+                    f"cannot read: {exc.strerror or exc}",
+                )
+            )
+    change = build.Change(
+        upsert=tuple(upsert), remove=tuple(remove), sources=(str(root.resolve()),)
+    )
     return Batch(change, tuple(errors))
 
 
@@ -74,9 +86,16 @@ def batches(root: Path, stop_event=None) -> Iterator[Batch]:
             yield batch
 
 
-def run(index_dir: Path, root: Path, embedder: Embedder, report: Callable[[build.Report | None, Batch], None],
-        on_error: Callable[[Exception], None], lock_timeout: float = 30, stop_event=None,
-        store: StoreSpec = StoreSpec()) -> None:
+def run(
+    index_dir: Path,
+    root: Path,
+    embedder: Embedder,
+    report: Callable[[build.Report | None, Batch], None],
+    on_error: Callable[[Exception], None],
+    lock_timeout: float = 30,
+    stop_event=None,
+    store: StoreSpec = StoreSpec(),
+) -> None:
     """Apply each batch as a new generation; a batch that fails is reported and the watch goes on."""
     for batch in batches(root, stop_event):
         change = batch.change
@@ -84,6 +103,8 @@ def run(index_dir: Path, root: Path, embedder: Embedder, report: Callable[[build
             report(None, batch)
             continue
         try:
-            report(indexing.apply(index_dir, change, embedder, store, lock_timeout=lock_timeout), batch)
+            report(
+                indexing.apply(index_dir, change, embedder, store, lock_timeout=lock_timeout), batch
+            )
         except (UserError, OSError, sqlite3.DatabaseError) as exc:  # reported; the watch goes on
             on_error(exc)

@@ -1,4 +1,5 @@
 """A real uvicorn server on loopback over a copy of the bundled index, with the real model; built once per session."""
+
 from __future__ import annotations
 
 import json
@@ -7,17 +8,17 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-
-from api.settings import Settings
 from browserkit import ARGS, CHROMIUM
 from servekit import serve
+
+from api.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITE_KEY = "test-write-key"
@@ -32,11 +33,13 @@ class HostPage(BaseHTTPRequestHandler):
     api = ""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        page = (f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>庁内ポータル</title>'
-                f'<style>body{{font-family:serif;color:#600}} input,button,li{{color:#f0f !important}}</style></head>'
-                f'<body><h1>庁内ポータル（別オリジン）</h1><p>DX 事例をここから検索できます。</p>'
-                f'<div id="dx-search"></div>'
-                f'<script src="{self.api}/widget.js" data-target="#dx-search"></script></body></html>').encode()
+        page = (
+            f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>庁内ポータル</title>'
+            f"<style>body{{font-family:serif;color:#600}} input,button,li{{color:#f0f !important}}</style></head>"
+            f"<body><h1>庁内ポータル（別オリジン）</h1><p>DX 事例をここから検索できます。</p>"
+            f'<div id="dx-search"></div>'
+            f'<script src="{self.api}/widget.js" data-target="#dx-search"></script></body></html>'
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(page)))
@@ -76,8 +79,13 @@ def api_engine(api_index, embedder, gazetteer):
 
 @pytest.fixture(scope="session")
 def api_settings(api_index, host_site) -> Settings:
-    return Settings(index_dir=api_index, api_key=WRITE_KEY, cors_origins=[host_site[0]], max_body_bytes=BODY_LIMIT,
-                    lock_timeout=LOCK_TIMEOUT)
+    return Settings(
+        index_dir=api_index,
+        api_key=WRITE_KEY,
+        cors_origins=[host_site[0]],
+        max_body_bytes=BODY_LIMIT,
+        lock_timeout=LOCK_TIMEOUT,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +112,12 @@ def _assert_error(response: httpx.Response, status: int, field: str | None = Non
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     error = response.json()["error"]
-    assert set(error) == {"code", "field", "ja", "en"} and error["code"] and error["ja"] and error["en"]
+    assert (
+        set(error) == {"code", "field", "ja", "en"}
+        and error["code"]
+        and error["ja"]
+        and error["en"]
+    )
     if field is not None:
         assert error["field"] == field, error
     return error
@@ -113,9 +126,23 @@ def _assert_error(response: httpx.Response, status: int, field: str | None = Non
 def _cli_search(index_dir: Path, *args: str) -> dict:
     """`jsearch search --json` in a subprocess, as a user would run it."""
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    done = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "search", *args, "--json",
-                           "--index-dir", str(index_dir)], capture_output=True, text=True, env=env, timeout=300,
-                          cwd=ROOT)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from api.cli import main; main()",
+            "search",
+            *args,
+            "--json",
+            "--index-dir",
+            str(index_dir),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -140,6 +167,7 @@ def start_server():
 
 # ---------------------------------------------------------------- a real browser
 
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -158,7 +186,9 @@ def page(browser):
     The page's Content-Security-Policy is bypassed so that the XSS checks test the scripts themselves (and so that
     Playwright may evaluate its waits); test_health checks that the policy is sent.
     """
-    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 1000}, bypass_csp=True)
+    context = browser.new_context(
+        locale="ja-JP", viewport={"width": 1280, "height": 1000}, bypass_csp=True
+    )
     tab = context.new_page()
     tab.outside, tab.errors = [], []
     tab.on("pageerror", lambda error: tab.errors.append(str(error)))

@@ -1,14 +1,29 @@
 """Concurrent searches through the real server share forward passes and answer exactly what lone searches answer."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-QUERIES = ["窓口キャッシュレスの事例", "LINEで行政手続きができる自治体", "マイナンバーカードを使った独自サービス",
-           "職員向けのBPR研修", "郵便物の集計業務の自動化", "RPAで業務を効率化した市", "オンライン申請の導入",
-           "ワクチン接種予約をLINEで", "ガバメントクラウドへの移行", "テレワークの導入支援", "AI 議事録",
-           "スマート窓口", "How did cities go cashless?", "電子申請 子育て", "公共施設予約", "チャットボット"]
+QUERIES = [
+    "窓口キャッシュレスの事例",
+    "LINEで行政手続きができる自治体",
+    "マイナンバーカードを使った独自サービス",
+    "職員向けのBPR研修",
+    "郵便物の集計業務の自動化",
+    "RPAで業務を効率化した市",
+    "オンライン申請の導入",
+    "ワクチン接種予約をLINEで",
+    "ガバメントクラウドへの移行",
+    "テレワークの導入支援",
+    "AI 議事録",
+    "スマート窓口",
+    "How did cities go cashless?",
+    "電子申請 子育て",
+    "公共施設予約",
+    "チャットボット",
+]
 
 
 def _ids(answer: dict) -> list[tuple[str, float]]:

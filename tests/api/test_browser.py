@@ -1,18 +1,20 @@
 """Debian's Chromium through Playwright: the widget on another origin, the search page, and article text that tries XSS."""
+
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
 
 import pytest
-
 from browserkit import shot, widget_root
 
 QUERY = "窓口キャッシュレス"
 IMG = '<img src=x onerror="window.__xss=1">'
 SCRIPT = "<script>window.__xss=1</script>"
 XSS_TITLE = "<b onmouseover=window.__xss=1>なでしこ町</b>の電子回覧板"
-XSS_BODY = f"なでしこ町の電子回覧板は {IMG} と {SCRIPT} をそのまま文字として表示しなければならない。"
+XSS_BODY = (
+    f"なでしこ町の電子回覧板は {IMG} と {SCRIPT} をそのまま文字として表示しなければならない。"
+)
 
 
 def test_widget_on_another_origin(page, server, host_site):
@@ -76,7 +78,9 @@ def test_search_page(page, server):
 
     page.get_by_label("都道府県").select_option("東京都")
     page.get_by_role("button", name="絞り込みを解除").click()
-    page.wait_for_function("!location.search.includes('municipality=') && location.search.includes('prefecture=')")
+    page.wait_for_function(
+        "!location.search.includes('municipality=') && location.search.includes('prefecture=')"
+    )
     page.wait_for_function("document.querySelector('#status').textContent.includes('検索結果')")
     texts = page.locator("#passages li.passage").all_inner_texts()
     assert texts and all("東京都" in t for t in texts)  # every passage names a place in 東京都
@@ -107,7 +111,9 @@ def test_swagger_ui_renders_offline(page, server):
 
 @pytest.fixture(scope="module")
 def xss_article(client, auth):
-    added = client.post("/articles", json={"title": XSS_TITLE, "body": XSS_BODY, "source": "XSS検証"}, headers=auth)
+    added = client.post(
+        "/articles", json={"title": XSS_TITLE, "body": XSS_BODY, "source": "XSS検証"}, headers=auth
+    )
     assert added.status_code == 201, added.text
     yield added.json()["id"]
     client.delete(f"/articles/{added.json()['id']}", headers=auth)

@@ -1,4 +1,5 @@
 """The `jsearch` command line end to end: index, search, add, remove, watch, and its bad-input messages."""
+
 from __future__ import annotations
 
 import json
@@ -39,10 +40,20 @@ def test_index_then_reindex_embeds_nothing_new(cli_index):
 
 
 def test_search_json_is_the_public_answer(cli_index):
-    out = run("search", "窓口キャッシュレスの事例", "-k", "5", "--index-dir", str(cli_index / "idx"), "--json")
+    out = run(
+        "search",
+        "窓口キャッシュレスの事例",
+        "-k",
+        "5",
+        "--index-dir",
+        str(cli_index / "idx"),
+        "--json",
+    )
     answer = json.loads(out.stdout)
     assert len(answer["passages"]) == 5 and answer["municipalities"]
-    assert {"id", "article_id", "title", "text", "start", "end", "score", "municipalities"} <= set(answer["passages"][0])
+    assert {"id", "article_id", "title", "text", "start", "end", "score", "municipalities"} <= set(
+        answer["passages"][0]
+    )
     assert "宇佐市" in [m["name"] for m in answer["municipalities"][:5]]
 
 
@@ -51,8 +62,12 @@ def test_add_then_remove_a_file(cli_index, tmp_path):
     new = tmp_path / "rpa.txt"
     new.write_text(ARTICLE, encoding="utf-8")
     added = json.loads(run("add", str(new), "--index-dir", idx, "--json").stdout)
-    assert added["added"] == added["ids"] and added["articles"] == 6 and added["embedded_chunks"] > 0
-    hits = json.loads(run("search", "住民票 RPA 自動化", "--index-dir", idx, "--json").stdout)["passages"]
+    assert (
+        added["added"] == added["ids"] and added["articles"] == 6 and added["embedded_chunks"] > 0
+    )
+    hits = json.loads(run("search", "住民票 RPA 自動化", "--index-dir", idx, "--json").stdout)[
+        "passages"
+    ]
     assert hits[0]["article_id"] == added["ids"][0]
     removed = json.loads(run("remove", added["ids"][0], "--index-dir", idx, "--json").stdout)
     assert removed["removed"] == added["ids"] and removed["articles"] == 5
@@ -82,16 +97,19 @@ def test_missing_index_and_bad_files_say_what_is_wrong(tmp_path):
 
 
 def test_watch_follows_files_that_appear_and_go(tmp_path, embedder, gazetteer):
-    from indexer.write import watch
-    from indexer.write import build
+    from indexer.write import build, watch
 
     folder, idx = tmp_path / "inbox", tmp_path / "idx"
     folder.mkdir()
     shutil.copy(next(bundled_corpus_dir().glob("*.txt")), folder / "seed.txt")
     run("index", str(folder), "--index-dir", str(idx))
     stop, reports = threading.Event(), []
-    thread = threading.Thread(target=watch.run, args=(idx, folder, embedder, lambda r, b: reports.append(r),
-                                                      reports.append), kwargs={"stop_event": stop}, daemon=True)
+    thread = threading.Thread(
+        target=watch.run,
+        args=(idx, folder, embedder, lambda r, b: reports.append(r), reports.append),
+        kwargs={"stop_event": stop},
+        daemon=True,
+    )
     thread.start()
     time.sleep(1)
     (folder / "rpa.txt").write_text(ARTICLE, encoding="utf-8")

@@ -1,4 +1,5 @@
 """CLI faults found by reading: eval must not replace the index it is pointed at; watch must not die on links."""
+
 from __future__ import annotations
 
 import json
@@ -7,24 +8,45 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from indexer.write import watch
 from api.cli import app
 from corpus.article import Article, article_id
-from indexer.write import build
 from indexer.stores.faiss import layout
+from indexer.write import build, watch
 from search.engine import Engine
 
 
 def test_squad_eval_with_an_index_dir_leaves_that_index_alone(tmp_path, embedder, gazetteer):
     index = tmp_path / "index"
-    mine = Article(article_id("mine"), "わかば町の記事", "わかば町は転入届をオンラインで受け付けた。")
+    mine = Article(
+        article_id("mine"), "わかば町の記事", "わかば町は転入届をオンラインで受け付けた。"
+    )
     build.apply(index, build.Change(upsert=(mine,)), embedder, gazetteer)
     before = layout.IndexDir(index).require_current().name
-    squad = {"data": [{"title": "富士山", "paragraphs": [{"context": "富士山は日本で最も高い山である。", "qas": [
-        {"id": "q1", "question": "日本で最も高い山は？", "answers": [{"text": "富士山", "answer_start": 0}]}]}]}]}
+    squad = {
+        "data": [
+            {
+                "title": "富士山",
+                "paragraphs": [
+                    {
+                        "context": "富士山は日本で最も高い山である。",
+                        "qas": [
+                            {
+                                "id": "q1",
+                                "question": "日本で最も高い山は？",
+                                "answers": [{"text": "富士山", "answer_start": 0}],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
     (tmp_path / "squad.json").write_text(json.dumps(squad, ensure_ascii=False), "utf-8")
-    result = CliRunner().invoke(app, ["eval", str(tmp_path / "squad.json"), "--index-dir", str(index), "--json"],
-                                env={"JSEARCH_CACHE_DIR": str(tmp_path / "cache"), **_model_cache()})
+    result = CliRunner().invoke(
+        app,
+        ["eval", str(tmp_path / "squad.json"), "--index-dir", str(index), "--json"],
+        env={"JSEARCH_CACHE_DIR": str(tmp_path / "cache"), **_model_cache()},
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["modes"]["hybrid"]["summary"]["R@1"] == 1.0
     assert layout.IndexDir(index).require_current().name == before
@@ -45,10 +67,20 @@ def test_watch_reports_links_outside_the_folder_and_unreadable_paths(tmp_path):
     (outside / "passwd.txt").write_text("秘密の文書\n\n外のファイル。\n", "utf-8")
     (root / "link.txt").symlink_to(outside / "passwd.txt")
     (root / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
-    (root / "fine.txt").write_text("よつば町の記事\n\nよつば町は図書館の予約をウェブで始めた。\n", "utf-8")
+    (root / "fine.txt").write_text(
+        "よつば町の記事\n\nよつば町は図書館の予約をウェブで始めた。\n", "utf-8"
+    )
     too_long = root / ("長" * 200 + ".txt")
-    batch = watch.to_batch(root, [root / "link.txt", root / "dangling.txt", root / "fine.txt", too_long,
-                                  tmp_path / "elsewhere.txt"])
+    batch = watch.to_batch(
+        root,
+        [
+            root / "link.txt",
+            root / "dangling.txt",
+            root / "fine.txt",
+            too_long,
+            tmp_path / "elsewhere.txt",
+        ],
+    )
     assert [a.id for a in batch.change.upsert] == [article_id("fine.txt")]
     reported = {Path(e.path).name for e in batch.errors}
     assert {"link.txt", "dangling.txt"} <= reported

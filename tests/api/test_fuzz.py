@@ -1,5 +1,6 @@
 """Property-based fuzzing of the read endpoints on the real server: never a 5xx, always the one error shape,
 highlights always inside their passage's text."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -8,16 +9,54 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 ANY_TEXT = st.text(max_size=60)
-PARAM = st.one_of(ANY_TEXT, st.integers(-10**6, 10**6).map(str), st.sampled_from(
-    ["", "0", "1", "50", "51", "hybrid", "dense", "lexical", "東京都", "大分県", "442119", "999997", "2021-10-21",
-     "2024-02-31", "../..", "\x00", "\ud800", "😀", "か\u3099"]))
-SEARCH_KEYS = ["q", "k", "mode", "prefecture", "municipality", "source", "date_from", "date_to", "extra"]
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PARAM = st.one_of(
+    ANY_TEXT,
+    st.integers(-(10**6), 10**6).map(str),
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "1",
+            "50",
+            "51",
+            "hybrid",
+            "dense",
+            "lexical",
+            "東京都",
+            "大分県",
+            "442119",
+            "999997",
+            "2021-10-21",
+            "2024-02-31",
+            "../..",
+            "\x00",
+            "\ud800",
+            "😀",
+            "か\u3099",
+        ]
+    ),
+)
+SEARCH_KEYS = [
+    "q",
+    "k",
+    "mode",
+    "prefecture",
+    "municipality",
+    "source",
+    "date_from",
+    "date_to",
+    "extra",
+]
+FUZZ = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _surrogate_safe(params: dict) -> dict:
     """httpx cannot send a lone surrogate; send it percent-encoded as the UTF-8 bytes a client would emit."""
-    return {k: v.encode("utf-8", "surrogatepass").decode("utf-8", "replace") for k, v in params.items()}
+    return {
+        k: v.encode("utf-8", "surrogatepass").decode("utf-8", "replace") for k, v in params.items()
+    }
 
 
 def _check(response) -> None:
@@ -40,10 +79,16 @@ def test_search_never_answers_5xx(client, params, query):
 
 
 @FUZZ
-@given(offset=PARAM, limit=PARAM, article=st.one_of(ANY_TEXT, st.sampled_from(["..", "%00", "../../etc/passwd"])))
+@given(
+    offset=PARAM,
+    limit=PARAM,
+    article=st.one_of(ANY_TEXT, st.sampled_from(["..", "%00", "../../etc/passwd"])),
+)
 def test_articles_never_answer_5xx(client, offset, limit, article):
     _check(client.get("/articles", params=_surrogate_safe({"offset": offset, "limit": limit})))
-    segment = quote(article.encode("utf-8", "surrogatepass"), safe="") or "x"  # as a browser would send it
+    segment = (
+        quote(article.encode("utf-8", "surrogatepass"), safe="") or "x"
+    )  # as a browser would send it
     _check(client.get(f"/articles/{segment}"))
 
 

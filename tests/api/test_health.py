@@ -1,11 +1,12 @@
 """`GET /health`, the offline Swagger UI, and the page and widget files the server hands out."""
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from indexer.stores.faiss import layout
 from indexer.stores import manifest
+from indexer.stores.faiss import layout
 
 STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
 
@@ -15,11 +16,22 @@ def test_health_reports_the_served_generation(client, api_index):
     current = layout.IndexDir(api_index).require_current()
     info = manifest.read(current)
     embedding = health.pop("embedding")
-    assert health == {"status": "ok", "generation": current.name, "articles": info.articles, "chunks": info.chunks,
-                      "model": info.model, "created": info.created, "segments": len(info.segments),
-                      "deleted_chunks": sum(s["deleted_rows"] for s in info.segments)}
+    assert health == {
+        "status": "ok",
+        "generation": current.name,
+        "articles": info.articles,
+        "chunks": info.chunks,
+        "model": info.model,
+        "created": info.created,
+        "segments": len(info.segments),
+        "deleted_chunks": sum(s["deleted_rows"] for s in info.segments),
+    }
     assert health["model"] == "intfloat/multilingual-e5-small"
-    assert (embedding["engine"], embedding["precision"]) == ("onnx", "fp32") == (info.engine, info.precision)
+    assert (
+        (embedding["engine"], embedding["precision"])
+        == ("onnx", "fp32")
+        == (info.engine, info.precision)
+    )
     before = embedding["queries"]
     assert client.get("/search", params={"q": "窓口"}).status_code == 200
     assert client.get("/health").json()["embedding"]["queries"] == before + 1
@@ -28,11 +40,20 @@ def test_health_reports_the_served_generation(client, api_index):
 def test_swagger_ui_is_served_from_local_files(client):
     page = client.get("/docs")
     assert page.status_code == 200 and "swagger-ui-bundle.js" in page.text
-    assert not re.search(r"(src|href)=[\"']?(https?:)?//", page.text), "the docs page must not load from a CDN"
+    assert not re.search(r"(src|href)=[\"']?(https?:)?//", page.text), (
+        "the docs page must not load from a CDN"
+    )
     for asset in re.findall(r"(?:src|href)=\"(/[^\"]+)\"", page.text):
         assert client.get(asset).status_code == 200, asset
     spec = client.get("/openapi.json").json()
-    assert {"/search", "/articles", "/articles/{article_id}", "/reindex", "/jobs/{job_id}", "/health"} <= set(spec["paths"])
+    assert {
+        "/search",
+        "/articles",
+        "/articles/{article_id}",
+        "/reindex",
+        "/jobs/{job_id}",
+        "/health",
+    } <= set(spec["paths"])
     assert "bearer" in str(spec["components"]["securitySchemes"]).lower()
 
 
@@ -55,7 +76,9 @@ def test_page_and_widget_are_served_with_no_external_url(client):
 def test_article_text_is_never_parsed_as_html_by_the_scripts():
     for name in ("app.js", "widget.js"):
         source = (STATIC / name).read_text("utf-8")
-        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", source), name
+        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", source), (
+            name
+        )
 
 
 def test_map_ships_with_every_prefecture():
@@ -70,8 +93,22 @@ def test_serve_without_an_index_fails_at_once_in_both_languages(tmp_path):
 
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    done = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", "9",
-                           "--index-dir", str(tmp_path / "none")], capture_output=True, text=True, env=env,
-                          timeout=120, cwd=root)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from api.cli import main; main()",
+            "serve",
+            "--port",
+            "9",
+            "--index-dir",
+            str(tmp_path / "none"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=root,
+    )
     assert done.returncode == 1
     assert "索引がありません" in done.stderr and "no index at" in done.stderr

@@ -1,4 +1,5 @@
 """`POST /reindex` and `GET /jobs/{id}` on a real server: one job at a time, progress, result, refresh."""
+
 from __future__ import annotations
 
 import time
@@ -17,7 +18,9 @@ def _wait(client, job_id: str, until: set[str], seconds: float = 120) -> dict:
 
 def test_reindex_runs_in_the_background_one_at_a_time(client, auth, api_index, assert_error):
     before = client.get("/health").json()
-    lock = layout.acquire(layout.IndexDir(api_index), 5)  # hold the writer lock: the job must wait for it
+    lock = layout.acquire(
+        layout.IndexDir(api_index), 5
+    )  # hold the writer lock: the job must wait for it
     try:
         started = client.post("/reindex", headers=auth)
         assert started.status_code == 202, started.text

@@ -1,4 +1,5 @@
 """The answers validate against the pydantic models that /openapi.json publishes."""
+
 from __future__ import annotations
 
 from api import schemas
@@ -7,14 +8,43 @@ from api import schemas
 def test_openapi_documents_every_answer(client):
     spec = client.get("/openapi.json").json()
     models = spec["components"]["schemas"]
-    assert {"SearchAnswer", "Passage", "Facets", "PlacePage", "SimilarAnswer", "ArticlesPage", "Article", "Health",
-            "ErrorAnswer"} <= set(models)
-    ok = {path: spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-          for path in ("/search", "/municipalities/{code}", "/passages/{passage_id}/similar", "/articles", "/health")}
-    assert ok["/search"].endswith("/SearchAnswer") and ok["/municipalities/{code}"].endswith("/PlacePage")
-    errors = spec["paths"]["/search"]["get"]["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
+    assert {
+        "SearchAnswer",
+        "Passage",
+        "Facets",
+        "PlacePage",
+        "SimilarAnswer",
+        "ArticlesPage",
+        "Article",
+        "Health",
+        "ErrorAnswer",
+    } <= set(models)
+    ok = {
+        path: spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"][
+            "schema"
+        ]["$ref"]
+        for path in (
+            "/search",
+            "/municipalities/{code}",
+            "/passages/{passage_id}/similar",
+            "/articles",
+            "/health",
+        )
+    }
+    assert ok["/search"].endswith("/SearchAnswer") and ok["/municipalities/{code}"].endswith(
+        "/PlacePage"
+    )
+    errors = spec["paths"]["/search"]["get"]["responses"]["422"]["content"]["application/json"][
+        "schema"
+    ]["$ref"]
     assert errors.endswith("/ErrorAnswer")
-    assert set(models["Passage"]["required"]) >= {"id", "text", "score", "highlights", "municipalities"}
+    assert set(models["Passage"]["required"]) >= {
+        "id",
+        "text",
+        "score",
+        "highlights",
+        "municipalities",
+    }
 
 
 def test_real_answers_validate(client):

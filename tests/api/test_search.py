@@ -1,4 +1,5 @@
 """`GET /search` on a real server: the CLI's JSON answer, filters, and a JSON error for every bad input."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,11 +11,16 @@ def _without_time(answer: dict) -> dict:
     return {k: v for k, v in answer.items() if k != "took_ms"}
 
 
-@pytest.mark.parametrize("params, flags", [
-    ({"q": QUERY}, []),
-    ({"q": "LINEで行政手続き", "k": 5, "mode": "lexical", "prefecture": "東京都"},
-     ["-k", "5", "--mode", "lexical", "--prefecture", "東京都"]),
-])
+@pytest.mark.parametrize(
+    "params, flags",
+    [
+        ({"q": QUERY}, []),
+        (
+            {"q": "LINEで行政手続き", "k": 5, "mode": "lexical", "prefecture": "東京都"},
+            ["-k", "5", "--mode", "lexical", "--prefecture", "東京都"],
+        ),
+    ],
+)
 def test_answer_is_the_cli_json(client, api_index, cli_search, params, flags):
     cli = cli_search(api_index, params["q"], *flags)
     http = client.get("/search", params=params)
@@ -27,14 +33,18 @@ def test_answer_names_the_case_with_marked_spans(client):
     answer = client.get("/search", params={"q": QUERY}).json()
     assert answer["query"] == QUERY and answer["mode"] == "hybrid" and len(answer["passages"]) == 10
     top = answer["passages"][0]
-    assert "宇佐市" in top["text"] and any(p["name"] == "宇佐市" for p in answer["municipalities"][:3])
+    assert "宇佐市" in top["text"] and any(
+        p["name"] == "宇佐市" for p in answer["municipalities"][:3]
+    )
     for passage in answer["passages"]:
         for span in passage["highlights"]:
             assert 0 <= span["start"] < span["end"] <= len(passage["text"])
-    marked = {top["text"][s["start"]:s["end"]] for s in top["highlights"]}
+    marked = {top["text"][s["start"] : s["end"]] for s in top["highlights"]}
     assert any("キャッシュレス" in m for m in marked)
     for place in answer["municipalities"]:
-        assert place["passage_ids"] and set(place["passage_ids"]) <= {p["id"] for p in answer["passages"]}
+        assert place["passage_ids"] and set(place["passage_ids"]) <= {
+            p["id"] for p in answer["passages"]
+        }
 
 
 @pytest.mark.parametrize("mode", ["dense", "lexical"])
@@ -46,15 +56,26 @@ def test_modes(client, mode):
 def test_filters_restrict_the_passages(client):
     tokyo = client.get("/search", params={"q": QUERY, "prefecture": "東京都", "k": 20}).json()
     assert tokyo["passages"]
-    assert all(any(m["prefecture"] == "東京都" for m in p["municipalities"]) for p in tokyo["passages"])
+    assert all(
+        any(m["prefecture"] == "東京都" for m in p["municipalities"]) for p in tokyo["passages"]
+    )
 
-    usa = next(p for p in client.get("/search", params={"q": QUERY}).json()["municipalities"] if p["name"] == "宇佐市")
+    usa = next(
+        p
+        for p in client.get("/search", params={"q": QUERY}).json()["municipalities"]
+        if p["name"] == "宇佐市"
+    )
     chip = client.get("/search", params={"q": QUERY, "municipality": usa["code"]}).json()
-    assert chip["passages"] and all(any(m["code"][:5] == usa["code"][:5] for m in p["municipalities"])
-                                    for p in chip["passages"])
+    assert chip["passages"] and all(
+        any(m["code"][:5] == usa["code"][:5] for m in p["municipalities"]) for p in chip["passages"]
+    )
 
-    dated = client.get("/search", params={"q": QUERY, "date_from": "2021-01-01", "date_to": "2021-12-31"}).json()
-    assert dated["passages"] and all("2021-01-01" <= p["published"] <= "2021-12-31" for p in dated["passages"])
+    dated = client.get(
+        "/search", params={"q": QUERY, "date_from": "2021-01-01", "date_to": "2021-12-31"}
+    ).json()
+    assert dated["passages"] and all(
+        "2021-01-01" <= p["published"] <= "2021-12-31" for p in dated["passages"]
+    )
 
     source = dated["passages"][0]["source"]
     sourced = client.get("/search", params={"q": QUERY, "source": source}).json()

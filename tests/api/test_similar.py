@@ -1,4 +1,5 @@
 """`GET /passages/{id}/similar` on a real server: nearest passages of other articles, other places first."""
+
 from __future__ import annotations
 
 
@@ -23,8 +24,13 @@ def test_passages_about_the_same_place_come_after_the_others(client):
     source = _first(client, "窓口キャッシュレス")
     own = {p["code"] for p in source["municipalities"] if p["role"] != "mention"}
     answer = client.get(f"/passages/{source['id']}/similar", params={"k": 50}).json()
-    same = [bool(own) and bool(s) and s <= own for s in
-            ({p["code"] for p in q["municipalities"] if p["role"] != "mention"} for q in answer["passages"])]
+    same = [
+        bool(own) and bool(s) and s <= own
+        for s in (
+            {p["code"] for p in q["municipalities"] if p["role"] != "mention"}
+            for q in answer["passages"]
+        )
+    ]
     assert same == sorted(same)
     others = [p["score"] for p, s in zip(answer["passages"], same) if not s]
     assert others == sorted(others, reverse=True)

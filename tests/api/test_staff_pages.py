@@ -1,12 +1,12 @@
 """Debian's Chromium through Playwright: the staff views of the search page (deep links, facets, a municipality's
 cases, similar cases, CSV) and the widget's similar cases and CSV link, against the real server on loopback."""
+
 from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-
 from browserkit import shot, widget_root
 
 QUERY = "窓口キャッシュレス"
@@ -23,9 +23,11 @@ def _query(page) -> dict[str, list[str]]:
 
 def _settled(page) -> None:
     """The view's load finished: nothing is busy and the status no longer says it is loading."""
-    page.wait_for_function("!document.querySelector('#search-form').hasAttribute('aria-busy')"
-                           " && document.querySelector('#status').textContent !== ''"
-                           " && !document.querySelector('#status').textContent.endsWith('…')")
+    page.wait_for_function(
+        "!document.querySelector('#search-form').hasAttribute('aria-busy')"
+        " && document.querySelector('#status').textContent !== ''"
+        " && !document.querySelector('#status').textContent.endsWith('…')"
+    )
 
 
 def _search(page, server, **params) -> None:
@@ -36,13 +38,16 @@ def _search(page, server, **params) -> None:
 
 def _fetch_bytes(page, url: str, headers: dict | None = None) -> dict:
     """The first bytes and the headers of a GET made by the page itself (so CORS and the page's origin apply)."""
-    return page.evaluate("""async ([url, headers]) => {
+    return page.evaluate(
+        """async ([url, headers]) => {
         const response = await fetch(url, { headers, credentials: "omit" });
         const bytes = new Uint8Array(await response.arrayBuffer());
         return { status: response.status, type: response.headers.get("content-type"),
                  disposition: response.headers.get("content-disposition"),
                  head: Array.from(bytes.slice(0, 3)), text: new TextDecoder().decode(bytes.slice(3)) };
-    }""", [url, headers or {}])
+    }""",
+        [url, headers or {}],
+    )
 
 
 # ------------------------------------------------------------------ search: deep links, facets, CSV
@@ -52,14 +57,20 @@ def test_deep_link_to_a_search_shows_results_and_facets(page, server):
     _search(page, server, k="5", mode="lexical")
     assert page.locator("#passages li.passage").count() == 5
     assert page.get_by_label("検索語").input_value() == QUERY
-    assert page.locator("#k").input_value() == "5" and page.locator("#mode").input_value() == "lexical"
+    assert (
+        page.locator("#k").input_value() == "5" and page.locator("#mode").input_value() == "lexical"
+    )
     assert "文章 5 件" in page.get_by_role("status").inner_text()
     assert page.locator("#facets").is_visible()
     assert "100" in page.locator("#facets-hint").inner_text()
     for group in ("prefecture", "source", "year"):
         assert page.locator(f"#facet-{group} button.facet").count() > 0, group
-    assert page.locator("#facet-prefecture button.facet:visible").count() <= 10  # then 「ほか N 件を表示」
-    years = page.locator("#facet-year button.facet").evaluate_all("bs => bs.map(b => b.dataset.value)")
+    assert (
+        page.locator("#facet-prefecture button.facet:visible").count() <= 10
+    )  # then 「ほか N 件を表示」
+    years = page.locator("#facet-year button.facet").evaluate_all(
+        "bs => bs.map(b => b.dataset.value)"
+    )
     assert all(len(y) == 4 and y.isdigit() for y in years), years
     assert page.locator('#facets button[aria-pressed="true"]').count() == 0
     shot(page, "facets.png")
@@ -82,10 +93,16 @@ def test_clicking_facets_filters_and_an_active_filter_can_be_cleared(page, serve
     page.locator("#facet-year button.facet").first.click()
     page.locator('#facet-year button.facet[aria-pressed="true"]').wait_for()
     _settled(page)
-    assert _query(page)["date_from"] == [f"{year}-01-01"] and _query(page)["date_to"] == [f"{year}-12-31"]
-    dates = page.locator("#passages .passage-meta time").evaluate_all("ts => ts.map(t => t.dateTime)")
+    assert _query(page)["date_from"] == [f"{year}-01-01"] and _query(page)["date_to"] == [
+        f"{year}-12-31"
+    ]
+    dates = page.locator("#passages .passage-meta time").evaluate_all(
+        "ts => ts.map(t => t.dateTime)"
+    )
     assert dates and all(d.startswith(year) for d in dates)
-    assert page.locator("#passages li.passage").count() == len(dates)  # no undated passage passes a year
+    assert page.locator("#passages li.passage").count() == len(
+        dates
+    )  # no undated passage passes a year
 
     # lifting the source filter keeps the year
     page.locator('#active-facet-list button[data-facet="source"]').click()
@@ -153,7 +170,9 @@ def test_with_a_read_key_the_csv_is_fetched_with_it(page, read_key_server):
     page.locator("#passages li.passage").first.wait_for()
     _settled(page)
     assert page.evaluate("sessionStorage.getItem('jsearch-read-key')") == READ_KEY
-    assert _fetch_bytes(page, page.locator("#csv").get_attribute("href"))["status"] == 401  # the bare link is refused
+    assert (
+        _fetch_bytes(page, page.locator("#csv").get_attribute("href"))["status"] == 401
+    )  # the bare link is refused
     with page.expect_download() as info:
         page.get_by_role("link", name="CSV で保存").click()
     download = info.value
@@ -215,20 +234,27 @@ def test_municipality_page_pages_and_shows_former_names(page, server):
     page.locator("#place-view:not([hidden])").wait_for()
     _settled(page)
     assert page.locator("#place-heading").inner_text() == "東京都の事例"
-    first_ids = page.locator("#place-view li.passage").evaluate_all("ls => ls.map(l => l.dataset.id)")
+    first_ids = page.locator("#place-view li.passage").evaluate_all(
+        "ls => ls.map(l => l.dataset.id)"
+    )
     assert len(first_ids) == 2
     assert page.get_by_role("link", name="前へ").is_hidden()
     page.get_by_role("link", name="次へ").click()
     page.wait_for_function("location.search.includes('offset=2')")
     _settled(page)
     assert page.locator("#place-range").inner_text().startswith("3〜4 件目")
-    second_ids = page.locator("#place-view li.passage").evaluate_all("ls => ls.map(l => l.dataset.id)")
+    second_ids = page.locator("#place-view li.passage").evaluate_all(
+        "ls => ls.map(l => l.dataset.id)"
+    )
     assert second_ids and not set(second_ids) & set(first_ids)
     assert page.get_by_role("link", name="前へ").is_visible()
     page.get_by_role("link", name="前へ").click()
     page.wait_for_function("!location.search.includes('offset=')")
     _settled(page)
-    assert page.locator("#place-view li.passage").evaluate_all("ls => ls.map(l => l.dataset.id)") == first_ids
+    assert (
+        page.locator("#place-view li.passage").evaluate_all("ls => ls.map(l => l.dataset.id)")
+        == first_ids
+    )
 
     page.goto(f"{server}/?m={HAMAMATSU_CHUO}")
     page.locator("#place-view:not([hidden])").wait_for()
@@ -308,7 +334,10 @@ def test_widget_similar_cases_inline(page, server, host_site):
     button.click()
     similar = first.locator("li.similar-hit")
     similar.first.wait_for()
-    assert button.get_attribute("aria-expanded") == "true" and button.inner_text() == "似た事例を閉じる"
+    assert (
+        button.get_attribute("aria-expanded") == "true"
+        and button.inner_text() == "似た事例を閉じる"
+    )
     assert article not in similar.evaluate_all("ls => ls.map(l => l.dataset.article)")
     assert "似た事例" in first.locator(".similar-title").inner_text()
     assert widget.locator("li.hit:not(.similar-hit)").count() == 5
@@ -323,7 +352,9 @@ def test_widget_csv_link(page, server, host_site):
     link = widget.get_by_role("link", name="CSV で保存")
     assert link.is_visible()
     href = link.get_attribute("href")
-    assert href.startswith(server + "/search?") and parse_qs(urlsplit(href).query)["format"] == ["csv"]
+    assert href.startswith(server + "/search?") and parse_qs(urlsplit(href).query)["format"] == [
+        "csv"
+    ]
     got = _fetch_bytes(page, href)  # from the host page's origin: CORS allows it
     assert got["status"] == 200 and got["head"] == BOM and got["text"].startswith("順位 rank")
     with page.expect_download() as info:

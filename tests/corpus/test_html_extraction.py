@@ -1,4 +1,5 @@
 """Main text and metadata of realistic Japanese municipal and news pages, with the real trafilatura (no mocks)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -12,7 +13,9 @@ from corpus.html import extract_html
 from corpus.loaders import parse_bytes
 
 _spec = importlib.util.spec_from_file_location(
-    "html_extraction_benchmark", Path(__file__).resolve().parents[2] / "benchmarks" / "html_extraction.py")
+    "html_extraction_benchmark",
+    Path(__file__).resolve().parents[2] / "benchmarks" / "html_extraction.py",
+)
 bench = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)  # dataclasses look it up
 _spec.loader.exec_module(bench)
 
@@ -21,13 +24,24 @@ FIXTURES = {page.name: page for page in bench.fixture_pages()}
 
 # What trafilatura 2.3.1 still gets wrong here; the benchmark counts these too. Anything else fails.
 KNOWN_LEAKS = {
-    "city_cashless.html": {"Adobe社から無償でダウンロードできます"},  # the PDF-reader notice inside the content
-    "sjis_village.html": {"FAX：0123-98-7601", "Copyright (C) 2022 Kawanishi Village"},  # footer in a layout table
-    "webforms_holiday_window.html": {"このページの内容は分かりやすかったですか"},  # survey, in a page that is one form
+    "city_cashless.html": {
+        "Adobe社から無償でダウンロードできます"
+    },  # the PDF-reader notice inside the content
+    "sjis_village.html": {
+        "FAX：0123-98-7601",
+        "Copyright (C) 2022 Kawanishi Village",
+    },  # footer in a layout table
+    "webforms_holiday_window.html": {
+        "このページの内容は分かりやすかったですか"
+    },  # survey, in a page that is one form
 }
 KNOWN_MISSES = {
-    "2021-10-21_iais_public-sector-digital-trends.html": {"(編集) 行政情報システム研究所 研究員 水野淳史"},  # byline
-    "jichitai-works_seminar-r5-budget-dx-day2.html": {"2. 【セミナーレポート】令和5年度予算×DX/Day2"},  # breadcrumb
+    "2021-10-21_iais_public-sector-digital-trends.html": {
+        "(編集) 行政情報システム研究所 研究員 水野淳史"
+    },  # byline
+    "jichitai-works_seminar-r5-budget-dx-day2.html": {
+        "2. 【セミナーレポート】令和5年度予算×DX/Day2"
+    },  # breadcrumb
 }
 
 
@@ -72,7 +86,11 @@ def test_trafilatura_beats_the_old_extractor_on_boilerplate_and_keeps_its_recall
 
 def test_a_shift_jis_page_is_decoded_through_the_loader():
     article = parse_bytes(FIXTURES["sjis_village.html"].data, "sjis_village.html")
-    assert (article.title, article.source, article.published) == ("電子申請サービスを開始しました", "川西村", "2022-10-03")
+    assert (article.title, article.source, article.published) == (
+        "電子申請サービスを開始しました",
+        "川西村",
+        "2022-10-03",
+    )
     assert "電子申請サービスを開始しました。" in article.text and "\ufffd" not in article.text
 
 
@@ -86,7 +104,9 @@ def test_the_declared_charset_wins_over_a_guess(encoding: str):
 
 
 def test_the_published_date_is_not_the_modified_date():
-    assert extract_html(FIXTURES["press_release_ai.html"].data, "p.html")["published"] == "2023-09-28"
+    assert (
+        extract_html(FIXTURES["press_release_ai.html"].data, "p.html")["published"] == "2023-09-28"
+    )
 
 
 def test_a_page_all_inside_one_form_still_has_its_text():
@@ -112,13 +132,19 @@ def test_a_page_trafilatura_finds_nothing_in_falls_back_to_the_beautifulsoup_tex
 def test_a_page_with_zwj_emoji_keeps_its_characters():
     """trafilatura drops ZWJs and NFC-normalises, so such a page keeps the BeautifulSoup text, as given."""
     family, kana = "👨\u200d👩\u200d👧", "か\u3099"
-    page = FIXTURES["news_article.html"].data.decode().replace("と話している。", f"と話している{family}{kana}。")
+    page = (
+        FIXTURES["news_article.html"]
+        .data.decode()
+        .replace("と話している。", f"と話している{family}{kana}。")
+    )
     text = extract_html(page.encode(), "emoji.html")["text"]
     assert f"と話している{family}{kana}。" in text
 
 
 def test_the_title_keeps_a_separator_that_is_part_of_it():
-    html = ("<html><head><title>DX推進計画 - 第2版</title></head><body><h1>DX推進計画 - 第2版</h1>"
-            "<p>本文です。</p></body></html>")
+    html = (
+        "<html><head><title>DX推進計画 - 第2版</title></head><body><h1>DX推進計画 - 第2版</h1>"
+        "<p>本文です。</p></body></html>"
+    )
     fields = extract_html(html.encode(), "t.html")
     assert (fields["title"], fields["source"]) == ("DX推進計画 - 第2版", "")

@@ -1,4 +1,5 @@
 """Loaders on the bundled corpus and on files made here: metadata, formats and bad input."""
+
 from pathlib import Path
 
 import pytest
@@ -30,28 +31,41 @@ def test_markdown_front_matter_and_heading():
     md = "---\ntitle: 窓口DX\ndate: 2023-04-01\nsource: 広報\nurl: https://example.jp/a\n---\n# 見出し\n本文。\n"
     article = parse_bytes(md.encode(), "a.md")
     assert (article.title, article.published, article.source, article.url) == (
-        "窓口DX", "2023-04-01", "広報", "https://example.jp/a")
+        "窓口DX",
+        "2023-04-01",
+        "広報",
+        "https://example.jp/a",
+    )
     assert parse_bytes("# 最初の見出し\n本文。".encode(), "b.md").title == "最初の見出し"
 
 
 def test_html_keeps_main_text_and_drops_navigation_and_scripts():
-    html = ("<html><head><title>三鷹市の窓口</title><meta property='article:published_time' "
-            "content='2022-04-01T09:00:00+09:00'><link rel='canonical' href='https://example.jp/x'></head>"
-            "<body><nav>メニュー項目</nav><script>alert(1)</script><main><h1>見出し</h1>"
-            "<p>三鷹市では、セミセルフレジを導入した。</p></main><footer>著作権</footer></body></html>")
+    html = (
+        "<html><head><title>三鷹市の窓口</title><meta property='article:published_time' "
+        "content='2022-04-01T09:00:00+09:00'><link rel='canonical' href='https://example.jp/x'></head>"
+        "<body><nav>メニュー項目</nav><script>alert(1)</script><main><h1>見出し</h1>"
+        "<p>三鷹市では、セミセルフレジを導入した。</p></main><footer>著作権</footer></body></html>"
+    )
     article = parse_bytes(html.encode(), "page.html")
     assert article.title == "三鷹市の窓口" and article.published == "2022-04-01"
     assert article.url == "https://example.jp/x"
     assert "セミセルフレジ" in article.text
-    assert "メニュー項目" not in article.text and "alert" not in article.text and "著作権" not in article.text
+    assert (
+        "メニュー項目" not in article.text
+        and "alert" not in article.text
+        and "著作権" not in article.text
+    )
 
 
-@pytest.mark.parametrize("name,data,fragment", [
-    ("bad.txt", "日本語".encode("shift_jis"), "UTF-8"),
-    ("bin.txt", b"\x00\x01\x02abc", "バイナリ"),
-    ("empty.txt", b"  \n", "空"),
-    ("x.docx", b"PK\x03\x04", "対応していない形式"),
-])
+@pytest.mark.parametrize(
+    "name,data,fragment",
+    [
+        ("bad.txt", "日本語".encode("shift_jis"), "UTF-8"),
+        ("bin.txt", b"\x00\x01\x02abc", "バイナリ"),
+        ("empty.txt", b"  \n", "空"),
+        ("x.docx", b"PK\x03\x04", "対応していない形式"),
+    ],
+)
 def test_bad_files_raise_load_errors_in_both_languages(name, data, fragment):
     with pytest.raises(LoadError) as info:
         parse_bytes(data, name)

@@ -1,10 +1,10 @@
 """Fault-suite fixtures: a small real index (real model, FAISS, SQLite, BM25) per test."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
 from faultkit import make_index
 
 

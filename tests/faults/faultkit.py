@@ -1,4 +1,5 @@
 """Fault-suite helpers: small real indexes, servers on loopback and CLI runs, as users run them."""
+
 from __future__ import annotations
 
 import json
@@ -10,38 +11,55 @@ import time
 from pathlib import Path
 
 import httpx
+from servekit import serve
 
 from api.settings import Settings
-from servekit import serve
 from corpus.article import Article, article_id
-from indexer.write import build
-from indexer.stores.faiss import commit, layout
 from indexer.stores import manifest
+from indexer.stores.faiss import commit, layout
+from indexer.write import build
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITE_KEY = "fault-key"
 AUTH = {"Authorization": f"Bearer {WRITE_KEY}"}
 
-TOWNS = ["ゆずりは町", "かみやま村", "つばき市", "ふじみ台町", "あおば村", "しらさぎ市", "みなと町", "こまち村"]
+TOWNS = [
+    "ゆずりは町",
+    "かみやま村",
+    "つばき市",
+    "ふじみ台町",
+    "あおば村",
+    "しらさぎ市",
+    "みなと町",
+    "こまち村",
+]
 
 
 def town_article(i: int, extra: str = "") -> Article:
     """A short, distinct article: `{town}は{topic}を始めた`; its id comes from its key."""
     town = TOWNS[i % len(TOWNS)]
-    text = (f"{town}の取り組み{i}\n\n{town}は第{i}号の電子申請サービスを始めた。窓口の待ち時間は{i + 3}分減った。"
-            f"{extra}\n")
-    return Article(article_id(f"fault/{i}"), f"{town}の取り組み{i}", text, source="テスト", path=f"fault/{i}")
+    text = (
+        f"{town}の取り組み{i}\n\n{town}は第{i}号の電子申請サービスを始めた。窓口の待ち時間は{i + 3}分減った。"
+        f"{extra}\n"
+    )
+    return Article(
+        article_id(f"fault/{i}"), f"{town}の取り組み{i}", text, source="テスト", path=f"fault/{i}"
+    )
 
 
 def stored_ids(index_dir: Path) -> set[str]:
     """Ids of the live articles of the served commit point."""
     index = layout.IndexDir(index_dir)
-    return set(commit.lookup(index, commit.entries_of(manifest.read(index.require_current())), None))
+    return set(
+        commit.lookup(index, commit.entries_of(manifest.read(index.require_current())), None)
+    )
 
 
 def make_index(root: Path, embedder, gazetteer, count: int = 3) -> Path:
     """A fresh index of `count` town articles."""
-    build.apply(root, build.Change(upsert=tuple(town_article(i) for i in range(count))), embedder, gazetteer)
+    build.apply(
+        root, build.Change(upsert=tuple(town_article(i) for i in range(count))), embedder, gazetteer
+    )
     return root
 
 
@@ -51,22 +69,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-serve_in_thread = serve  # the real app under uvicorn on loopback, in this process (shares the loaded model)
+serve_in_thread = (
+    serve  # the real app under uvicorn on loopback, in this process (shares the loaded model)
+)
 
 
 def settings_for(index: Path, **extra) -> Settings:
-    return Settings(index_dir=index, api_key=WRITE_KEY, lock_timeout=60, refresh_seconds=0.0, **extra)
+    return Settings(
+        index_dir=index, api_key=WRITE_KEY, lock_timeout=60, refresh_seconds=0.0, **extra
+    )
 
 
 def cli_env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-            "JSEARCH_LOCK_TIMEOUT": "120"}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "JSEARCH_LOCK_TIMEOUT": "120",
+    }
 
 
 def jsearch(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """`jsearch ARGS` in a subprocess, as a user (or a nightly job) runs it."""
-    return subprocess.run([sys.executable, "-c", "from api.cli import main; main()", *args], capture_output=True,
-                          text=True, env=cli_env(), timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-c", "from api.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 def jsearch_json(*args: str) -> dict:

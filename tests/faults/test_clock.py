@@ -1,14 +1,15 @@
 """Clock jumps: which generation is served and which are cleaned never depends on wall-clock time or mtimes."""
+
 from __future__ import annotations
 
 import os
 import time
 
-from indexer.write import build
-from indexer.stores.faiss import layout
-from search.engine import Engine
-
 from faultkit import town_article
+
+from indexer.stores.faiss import layout
+from indexer.write import build
+from search.engine import Engine
 
 
 def test_generations_order_by_name_whatever_the_clock_says(small_index, embedder, gazetteer):
@@ -24,6 +25,11 @@ def test_generations_order_by_name_whatever_the_clock_says(small_index, embedder
     assert engine.refresh() and engine.generation.name == third.generation
     fourth = build.apply(small_index, build.Change(upsert=(town_article(5),)), embedder, gazetteer)
     names = sorted(p.name for p in index.generations.glob("g*"))
-    assert names[-1] == fourth.generation and first.name not in names  # the "newest" mtime was still cleaned
-    assert engine.refresh() and engine.search("第5号の電子申請サービス", 1)["passages"][0]["article_id"] == \
-        town_article(5).id
+    assert (
+        names[-1] == fourth.generation and first.name not in names
+    )  # the "newest" mtime was still cleaned
+    assert (
+        engine.refresh()
+        and engine.search("第5号の電子申請サービス", 1)["passages"][0]["article_id"]
+        == town_article(5).id
+    )

@@ -2,6 +2,7 @@
 refuses with a clear 503), `jsearch check` reports the damage, and the next write repairs it: a segment whose
 SQLite rows are intact is rewritten from them; one whose rows are lost is replaced by the newest intact commit
 point, or the write is refused with how to rebuild."""
+
 from __future__ import annotations
 
 import os
@@ -9,13 +10,13 @@ import shutil
 
 import httpx
 import pytest
-
-from indexer.write import build
-from indexer.stores.faiss import check, layout, metadb as store, vectors
-from indexer.stores import manifest
-from search.engine import Engine
-
 from faultkit import jsearch, serve_in_thread, settings_for, town_article
+
+from indexer.stores import manifest
+from indexer.stores.faiss import check, layout, vectors
+from indexer.stores.faiss import metadb as store
+from indexer.write import build
+from search.engine import Engine
 
 FILES = [store.FILE, vectors.FILE, "lexical"]
 
@@ -44,7 +45,9 @@ def _damage(path, how: str) -> None:
 @pytest.mark.parametrize("name", FILES)
 @pytest.mark.parametrize("how", ["remove", "replace", "flip"])
 def test_damage_is_served_around_reported_and_repaired(small_index, embedder, gazetteer, name, how):
-    build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)  # an older generation
+    build.apply(
+        small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer
+    )  # an older generation
     engine = Engine(small_index, embedder, gazetteer)
     index = layout.IndexDir(small_index)
     current = index.require_current()
@@ -65,20 +68,25 @@ def test_damage_is_served_around_reported_and_repaired(small_index, embedder, ga
         assert "問題があります" in checked.stdout and "damaged" in checked.stdout
         assert check.verify(current, index), "the damage is found"
 
-        report = build.apply(small_index, build.Change(upsert=(town_article(5),)), embedder, gazetteer)
+        report = build.apply(
+            small_index, build.Change(upsert=(town_article(5),)), embedder, gazetteer
+        )
         assert not check.verify(index.require_current(), index)
         assert jsearch("check", "--index-dir", str(small_index)).returncode == 0
         answer = httpx.get(base + "/search", params={"q": "第5号の電子申請サービス", "k": 1})
         assert answer.status_code == 200 and answer.json()["generation"] == report.generation
         assert answer.json()["passages"][0]["article_id"] == town_article(5).id
         if report.repaired_from is None:
-            assert report.articles == 5  # the damaged segment's own articles were rewritten: nothing lost
+            assert (
+                report.articles == 5
+            )  # the damaged segment's own articles were rewritten: nothing lost
         else:  # its SQLite was lost: built on the newest intact commit point, as `jsearch check` said
             assert name == store.FILE and report.articles == 4 and "g000001" in checked.stdout
 
 
-def test_a_served_generation_that_cannot_be_read_is_rebuilt_from_the_newest_intact_one(small_index, embedder,
-                                                                                        gazetteer):
+def test_a_served_generation_that_cannot_be_read_is_rebuilt_from_the_newest_intact_one(
+    small_index, embedder, gazetteer
+):
     build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)
     current = layout.IndexDir(small_index).require_current()
     (newest_segment(small_index) / store.FILE).write_bytes(b"not a database" * 100)
@@ -89,12 +97,17 @@ def test_a_served_generation_that_cannot_be_read_is_rebuilt_from_the_newest_inta
     assert town_article(4).id in stored and town_article(0).id in stored
 
 
-def test_damage_with_no_intact_generation_is_refused_clearly_and_rebuild_repairs(tmp_path, small_index, embedder,
-                                                                               gazetteer):
+def test_damage_with_no_intact_generation_is_refused_clearly_and_rebuild_repairs(
+    tmp_path, small_index, embedder, gazetteer
+):
     (newest_segment(small_index) / store.FILE).unlink()
     with pytest.raises(build.IndexDamaged) as refused:
         build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)
-    assert "--rebuild" in refused.value.en and "作り直して" in refused.value.ja and refused.value.status == 503
+    assert (
+        "--rebuild" in refused.value.en
+        and "作り直して" in refused.value.ja
+        and refused.value.status == 503
+    )
     folder = tmp_path / "sources"
     folder.mkdir()
     (folder / "a.txt").write_text(town_article(4).text, "utf-8")

@@ -1,6 +1,7 @@
 """Disk full at every write step of a build: a real file-size limit (RLIMIT_FSIZE, EFBIG) in a writer process,
 and ENOSPC raised at each named write step in turn. The served index stays usable, nothing half-written is
 served, the writer reports a clear error, and the next write succeeds with every acknowledged article."""
+
 from __future__ import annotations
 
 import json
@@ -8,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from faultkit import ROOT, cli_env, town_article
+
 from indexer.stores.faiss import layout
 from search.engine import Engine
-
-from faultkit import ROOT, cli_env, town_article
 
 WORKER = r"""
 import json, resource, signal, sys
@@ -67,25 +68,73 @@ for step, limit in enumerate(limits):
                       "passages": len(served["passages"]), **outcome}), flush=True)
 """
 
-STEPS = ["indexer.write.embedcache.EmbeddingCache.put_many", "indexer.write.preparecache.PrepareCache.put_many",
-         "indexer.stores.faiss.metadb.create", "indexer.stores.faiss.metadb.insert_chunks", "indexer.stores.faiss.vectors.save", "indexer.stores.faiss.postings.save",
-         "indexer.stores.faiss.check.file_digests", "indexer.stores.faiss.layout.Building.finish", "indexer.stores.manifest.write",
-         "indexer.stores.faiss.layout.mark_readable", "indexer.stores.faiss.layout.publish", "indexer.stores.faiss.layout._fsync_tree"]
-LIMITS = [0, 1, 512, 2048, 4096, 8192, 12288, 16384, 24576, 32768, 49152, 65536, 98304, 131072, 262144, 1 << 20]
+STEPS = [
+    "indexer.write.embedcache.EmbeddingCache.put_many",
+    "indexer.write.preparecache.PrepareCache.put_many",
+    "indexer.stores.faiss.metadb.create",
+    "indexer.stores.faiss.metadb.insert_chunks",
+    "indexer.stores.faiss.vectors.save",
+    "indexer.stores.faiss.postings.save",
+    "indexer.stores.faiss.check.file_digests",
+    "indexer.stores.faiss.layout.Building.finish",
+    "indexer.stores.manifest.write",
+    "indexer.stores.faiss.layout.mark_readable",
+    "indexer.stores.faiss.layout.publish",
+    "indexer.stores.faiss.layout._fsync_tree",
+]
+LIMITS = [
+    0,
+    1,
+    512,
+    2048,
+    4096,
+    8192,
+    12288,
+    16384,
+    24576,
+    32768,
+    49152,
+    65536,
+    98304,
+    131072,
+    262144,
+    1 << 20,
+]
 
 
-def test_disk_full_at_each_write_step_loses_nothing_acknowledged(tmp_path, small_index, embedder, gazetteer):
+def test_disk_full_at_each_write_step_loses_nothing_acknowledged(
+    tmp_path, small_index, embedder, gazetteer
+):
     from faultkit import make_index
 
-    make_index(Path(str(small_index) + "-warm"), embedder, gazetteer)  # shares no cache with the index under test
-    done = subprocess.run([sys.executable, "-c", WORKER, str(small_index), str(Path(__file__).parent),
-                           json.dumps(LIMITS + STEPS)], capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=600)
+    make_index(
+        Path(str(small_index) + "-warm"), embedder, gazetteer
+    )  # shares no cache with the index under test
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            WORKER,
+            str(small_index),
+            str(Path(__file__).parent),
+            json.dumps(LIMITS + STEPS),
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     steps = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(steps) == len(LIMITS) + len(STEPS)
     failed = [s for s in steps if not s["ok"]]
-    assert len(failed) >= 8 + len(STEPS), steps  # the limits do reach the writes, and every injected step fails
-    assert all(s["user_error"] for s in failed), failed  # a clear WriteFailed, never a raw traceback
+    assert len(failed) >= 8 + len(STEPS), (
+        steps
+    )  # the limits do reach the writes, and every injected step fails
+    assert all(s["user_error"] for s in failed), (
+        failed
+    )  # a clear WriteFailed, never a raw traceback
     for step in steps:
         assert step["passages"] > 0, step  # whatever happened, the served index answers
         assert step["after"] == (step["generation"] if step["ok"] else step["before"]), step
@@ -94,9 +143,18 @@ def test_disk_full_at_each_write_step_loses_nothing_acknowledged(tmp_path, small
     stored = engine.generation.article_ids()
     assert acknowledged <= stored
     index = layout.IndexDir(small_index)
-    assert not [p for p in (*index.generations.iterdir(), *index.segments.iterdir()) if p.name.startswith(".tmp-")]
+    assert not [
+        p
+        for p in (*index.generations.iterdir(), *index.segments.iterdir())
+        if p.name.startswith(".tmp-")
+    ]
     from indexer.write import build
 
     final = build.apply(small_index, build.Change(upsert=(town_article(99),)), embedder, gazetteer)
     assert final.articles == len(stored) + 1
-    print("\n".join(f"{s['limit']!s:>44}: {'ok' if s['ok'] else s['error'] + ' ' + s['detail']}" for s in steps))
+    print(
+        "\n".join(
+            f"{s['limit']!s:>44}: {'ok' if s['ok'] else s['error'] + ' ' + s['detail']}"
+            for s in steps
+        )
+    )

@@ -3,6 +3,7 @@
 Round 1's bug: cleanup deleted the generation the idle server still held, and the next refresh raised
 FileNotFoundError from os.path.samefile, so /health and every search answered 500 until a restart.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,12 +14,11 @@ import time
 
 import httpx
 import pytest
-
-from indexer.write import build
-from indexer.stores.faiss import layout
-from search.engine import Engine
-
 from faultkit import ROOT, cli_env, jsearch_json, serve_in_thread, settings_for, town_article
+
+from indexer.stores.faiss import layout
+from indexer.write import build
+from search.engine import Engine
 
 
 def test_idle_server_serves_every_write_after_many_generations(small_index, embedder, gazetteer):
@@ -26,7 +26,9 @@ def test_idle_server_serves_every_write_after_many_generations(small_index, embe
     with serve_in_thread(settings_for(small_index), engine) as base:
         first = httpx.get(base + "/health").json()["generation"]
         for i in range(3, 9):  # six writes while nobody asks anything
-            report = build.apply(small_index, build.Change(upsert=(town_article(i),)), embedder, gazetteer)
+            report = build.apply(
+                small_index, build.Change(upsert=(town_article(i),)), embedder, gazetteer
+            )
         health = httpx.get(base + "/health")
         assert health.status_code == 200, health.text
         assert health.json()["generation"] == report.generation != first
@@ -35,7 +37,9 @@ def test_idle_server_serves_every_write_after_many_generations(small_index, embe
         assert httpx.get(base + "/articles").json()["total"] == 9
 
 
-def test_generation_pinned_by_an_idle_reader_is_kept_until_it_lets_go(small_index, embedder, gazetteer):
+def test_generation_pinned_by_an_idle_reader_is_kept_until_it_lets_go(
+    small_index, embedder, gazetteer
+):
     engine = Engine(small_index, embedder, gazetteer)
     pinned = engine.generation.path
     for i in range(3, 7):
@@ -57,9 +61,16 @@ time.sleep(600)
 """
 
 
-def test_a_pin_held_by_another_process_protects_it_and_dies_with_kill_9(small_index, embedder, gazetteer):
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(small_index)], stdout=subprocess.PIPE, text=True,
-                              env=cli_env(), cwd=ROOT)
+def test_a_pin_held_by_another_process_protects_it_and_dies_with_kill_9(
+    small_index, embedder, gazetteer
+):
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(small_index)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+    )
     try:
         name = reader.stdout.readline().strip()
         for i in range(3, 7):
@@ -80,7 +91,9 @@ def test_nightly_cli_adds_while_the_server_idles(tmp_path, small_index, embedder
         ids = []
         for name, town in (("a.txt", "あさひ町"), ("b.txt", "みずほ村")):
             path = tmp_path / name
-            path.write_text(f"{town}の夜間窓口\n\n{town}は夜間にも証明書を受け取れる窓口を開いた。\n", "utf-8")
+            path.write_text(
+                f"{town}の夜間窓口\n\n{town}は夜間にも証明書を受け取れる窓口を開いた。\n", "utf-8"
+            )
             ids += jsearch_json("add", str(path), "--index-dir", str(small_index))["ids"]
         for _ in range(3):
             assert httpx.get(base + "/health").status_code == 200

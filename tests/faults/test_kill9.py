@@ -1,5 +1,6 @@
 """kill -9 of a writer the moment each file of its new segment or commit point appears, and of a merge: the served
 commit point is always complete (old or new, never half), searchable, and the next write succeeds."""
+
 from __future__ import annotations
 
 import signal
@@ -10,16 +11,24 @@ import time
 
 import httpx
 import pytest
-
-from indexer.write import build
-from indexer.stores.faiss import check, layout, merge
-from indexer.stores import manifest
-from search.engine import Engine
-
 from faultkit import ROOT, cli_env, serve_in_thread, settings_for, stored_ids, town_article
 
-STAGES = ["tmp-dir", "meta.sqlite", "vectors.faiss", "lexical", "segment.json", "segment", "manifest.json",
-          ".readers", "published"]
+from indexer.stores import manifest
+from indexer.stores.faiss import check, layout, merge
+from indexer.write import build
+from search.engine import Engine
+
+STAGES = [
+    "tmp-dir",
+    "meta.sqlite",
+    "vectors.faiss",
+    "lexical",
+    "segment.json",
+    "segment",
+    "manifest.json",
+    ".readers",
+    "published",
+]
 COMMIT_FILES = ("manifest.json", ".readers")
 
 
@@ -44,17 +53,39 @@ def test_kill_9_at_each_stage_of_a_build(tmp_path, small_index, embedder, gazett
     folder.mkdir()
     for i in range(40):
         (folder / f"{i:02d}.txt").write_text(town_article(10 + i).text, "utf-8")
-    writer = subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()", "add", str(folder),
-                               "--index-dir", str(small_index), "--json"], env=cli_env(), cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from api.cli import main; main()",
+            "add",
+            str(folder),
+            "--index-dir",
+            str(small_index),
+            "--json",
+        ],
+        env=cli_env(),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 240
-    while writer.poll() is None and time.monotonic() < deadline and not _reached(index, stage, before, segments_before):
+    while (
+        writer.poll() is None
+        and time.monotonic() < deadline
+        and not _reached(index, stage, before, segments_before)
+    ):
         time.sleep(0.001)
     writer.send_signal(signal.SIGKILL)
     writer.wait()
     served = index.require_current()
-    assert served.name in (before, *(p.name for p in index.generations.glob("g*") if p.name > before))
-    assert not check.verify(served, index), f"killed at {stage}: the served commit point is incomplete"
+    assert served.name in (
+        before,
+        *(p.name for p in index.generations.glob("g*") if p.name > before),
+    )
+    assert not check.verify(served, index), (
+        f"killed at {stage}: the served commit point is incomplete"
+    )
     engine = Engine(small_index, embedder, gazetteer)
     assert engine.search("電子申請サービス", 3)["passages"]
     report = build.apply(small_index, build.Change(upsert=(town_article(99),)), embedder, gazetteer)
@@ -64,12 +95,22 @@ def test_kill_9_at_each_stage_of_a_build(tmp_path, small_index, embedder, gazett
     assert {town_article(i).id for i in range(3)} | {town_article(99).id} <= stored
 
 
-MERGE_STAGES = ["tmp-dir", "meta.sqlite", "vectors.faiss", "lexical", "segment.json", "segment", "published"]
+MERGE_STAGES = [
+    "tmp-dir",
+    "meta.sqlite",
+    "vectors.faiss",
+    "lexical",
+    "segment.json",
+    "segment",
+    "published",
+]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stage", MERGE_STAGES)
-def test_kill_9_during_a_merge_keeps_the_last_commit_point_served(small_index, embedder, gazetteer, stage):
+def test_kill_9_during_a_merge_keeps_the_last_commit_point_served(
+    small_index, embedder, gazetteer, stage
+):
     for i in range(10):
         build.apply(small_index, build.Change(upsert=(town_article(20 + i),)), embedder, gazetteer)
     index = layout.IndexDir(small_index)
@@ -87,12 +128,28 @@ def test_kill_9_during_a_merge_keeps_the_last_commit_point_served(small_index, e
 
         client = threading.Thread(target=query)
         client.start()
-        merger = subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()", "merge", "--max-segments",
-                                   "1", "--index-dir", str(small_index)], env=cli_env(), cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        merger = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from api.cli import main; main()",
+                "merge",
+                "--max-segments",
+                "1",
+                "--index-dir",
+                str(small_index),
+            ],
+            env=cli_env(),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 120
-        while merger.poll() is None and time.monotonic() < deadline and \
-                not _reached(index, stage, before, segments_before):
+        while (
+            merger.poll() is None
+            and time.monotonic() < deadline
+            and not _reached(index, stage, before, segments_before)
+        ):
             time.sleep(0.0005)
         merger.send_signal(signal.SIGKILL)
         merger.wait()
@@ -101,7 +158,9 @@ def test_kill_9_during_a_merge_keeps_the_last_commit_point_served(small_index, e
         client.join()
     assert not failures, failures[:3]
     served = index.require_current()
-    assert not check.verify(served, index), f"killed at {stage}: the served commit point is incomplete"
+    assert not check.verify(served, index), (
+        f"killed at {stage}: the served commit point is incomplete"
+    )
     assert stored_ids(small_index) == live
     done = merge.maybe_merge(small_index, max_segments=1)
     assert done is not None or len(manifest.read(index.require_current()).segments) == 1

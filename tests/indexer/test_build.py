@@ -1,4 +1,5 @@
 """Building generations for real: counts, incremental re-use, refusals, and crash safety."""
+
 from __future__ import annotations
 
 import json
@@ -13,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from corpus.loaders import load_paths
-from indexer.write import build
-from indexer.stores.faiss import check, layout, metadb as store, vectors
 from indexer.stores import manifest
+from indexer.stores.faiss import check, layout, vectors
+from indexer.stores.faiss import metadb as store
 from indexer.stores.manifest import IndexMismatch
+from indexer.write import build
 from search.engine import Engine
 
 
@@ -37,13 +39,15 @@ def test_generation_holds_consistent_faiss_sqlite_and_manifest(bundled_index, bu
     assert info.model == "intfloat/multilingual-e5-small" and info.dimension == 384
     texts = {a.id: a.text for a in bundled_articles}
     for row in conn.execute("SELECT article_id, start, end, text FROM chunks"):
-        assert texts[row["article_id"]][row["start"]:row["end"]] == row["text"]
+        assert texts[row["article_id"]][row["start"] : row["end"]] == row["text"]
 
 
 def test_digest_items_name_their_municipality_as_subject(bundled_index):
     conn = store.open_readonly(_segment(bundled_index))
     row = conn.execute("SELECT row FROM chunks WHERE text LIKE '■宇佐市、%'").fetchone()[0]
-    roles = {(m["name"], m["role"]) for m in conn.execute("SELECT * FROM mentions WHERE row = ?", (row,))}
+    roles = {
+        (m["name"], m["role"]) for m in conn.execute("SELECT * FROM mentions WHERE row = ?", (row,))
+    }
     assert ("宇佐市", "subject") in roles and not any(name == "大分県" for name, _ in roles)
 
 
@@ -53,18 +57,32 @@ def _copy_corpus(src_articles, folder: Path) -> None:
         (folder / Path(article.path).name).write_text(article.text, "utf-8")
 
 
-def test_unchanged_corpus_embeds_nothing_and_changes_are_upserted(tmp_path, embedder, gazetteer, bundled_articles):
+def test_unchanged_corpus_embeds_nothing_and_changes_are_upserted(
+    tmp_path, embedder, gazetteer, bundled_articles
+):
     corpus = tmp_path / "corpus"
     _copy_corpus(bundled_articles, corpus)
-    first = build.apply(tmp_path / "ix", build.Change(upsert=load_paths([corpus]).articles), embedder, gazetteer)
-    again = build.apply(tmp_path / "ix", build.Change(upsert=load_paths([corpus]).articles), embedder, gazetteer)
+    first = build.apply(
+        tmp_path / "ix", build.Change(upsert=load_paths([corpus]).articles), embedder, gazetteer
+    )
+    again = build.apply(
+        tmp_path / "ix", build.Change(upsert=load_paths([corpus]).articles), embedder, gazetteer
+    )
     assert first.embedded_chunks == first.chunks > 0 and again.embedded_chunks == 0
     assert again.unchanged == 5 and not again.added and not again.updated
     victim = sorted(corpus.iterdir())[0]
-    victim.write_text(victim.read_text("utf-8") + "\n\n■三鷹市、窓口にセミセルフレジを導入\n東京都三鷹市は新しいレジを導入した。\n", "utf-8")
+    victim.write_text(
+        victim.read_text("utf-8")
+        + "\n\n■三鷹市、窓口にセミセルフレジを導入\n東京都三鷹市は新しいレジを導入した。\n",
+        "utf-8",
+    )
     (corpus / sorted(p.name for p in corpus.iterdir())[1]).unlink()
-    third = build.apply(tmp_path / "ix", build.Change(upsert=load_paths([corpus]).articles, prune_missing=True),
-                        embedder, gazetteer)
+    third = build.apply(
+        tmp_path / "ix",
+        build.Change(upsert=load_paths([corpus]).articles, prune_missing=True),
+        embedder,
+        gazetteer,
+    )
     assert len(third.updated) == 1 and len(third.removed) == 1 and third.articles == 4
     assert 1 <= third.embedded_chunks <= 2
 
@@ -113,11 +131,14 @@ def _big_corpus(folder: Path, articles, copies: int) -> None:
     folder.mkdir()
     for i in range(copies):
         for article in articles:
-            (folder / f"{i:03d}-{Path(article.path).name}").write_text(f"{i}版\n{article.text}", "utf-8")
+            (folder / f"{i:03d}-{Path(article.path).name}").write_text(
+                f"{i}版\n{article.text}", "utf-8"
+            )
 
 
-def test_kill_9_during_a_build_leaves_the_previous_generation_served(tmp_path, bundled_index, bundled_articles,
-                                                                    embedder):
+def test_kill_9_during_a_build_leaves_the_previous_generation_served(
+    tmp_path, bundled_index, bundled_articles, embedder
+):
     copy = tmp_path / "ix"
     shutil.copytree(bundled_index, copy, symlinks=True)
     index = layout.IndexDir(copy)
@@ -125,12 +146,18 @@ def test_kill_9_during_a_build_leaves_the_previous_generation_served(tmp_path, b
     corpus = tmp_path / "big"
     _big_corpus(corpus, bundled_articles, 6)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "index", str(corpus), "--index-dir", str(copy),
-                             "--json"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "index", str(corpus), "--index-dir", str(copy), "--json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 180
     cache = index.cache / "embeddings.sqlite"
     size = cache.stat().st_size
-    while time.time() < deadline and cache.stat().st_size == size:  # killed while embedding the new passages
+    while (
+        time.time() < deadline and cache.stat().st_size == size
+    ):  # killed while embedding the new passages
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -139,4 +166,6 @@ def test_kill_9_during_a_build_leaves_the_previous_generation_served(tmp_path, b
     assert Engine(copy, embedder).search("窓口キャッシュレス", k=3)["passages"]
     report = build.apply(copy, build.Change(upsert=load_paths([corpus]).articles), embedder)
     assert not list(index.generations.glob(".tmp-*")) and not list(index.segments.glob(".tmp-*"))
-    assert report.articles == 5 + 30 and report.embedded_chunks < report.chunks - 171  # the killed run's work kept
+    assert (
+        report.articles == 5 + 30 and report.embedded_chunks < report.chunks - 171
+    )  # the killed run's work kept

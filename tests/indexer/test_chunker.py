@@ -1,4 +1,5 @@
 """Chunking Japanese article structure: items, headings, sentences, offsets and sizes."""
+
 from corpus.bundled import bundled_corpus_dir
 from corpus.loaders import load_paths
 from indexer.analysis.chunker import ChunkerConfig, chunk_text, split_sentences
@@ -9,18 +10,22 @@ def test_offsets_point_into_the_article_for_every_bundled_article():
         chunks = chunk_text(article.text)
         assert chunks
         for chunk in chunks:
-            assert article.text[chunk.start:chunk.end] == chunk.text
+            assert article.text[chunk.start : chunk.end] == chunk.text
             assert len(chunk.text) <= ChunkerConfig().max_chars
         assert [c.start for c in chunks] == sorted(c.start for c in chunks)
 
 
 def test_a_news_digest_gives_one_case_per_chunk():
-    text = ("【自治体】\n\n■宇佐市、窓口キャッシュレス化の実証実験を実施\n大分県宇佐市は、窓口キャッシュレス化の実証実験を"
-            "実施します。\nhttps://example.jp/usa\n\n \n\n■大分市、オンライン申請を開始\n大分県大分市は、新しいオンライン"
-            "申請システムを開始しました。\nhttps://example.jp/oita\n")
+    text = (
+        "【自治体】\n\n■宇佐市、窓口キャッシュレス化の実証実験を実施\n大分県宇佐市は、窓口キャッシュレス化の実証実験を"
+        "実施します。\nhttps://example.jp/usa\n\n \n\n■大分市、オンライン申請を開始\n大分県大分市は、新しいオンライン"
+        "申請システムを開始しました。\nhttps://example.jp/oita\n"
+    )
     chunks = chunk_text(text)
     assert len(chunks) == 2
-    assert chunks[0].text.startswith("■宇佐市") and chunks[0].text.endswith("https://example.jp/usa")
+    assert chunks[0].text.startswith("■宇佐市") and chunks[0].text.endswith(
+        "https://example.jp/usa"
+    )
     assert chunks[1].text.startswith("■大分市") and "宇佐市" not in chunks[1].text
     assert chunks[0].heading == chunks[1].heading == "【自治体】"
 
@@ -43,11 +48,17 @@ def test_long_paragraphs_split_on_sentences_outside_brackets():
 def test_sentence_split_respects_quotes_and_parentheses():
     spans = split_sentences("彼は「はい。そうです。」と言った。（補足。）次の文！")
     text = "彼は「はい。そうです。」と言った。（補足。）次の文！"
-    assert [text[s:e] for s, e in spans] == ["彼は「はい。そうです。」と言った。", "（補足。）次の文！"]
+    assert [text[s:e] for s, e in spans] == [
+        "彼は「はい。そうです。」と言った。",
+        "（補足。）次の文！",
+    ]
 
 
 def test_separate_teasers_on_consecutive_lines_stay_apart():
-    teaser = "三鷹市(東京都)では、窓口業務での住民との接触を極力減らすべく、セミセルフレジを導入した。" * 2
+    teaser = (
+        "三鷹市(東京都)では、窓口業務での住民との接触を極力減らすべく、セミセルフレジを導入した。"
+        * 2
+    )
     other = "八王子市(東京都)では、介護事業所への通知の既読確認をクラウドで行うようにした。" * 2
     chunks = chunk_text(f"東京都\n{teaser}\n{other}\n")
     assert [c.text for c in chunks] == [teaser, other]
@@ -61,8 +72,14 @@ def test_blank_lines_between_lines_count_towards_max_chars():
 
 
 def test_short_list_like_lines_stay_text():
-    for line in ("AED設置箇所一覧、住居番号と土地の地番対照表 など", "防災マップ等", "電子申請 ほか"):
-        [chunk] = chunk_text(f"【公開データ】\n\n{line}\n\n詳しくは市のホームページをご覧ください。\n")
+    for line in (
+        "AED設置箇所一覧、住居番号と土地の地番対照表 など",
+        "防災マップ等",
+        "電子申請 ほか",
+    ):
+        [chunk] = chunk_text(
+            f"【公開データ】\n\n{line}\n\n詳しくは市のホームページをご覧ください。\n"
+        )
         assert chunk.heading == "【公開データ】" and chunk.text.startswith(line)
 
 

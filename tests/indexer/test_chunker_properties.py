@@ -1,8 +1,9 @@
 """Properties of the chunker: exact offsets, bounded sizes, and no line of an article lost."""
+
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -57,7 +58,9 @@ def is_searchable(text: str, span: tuple[int, int, str], chunks: Sequence[Chunk]
     return _heads_next_chunk(end, line, chunks)
 
 
-def searchable_share(texts: Sequence[str], chunker: Callable[[str], list[Chunk]] = chunk_text) -> float:
+def searchable_share(
+    texts: Sequence[str], chunker: Callable[[str], list[Chunk]] = chunk_text
+) -> float:
     """The share of non-blank lines over all texts that a chunker makes searchable."""
     found = total = 0
     for text in texts:
@@ -77,7 +80,7 @@ def unsearchable(text: str) -> list[str]:
 def assert_well_formed(text: str, chunks: Sequence[Chunk]) -> None:
     """Exact offsets, non-empty trimmed text, in order without overlap, never over max_chars."""
     for chunk in chunks:
-        assert text[chunk.start:chunk.end] == chunk.text
+        assert text[chunk.start : chunk.end] == chunk.text
         assert chunk.text and chunk.text == chunk.text.strip()
         assert len(chunk.text) <= MAX_CHARS
     for before, after in zip(chunks, chunks[1:]):
@@ -89,8 +92,21 @@ def assert_well_formed(text: str, chunks: Sequence[Chunk]) -> None:
 
 KANJI = "市町村県都府区役所窓口住民職員情報政策課デジタル化推進行政手続電子申請予約導入実証実験開始公開データ"
 KANA = "のはがをにでともするしたいますあるれるようなこと"
-WORDS = ("AED設置箇所一覧", "住居番号", "地番対照表", "オンライン申請", "キャッシュレス", "LINE公式アカウント",
-         "ガバメントクラウド", "マイナンバーカード", "チャットボット", "三条市", "宇佐市", "令和5年度", "DX")
+WORDS = (
+    "AED設置箇所一覧",
+    "住居番号",
+    "地番対照表",
+    "オンライン申請",
+    "キャッシュレス",
+    "LINE公式アカウント",
+    "ガバメントクラウド",
+    "マイナンバーカード",
+    "チャットボット",
+    "三条市",
+    "宇佐市",
+    "令和5年度",
+    "DX",
+)
 SPACE = st.sampled_from(["", " ", "\u3000", "\t", "\u3000\u3000"])
 
 
@@ -115,10 +131,17 @@ def paragraph() -> st.SearchStrategy[str]:
 
 def long_line() -> st.SearchStrategy[str]:
     """A line near or over max_chars: many sentences, or words with no sentence end at all."""
-    sentences = st.builds(lambda parts, n: "".join(parts) * n, st.lists(sentence(), min_size=1, max_size=5),
-                          st.integers(4, 30))
-    run_on = st.builds(lambda p, sep, n: (p + sep) * n, phrase(2, 6), st.sampled_from(["", " ", "\u3000"]),
-                       st.integers(20, 80))
+    sentences = st.builds(
+        lambda parts, n: "".join(parts) * n,
+        st.lists(sentence(), min_size=1, max_size=5),
+        st.integers(4, 30),
+    )
+    run_on = st.builds(
+        lambda p, sep, n: (p + sep) * n,
+        phrase(2, 6),
+        st.sampled_from(["", " ", "\u3000"]),
+        st.integers(20, 80),
+    )
     return st.one_of(sentences, run_on)
 
 
@@ -134,8 +157,12 @@ def line() -> st.SearchStrategy[str]:
     kinds = st.one_of(
         st.builds(lambda p: f"【{p}】", phrase(1, 4)),
         st.builds(lambda h, p: f"{h} {p}", st.sampled_from(["#", "##", "###"]), phrase(1, 5)),
-        st.builds(lambda m, p: f"{m}{p}", st.sampled_from(["■", "●", "◆", "[自治体] "]), phrase(1, 8)),
-        st.builds(lambda m, p: f"{m}{p}", st.sampled_from(["・", "- ", "1. ", "(2) ", "①"]), phrase(1, 8)),
+        st.builds(
+            lambda m, p: f"{m}{p}", st.sampled_from(["■", "●", "◆", "[自治体] "]), phrase(1, 8)
+        ),
+        st.builds(
+            lambda m, p: f"{m}{p}", st.sampled_from(["・", "- ", "1. ", "(2) ", "①"]), phrase(1, 8)
+        ),
         st.builds(lambda a, b: f"{a}、{b} など", phrase(1, 3), phrase(1, 3)),
         phrase(1, 4),
         sentence(),
@@ -207,7 +234,10 @@ def test_a_heading_with_nothing_under_it_is_a_passage_of_its_own() -> None:
     text = "## 第1章\n## 背景\n本市は窓口の予約システムを導入しました。\n\n【お知らせ】\n"
     chunks = chunk_text(text)
     assert [(c.heading, c.text) for c in chunks] == [
-        ("第1章", "## 第1章"), ("背景", "本市は窓口の予約システムを導入しました。"), ("【お知らせ】", "【お知らせ】")]
+        ("第1章", "## 第1章"),
+        ("背景", "本市は窓口の予約システムを導入しました。"),
+        ("【お知らせ】", "【お知らせ】"),
+    ]
     assert unsearchable(text) == []
 
 
@@ -215,7 +245,9 @@ def test_every_line_of_the_self_authored_fixtures_is_searchable() -> None:
     import json
     from pathlib import Path
 
-    fixtures = json.loads((Path(__file__).with_name("data") / "self_authored.json").read_text("utf-8"))["articles"]
+    fixtures = json.loads(
+        (Path(__file__).with_name("data") / "self_authored.json").read_text("utf-8")
+    )["articles"]
     assert len(fixtures) >= 40
     for item in fixtures:
         assert unsearchable(item["text"]) == [], item["title"]

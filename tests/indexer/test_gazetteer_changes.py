@@ -1,19 +1,32 @@
 """The dated table of changes over jp-prefecture's data: 浜松市's 2024 wards, former names, the table's own rows."""
+
 from __future__ import annotations
 
 import datetime
 
 import pytest
 
+from indexer.analysis.normalize import nfkc
 from indexer.places.gazetteer import CHANGE_KINDS, FormerName, Gazetteer, check_digit, read_changes
 from indexer.places.mentions import extract, find_mentions
-from indexer.analysis.normalize import nfkc
 
 NEW_WARDS = [("浜松市中央区", "221384"), ("浜松市浜名区", "221392"), ("浜松市天竜区", "221406")]
-OLD_WARDS = [("浜松市中区", "221317"), ("浜松市東区", "221325"), ("浜松市西区", "221333"), ("浜松市南区", "221341"),
-             ("浜松市北区", "221350"), ("浜松市浜北区", "221368"), ("浜松市天竜区", "221376")]
-HELD = [("浜松市中区", "221384"), ("浜松市東区", "221384"), ("浜松市西区", "221384"), ("浜松市南区", "221384"),
-        ("浜松市浜北区", "221392")]
+OLD_WARDS = [
+    ("浜松市中区", "221317"),
+    ("浜松市東区", "221325"),
+    ("浜松市西区", "221333"),
+    ("浜松市南区", "221341"),
+    ("浜松市北区", "221350"),
+    ("浜松市浜北区", "221368"),
+    ("浜松市天竜区", "221376"),
+]
+HELD = [
+    ("浜松市中区", "221384"),
+    ("浜松市東区", "221384"),
+    ("浜松市西区", "221384"),
+    ("浜松市南区", "221384"),
+    ("浜松市浜北区", "221392"),
+]
 
 
 def codes(places) -> list[str]:
@@ -22,10 +35,16 @@ def codes(places) -> list[str]:
 
 # --- 浜松市's wards since 2024-01-01 --------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name, code", NEW_WARDS)
 def test_new_wards_are_current_places(gazetteer, name, code):
     [ward] = gazetteer.by_name(name)
-    assert (ward.code, ward.prefecture, ward.level, ward.kind) == (code, "静岡県", "municipality", "ward")
+    assert (ward.code, ward.prefecture, ward.level, ward.kind) == (
+        code,
+        "静岡県",
+        "municipality",
+        "ward",
+    )
     assert ward.code[5] == check_digit(ward.code[:5]) and gazetteer.by_code(code[:5]) == ward
     assert gazetteer.parent_city(ward).name == "浜松市" and not gazetteer.is_former(name)
     assert 34.6 < ward.lat < 35.0 and 137.6 < ward.lon < 137.9
@@ -34,7 +53,9 @@ def test_new_wards_are_current_places(gazetteer, name, code):
 def test_old_wards_are_no_current_places(gazetteer):
     current = {p.code for p in gazetteer}
     assert not current & {code for _, code in OLD_WARDS}
-    assert [p.name for p in gazetteer if p.name.startswith("浜松市") and p.kind == "ward"] == [n for n, _ in NEW_WARDS]
+    assert [p.name for p in gazetteer if p.name.startswith("浜松市") and p.kind == "ward"] == [
+        n for n, _ in NEW_WARDS
+    ]
 
 
 def test_hamamatsu_sits_among_its_new_wards(gazetteer):
@@ -47,6 +68,7 @@ def test_hamamatsu_sits_among_its_new_wards(gazetteer):
 
 # --- former names -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name, code", HELD)
 def test_a_former_name_resolves_to_the_ward_that_holds_it(gazetteer, name, code):
     assert codes(gazetteer.by_name(name)) == [code] and gazetteer.is_former(name)
@@ -54,15 +76,24 @@ def test_a_former_name_resolves_to_the_ward_that_holds_it(gazetteer, name, code)
 
 
 def test_former_names_of_each_new_ward(gazetteer):
-    assert gazetteer.former_names("221384") == ["浜松市中区", "浜松市東区", "浜松市西区", "浜松市南区"]
+    assert gazetteer.former_names("221384") == [
+        "浜松市中区",
+        "浜松市東区",
+        "浜松市西区",
+        "浜松市南区",
+    ]
     assert gazetteer.former_names("22139") == ["浜松市浜北区"]
     assert gazetteer.former_names("221406") == []  # 天竜区 kept its name: not a former name
     assert gazetteer.former_names("131024") == []
 
 
 def test_tenryu_keeps_its_name_under_a_new_code(gazetteer):
-    assert codes(gazetteer.by_name("浜松市天竜区")) == ["221406"] and not gazetteer.is_former("浜松市天竜区")
-    assert gazetteer.by_code("221376").code == "221406" and gazetteer.by_code("22137").code == "221406"
+    assert codes(gazetteer.by_name("浜松市天竜区")) == ["221406"] and not gazetteer.is_former(
+        "浜松市天竜区"
+    )
+    assert (
+        gazetteer.by_code("221376").code == "221406" and gazetteer.by_code("22137").code == "221406"
+    )
 
 
 def test_split_kita_ku_resolves_to_no_ward(gazetteer):
@@ -75,13 +106,19 @@ def test_split_kita_ku_resolves_to_no_ward(gazetteer):
         gazetteer.by_code("22135")
 
 
-@pytest.mark.parametrize("old, new", [("221317", "221384"), ("22132", "221384"), ("221368", "221392")])
+@pytest.mark.parametrize(
+    "old, new", [("221317", "221384"), ("22132", "221384"), ("221368", "221392")]
+)
 def test_a_former_code_gives_its_successor(gazetteer, old, new):
     assert gazetteer.by_code(old).code == new
 
 
 def test_names_that_never_changed_are_not_former(gazetteer):
-    assert not gazetteer.is_former("府中市") and not gazetteer.is_former("本市") and gazetteer.successors("府中市") == []
+    assert (
+        not gazetteer.is_former("府中市")
+        and not gazetteer.is_former("本市")
+        and gazetteer.successors("府中市") == []
+    )
     assert [p.prefecture for p in gazetteer.by_name("北区")] == ["東京都"]
 
 
@@ -94,18 +131,29 @@ def test_fingerprint_covers_former_names(gazetteer):
 
 # --- the table itself ---------------------------------------------------------------------------------
 
+
 def test_every_row_of_the_table_is_well_formed(gazetteer):
     changes = read_changes()
     assert len(changes) >= 10
     for c in changes:
         assert datetime.date.fromisoformat(c.date).isoformat() == c.date and c.kind in CHANGE_KINDS
-        assert all(len(x) == 6 and x.isdigit() and x[5] == check_digit(x[:5]) for x in (c.code, *c.successors))
-        assert c.name[-1] in "市町村区" and c.flag in "0123" and len(c.flag) == 1 and c.source.strip()
+        assert all(
+            len(x) == 6 and x.isdigit() and x[5] == check_digit(x[:5])
+            for x in (c.code, *c.successors)
+        )
+        assert (
+            c.name[-1] in "市町村区" and c.flag in "0123" and len(c.flag) == 1 and c.source.strip()
+        )
         if c.kind == "new":
             assert c.lat is not None and c.lon is not None and 20 < c.lat < 46 and 122 < c.lon < 154
             assert not c.successors and gazetteer.by_code(c.code).name == c.name
         else:
-            assert c.lat is None and c.lon is None and c.successors and c.code not in {p.code for p in gazetteer}
+            assert (
+                c.lat is None
+                and c.lon is None
+                and c.successors
+                and c.code not in {p.code for p in gazetteer}
+            )
             assert all(gazetteer.by_code(s).code == s for s in c.successors)
     assert len({(c.kind, c.code) for c in changes}) == len(changes)
 
@@ -118,15 +166,25 @@ def test_the_table_has_hamamatsus_2024_reorganisation():
 
 # --- mentions in text ---------------------------------------------------------------------------------
 
+
 def test_mention_of_the_new_ward_in_a_sentence(gazetteer):
     text = nfkc("浜松市中央区役所で窓口のキャッシュレス化を始めた。")
     [mention] = extract(text, gazetteer)
-    assert (mention.place.code, text[mention.start:mention.end], mention.role) == ("221384", "浜松市中央区", "subject")
+    assert (mention.place.code, text[mention.start : mention.end], mention.role) == (
+        "221384",
+        "浜松市中央区",
+        "subject",
+    )
 
 
 def test_mention_of_a_former_name_is_the_ward_holding_it(gazetteer):
-    assert [(m.place.code, m.start, m.end) for m in find_mentions("浜松市中区役所で", gazetteer)] == [("221384", 0, 5)]
-    assert codes(m.place for m in find_mentions("浜松市の東区では", gazetteer)) == ["221309", "221384"]
+    assert [
+        (m.place.code, m.start, m.end) for m in find_mentions("浜松市中区役所で", gazetteer)
+    ] == [("221384", 0, 5)]
+    assert codes(m.place for m in find_mentions("浜松市の東区では", gazetteer)) == [
+        "221309",
+        "221384",
+    ]
     assert codes(m.place for m in find_mentions("浜北区では", gazetteer)) == ["221392"]
 
 
@@ -139,5 +197,11 @@ def test_bare_chuo_ku_needs_its_prefecture(gazetteer):
     assert find_mentions("中央区では", gazetteer) == []
     assert codes(m.place for m in find_mentions("中央区では", gazetteer, ("静岡県",))) == ["221384"]
     assert codes(m.place for m in find_mentions("中央区では", gazetteer, ("東京都",))) == ["131024"]
-    assert codes(m.place for m in find_mentions("浜松市の中央区では", gazetteer)) == ["221309", "221384"]
-    assert codes(m.place for m in find_mentions("浜名区と天竜区", gazetteer)) == ["221392", "221406"]
+    assert codes(m.place for m in find_mentions("浜松市の中央区では", gazetteer)) == [
+        "221309",
+        "221384",
+    ]
+    assert codes(m.place for m in find_mentions("浜名区と天竜区", gazetteer)) == [
+        "221392",
+        "221406",
+    ]

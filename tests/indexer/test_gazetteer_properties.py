@@ -1,15 +1,18 @@
 """Property tests of place finding: it never raises, and never finds a place inside another place's name."""
+
 from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.places.mentions import find_mentions, resolve_chunks
 from indexer.analysis.normalize import nfkc
+from indexer.places.mentions import find_mentions, resolve_chunks
 
 PAD = st.text(alphabet="abcXYZ0123456789 ,.!?()-『』「」。、", max_size=12)
-PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPS = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +38,17 @@ def test_no_place_is_found_inside_another_name(gazetteer, names, data, before, a
     start = text.index(name)
     end = start + len(name)
     for m in find_mentions(text, gazetteer):
-        assert m.end <= start or m.start >= end or (m.start <= start and m.end >= end), (name, text, m)
+        assert m.end <= start or m.start >= end or (m.start <= start and m.end >= end), (
+            name,
+            text,
+            m,
+        )
 
 
 @PROPS
 @given(chunks=st.lists(st.text(max_size=80), max_size=4), context=st.text(max_size=120))
 def test_resolving_chunks_never_raises(gazetteer, chunks, context):
-    found = resolve_chunks([(nfkc(c), str(i)) for i, c in enumerate(chunks)], gazetteer, nfkc(context))
+    found = resolve_chunks(
+        [(nfkc(c), str(i)) for i, c in enumerate(chunks)], gazetteer, nfkc(context)
+    )
     assert len(found) == len(chunks)

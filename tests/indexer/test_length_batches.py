@@ -1,7 +1,9 @@
 """Batches of similar length: every index once, none over the size, the longest within the spread of the shortest."""
+
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from indexer.model.onnx_engine import length_batches
 

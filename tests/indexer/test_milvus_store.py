@@ -1,6 +1,7 @@
 """The Milvus store on a real Milvus Lite with the real model: it answers as the FAISS store does, writes are visible
 at once and all-or-nothing, a crashed write leaves only orphans the next write cleans, bad settings are refused
 clearly, and the FAISS default needs none of the Milvus extras."""
+
 from __future__ import annotations
 
 import os
@@ -11,14 +12,17 @@ import time
 from pathlib import Path
 
 import pytest
+from milvuskit import ROOT, build_store, count, same, seeded_index_dir, without
 
 from corpus.article import Article, article_id
-from indexer.write import build, indexing
-from indexer.stores.milvus import check as milvus_check, client as mc, head as mh, writer as mw
-from indexer.stores.spec import BadStore, parse
-from milvuskit import ROOT, build_store, count, same, seeded_index_dir, without
-from search.engine import Engine
 from indexer.stores.filters import Filters
+from indexer.stores.milvus import check as milvus_check
+from indexer.stores.milvus import client as mc
+from indexer.stores.milvus import head as mh
+from indexer.stores.milvus import writer as mw
+from indexer.stores.spec import BadStore, parse
+from indexer.write import build, indexing
+from search.engine import Engine
 
 QUERIES = [
     ("窓口キャッシュレスの事例", "hybrid", Filters()),
@@ -33,21 +37,34 @@ QUERIES = [
 ]
 
 NEW_ID = article_id("milvus-test/yuzuriha")
-NEW = Article(NEW_ID, "ゆずりは町の電子申請ポータル",
-              "ゆずりは町の電子申請ポータル\n\nゆずりは町では住民票の写しの電子申請ポータルを開設し、窓口に来なくても"
-              "手続きが済むようにした。三鷹市の取り組みを参考に、オンライン決済にも対応した。\n",
-              source="テスト通信", published="2024-05-01", url="https://example.invalid/yuzuriha",
-              path="milvus-test/yuzuriha")
+NEW = Article(
+    NEW_ID,
+    "ゆずりは町の電子申請ポータル",
+    "ゆずりは町の電子申請ポータル\n\nゆずりは町では住民票の写しの電子申請ポータルを開設し、窓口に来なくても"
+    "手続きが済むようにした。三鷹市の取り組みを参考に、オンライン決済にも対応した。\n",
+    source="テスト通信",
+    published="2024-05-01",
+    url="https://example.invalid/yuzuriha",
+    path="milvus-test/yuzuriha",
+)
 NEW_QUERY = "ゆずりは町の電子申請ポータル"
 CRASH_ID = article_id("milvus-test/kamiyama")
 
 
 def crash_article(version: int) -> Article:
-    body = {1: "かみやま村は粗大ごみの収集予約をチャットボットで受け付け始めた。電話の件数は半分になった。",
-            2: "かみやま村は粗大ごみの収集予約をLINEの公式アカウントに移した。予約の取り消しもできる。"
-               "さらに手数料のキャッシュレス決済に対応した。"}[version]
-    return Article(CRASH_ID, f"かみやま村の粗大ごみ予約（第{version}版）", f"かみやま村の粗大ごみ予約\n\n{body}\n",
-                   source="テスト通信", published="2024-06-01", path="milvus-test/kamiyama")
+    body = {
+        1: "かみやま村は粗大ごみの収集予約をチャットボットで受け付け始めた。電話の件数は半分になった。",
+        2: "かみやま村は粗大ごみの収集予約をLINEの公式アカウントに移した。予約の取り消しもできる。"
+        "さらに手数料のキャッシュレス決済に対応した。",
+    }[version]
+    return Article(
+        CRASH_ID,
+        f"かみやま村の粗大ごみ予約（第{version}版）",
+        f"かみやま村の粗大ごみ予約\n\n{body}\n",
+        source="テスト通信",
+        published="2024-06-01",
+        path="milvus-test/kamiyama",
+    )
 
 
 class Crash(RuntimeError):
@@ -55,6 +72,7 @@ class Crash(RuntimeError):
 
 
 # ---------------------------------------------------------------- stores, built once per module
+
 
 @pytest.fixture(scope="module")
 def read_store(tmp_path_factory, bundled_index, embedder, bundled_articles):
@@ -92,9 +110,13 @@ def physical(spec) -> dict[str, int]:
     by key: a crashed write's values stay there and readers take their `before`."""
     client, n = mc.connect(spec), mc.names(spec)
     head = mh.read(client, n)
-    return {"articles": count(client, n.articles), "chunks": count(client, head.chunks),
-            "terms": count(client, head.terms), "newer": count(client, n.articles, f"commit > {head.commit}")
-            + count(client, head.chunks, f"commit > {head.commit}")}
+    return {
+        "articles": count(client, n.articles),
+        "chunks": count(client, head.chunks),
+        "terms": count(client, head.terms),
+        "newer": count(client, n.articles, f"commit > {head.commit}")
+        + count(client, head.chunks, f"commit > {head.commit}"),
+    }
 
 
 def passage_ids(answer: dict) -> list[str]:
@@ -103,7 +125,10 @@ def passage_ids(answer: dict) -> list[str]:
 
 # ---------------------------------------------------------------- the same answers as FAISS
 
-@pytest.mark.parametrize("query, mode, filters", QUERIES, ids=[f"{q[:12]}-{m}-{f}" for q, m, f in QUERIES])
+
+@pytest.mark.parametrize(
+    "query, mode, filters", QUERIES, ids=[f"{q[:12]}-{m}-{f}" for q, m, f in QUERIES]
+)
 def test_milvus_answers_as_faiss_does(engine, milvus_engine, query, mode, filters):
     faiss = engine.search(query, 10, mode, filters)
     milvus = milvus_engine.search(query, 10, mode, filters)
@@ -123,17 +148,26 @@ def test_filters_narrow_alike(engine, milvus_engine):
     only = milvus_engine.search("窓口の混雑を減らす", 50, filters=Filters(municipality="442119"))
     assert 0 < len(only["passages"]) < len(every["passages"])
     assert all(any(m["code"][:5] == "44211" for m in p["municipalities"]) for p in only["passages"])
-    dated = milvus_engine.search("自治体DXの進め方", 50, filters=Filters(date_from="2021-01-01", date_to="2022-12-31"))
-    assert dated["passages"] and all("2021-01-01" <= p["published"] <= "2022-12-31" for p in dated["passages"])
+    dated = milvus_engine.search(
+        "自治体DXの進め方", 50, filters=Filters(date_from="2021-01-01", date_to="2022-12-31")
+    )
+    assert dated["passages"] and all(
+        "2021-01-01" <= p["published"] <= "2022-12-31" for p in dated["passages"]
+    )
 
 
 def test_place_page_and_similar_as_faiss(engine, milvus_engine):
     faiss, milvus = engine.place_page("442119"), milvus_engine.place_page("442119")
     assert faiss["total"] > 0 and passage_ids(milvus) == passage_ids(faiss)
     same(faiss, milvus)
-    second = engine.place_page("132047", limit=5, offset=1), milvus_engine.place_page("132047", limit=5, offset=1)
+    second = (
+        engine.place_page("132047", limit=5, offset=1),
+        milvus_engine.place_page("132047", limit=5, offset=1),
+    )
     same(*second)
-    searched = milvus_engine.search("窓口キャッシュレスの事例", 1)["passages"][0]["id"]  # its row is cached, no vector
+    searched = milvus_engine.search("窓口キャッシュレスの事例", 1)["passages"][0][
+        "id"
+    ]  # its row is cached, no vector
     for pid in (faiss["passages"][0]["id"], searched):
         a, b = engine.similar(pid, 10), milvus_engine.similar(pid, 10)
         assert a["passages"] and passage_ids(b) == passage_ids(a)
@@ -153,6 +187,7 @@ def test_articles_and_counts_as_faiss(engine, milvus_engine):
 
 # ---------------------------------------------------------------- writes: visible at once, all of them
 
+
 def test_add_update_remove_are_visible_at_once(write_store, embedder, gazetteer):
     spec, ix = write_store
     served = Engine(ix, embedder, gazetteer, store=spec)
@@ -161,12 +196,20 @@ def test_add_update_remove_are_visible_at_once(write_store, embedder, gazetteer)
     assert NEW_ID not in {p["article_id"] for p in baseline["passages"]}
 
     added = indexing.apply(ix, build.Change(upsert=(NEW,)), embedder, spec)
-    assert added.added == [NEW_ID] and added.articles == before.articles + 1 and added.embedded_chunks > 0
+    assert (
+        added.added == [NEW_ID]
+        and added.articles == before.articles + 1
+        and added.embedded_chunks > 0
+    )
     for engine in (Engine(ix, embedder, gazetteer, store=spec), served):
         if engine is served:
             assert served.refresh() is True and served.generation.name == added.generation
         top = engine.search(NEW_QUERY, 3)["passages"][0]
-        assert top["article_id"] == NEW_ID and top["title"] == NEW.title and top["published"] == "2024-05-01"
+        assert (
+            top["article_id"] == NEW_ID
+            and top["title"] == NEW.title
+            and top["published"] == "2024-05-01"
+        )
         manifest = engine.generation.manifest
         assert (manifest.articles, manifest.chunks) == (added.articles, added.chunks)
         assert engine.generation.find_article(NEW_ID)[1]["title"] == NEW.title
@@ -176,16 +219,27 @@ def test_add_update_remove_are_visible_at_once(write_store, embedder, gazetteer)
         assert listed[0]["id"] == NEW_ID and len(listed) == manifest.articles  # newest first
     assert added.chunks - before.chunks == len(served.generation.article_view(NEW_ID)[1])
 
-    changed = Article(NEW.id, NEW.title, NEW.text.replace("三鷹市", "宇佐市"), NEW.source, NEW.published, NEW.url,
-                      NEW.path)
+    changed = Article(
+        NEW.id,
+        NEW.title,
+        NEW.text.replace("三鷹市", "宇佐市"),
+        NEW.source,
+        NEW.published,
+        NEW.url,
+        NEW.path,
+    )
     updated = indexing.apply(ix, build.Change(upsert=(changed,)), embedder, spec)
     assert updated.updated == [NEW_ID] and updated.articles == added.articles
     assert served.refresh() is True
-    assert NEW_ID not in {p["article_id"] for p in served.place_page("132047", limit=50)["passages"]}
+    assert NEW_ID not in {
+        p["article_id"] for p in served.place_page("132047", limit=50)["passages"]
+    }
     assert NEW_ID in {p["article_id"] for p in served.place_page("442119", limit=50)["passages"]}
     hits = [p for p in served.search(NEW_QUERY, 20)["passages"] if p["article_id"] == NEW_ID]
     assert hits and all("三鷹市" not in p["text"] for p in hits)
-    assert len({p["id"] for p in hits}) == len(hits)  # the replaced passages are not served beside the new ones
+    assert len({p["id"] for p in hits}) == len(
+        hits
+    )  # the replaced passages are not served beside the new ones
 
     removed = indexing.remove_ids(ix, [NEW_ID], embedder, store=spec)
     assert removed.removed == [NEW_ID]
@@ -193,8 +247,13 @@ def test_add_update_remove_are_visible_at_once(write_store, embedder, gazetteer)
         if engine is served:
             assert served.refresh() is True
         assert NEW_ID not in {p["article_id"] for p in engine.search(NEW_QUERY, 50)["passages"]}
-        assert engine.generation.find_article(NEW_ID) is None and engine.generation.article_view(NEW_ID) is None
-        assert NEW_ID not in {p["article_id"] for p in engine.place_page("442119", limit=50)["passages"]}
+        assert (
+            engine.generation.find_article(NEW_ID) is None
+            and engine.generation.article_view(NEW_ID) is None
+        )
+        assert NEW_ID not in {
+            p["article_id"] for p in engine.place_page("442119", limit=50)["passages"]
+        }
         assert NEW_ID not in {a["id"] for a in engine.generation.articles_page(("id",), 0, 200)}
         manifest = engine.generation.manifest
         assert (manifest.articles, manifest.chunks) == (before.articles, before.chunks)
@@ -206,7 +265,9 @@ def test_add_update_remove_are_visible_at_once(write_store, embedder, gazetteer)
         indexing.remove_ids(ix, [NEW_ID], embedder, store=spec)
 
 
-def test_crash_before_the_head_switch_leaves_the_old_commit(write_store, embedder, gazetteer, monkeypatch):
+def test_crash_before_the_head_switch_leaves_the_old_commit(
+    write_store, embedder, gazetteer, monkeypatch
+):
     """A writer that dies after inserting its rows, before moving the head: readers never see those rows, and the
     next write deletes them."""
     spec, ix = write_store
@@ -225,18 +286,26 @@ def test_crash_before_the_head_switch_leaves_the_old_commit(write_store, embedde
 
     assert head_of(spec) == head
     left = physical(spec)
-    assert left["articles"] == rows["articles"] + 1 and left["chunks"] > rows["chunks"] and left["newer"] > 0
+    assert (
+        left["articles"] == rows["articles"] + 1
+        and left["chunks"] > rows["chunks"]
+        and left["newer"] > 0
+    )
     assert served.refresh() is False
     for engine in (served, Engine(ix, embedder, gazetteer, store=spec)):
         for query, answer in answers.items():
             same(without(engine.search(query, 10)), without(answer))
         assert engine.generation.find_article(NEW_ID) is None
         assert NEW_ID not in {a["id"] for a in engine.generation.articles_page(("id",), 0, 200)}
-        assert NEW_ID not in {p["article_id"] for p in engine.place_page("132047", limit=50)["passages"]}
+        assert NEW_ID not in {
+            p["article_id"] for p in engine.place_page("132047", limit=50)["passages"]
+        }
     checked = milvus_check.report(spec)
     assert checked["ok"] and checked["generation"] == head.name
 
-    again = indexing.apply(ix, build.Change(upsert=(NEW,)), embedder, spec)  # the next write cleans up first
+    again = indexing.apply(
+        ix, build.Change(upsert=(NEW,)), embedder, spec
+    )  # the next write cleans up first
     assert again.added == [NEW_ID] and again.generation == f"milvus-{head.commit + 1:06d}"
     after = physical(spec)
     assert after["newer"] == 0
@@ -248,10 +317,16 @@ def test_crash_before_the_head_switch_leaves_the_old_commit(write_store, embedde
 
     indexing.remove_ids(ix, [NEW_ID], embedder, store=spec)
     final = physical(spec)
-    assert (final["articles"], final["chunks"], final["newer"]) == (rows["articles"], rows["chunks"], 0)
+    assert (final["articles"], final["chunks"], final["newer"]) == (
+        rows["articles"],
+        rows["chunks"],
+        0,
+    )
 
 
-def test_crash_after_the_head_switch_hides_the_replaced_rows(write_store, embedder, gazetteer, monkeypatch):
+def test_crash_after_the_head_switch_hides_the_replaced_rows(
+    write_store, embedder, gazetteer, monkeypatch
+):
     """A writer that dies after moving the head but before deleting the rows its update replaced: readers see the
     new version only, and the next write deletes the old rows."""
     spec, ix = write_store
@@ -274,19 +349,33 @@ def test_crash_after_the_head_switch_hides_the_replaced_rows(write_store, embedd
     head = head_of(spec)
     assert head.name != first.generation and head.pending_ids == [CRASH_ID]
     new_rows = count(client, head.chunks, f'article_id == "{CRASH_ID}" and commit == {head.commit}')
-    assert count(client, head.chunks, f'article_id == "{CRASH_ID}"') == old_rows + new_rows  # both still stored
+    assert (
+        count(client, head.chunks, f'article_id == "{CRASH_ID}"') == old_rows + new_rows
+    )  # both still stored
     assert count(client, n.articles, f'article_id == "{CRASH_ID}"') == 2
     engine = Engine(ix, embedder, gazetteer, store=spec)
     assert engine.generation.find_article(CRASH_ID)[1]["title"] == crash_article(2).title
     view = engine.generation.article_view(CRASH_ID)
     assert len(view[1]) == new_rows and "チャットボット" not in "".join(p["text"] for p in view[1])
-    hits = [p for p in engine.search("かみやま村 粗大ごみ 予約", 20)["passages"] if p["article_id"] == CRASH_ID]
-    assert hits and all(p["title"] == crash_article(2).title for p in hits) and "チャットボット" not in str(hits)
+    hits = [
+        p
+        for p in engine.search("かみやま村 粗大ごみ 予約", 20)["passages"]
+        if p["article_id"] == CRASH_ID
+    ]
+    assert (
+        hits
+        and all(p["title"] == crash_article(2).title for p in hits)
+        and "チャットボット" not in str(hits)
+    )
     assert engine.generation.manifest.articles == first.articles
-    assert sum(1 for a in engine.generation.articles_page(("id",), 0, 200) if a["id"] == CRASH_ID) == 1
+    assert (
+        sum(1 for a in engine.generation.articles_page(("id",), 0, 200) if a["id"] == CRASH_ID) == 1
+    )
     assert milvus_check.report(spec)["ok"]
 
-    indexing.remove_ids(ix, [CRASH_ID], embedder, store=spec)  # the next write finishes the clean-up
+    indexing.remove_ids(
+        ix, [CRASH_ID], embedder, store=spec
+    )  # the next write finishes the clean-up
     head = head_of(spec)
     assert head.pending_ids == [] and physical(spec)["newer"] == 0
     assert count(client, head.chunks, f'article_id == "{CRASH_ID}"') == 0
@@ -297,8 +386,19 @@ def test_crash_after_the_head_switch_hides_the_replaced_rows(write_store, embedd
 
 # ---------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("given", ["milvus:", "milvus:   ", "milvus:/tmp/x", "milvus:relative/dir", "redis:foo",
-                                   "milvus", "Milvus:/tmp/x.db"])
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "milvus:",
+        "milvus:   ",
+        "milvus:/tmp/x",
+        "milvus:relative/dir",
+        "redis:foo",
+        "milvus",
+        "Milvus:/tmp/x.db",
+    ],
+)
 def test_bad_store_settings_are_refused(given):
     with pytest.raises(BadStore) as refused:
         parse(given)
@@ -363,12 +463,19 @@ sys.modules["milvus_lite"] = None
 
 def _python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("JSEARCH_")}
-    return subprocess.run([sys.executable, "-c", NO_MILVUS + textwrap.dedent(code)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300, env={**clean, "PYTHONPATH": str(ROOT), **env})
+    return subprocess.run(
+        [sys.executable, "-c", NO_MILVUS + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**clean, "PYTHONPATH": str(ROOT), **env},
+    )
 
 
 def test_faiss_needs_no_milvus_extras(tmp_path):
-    done = _python(f"""
+    done = _python(
+        f"""
         from pathlib import Path
         from corpus.article import Article
         from indexer.write import build, indexing
@@ -378,23 +485,29 @@ def test_faiss_needs_no_milvus_extras(tmp_path):
 
         embedder = Embedder.load()
         town = Article("0123456789abcdef", "ゆずりは町の電子申請", "ゆずりは町は住民票の電子申請を始めた。")
-        report = indexing.apply(Path({str(tmp_path / 'ix')!r}), build.Change(upsert=(town,)), embedder,
+        report = indexing.apply(Path({str(tmp_path / "ix")!r}), build.Change(upsert=(town,)), embedder,
                                 Settings().store_spec())
-        answer = Engine(Path({str(tmp_path / 'ix')!r}), embedder).search("住民票の電子申請", 1)
+        answer = Engine(Path({str(tmp_path / "ix")!r}), embedder).search("住民票の電子申請", 1)
         assert answer["passages"][0]["article_id"] == "0123456789abcdef", answer
         assert "pymilvus" not in sys.modules or sys.modules["pymilvus"] is None
         print("ok", report.generation)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok g")
 
 
 def test_milvus_without_the_extras_says_what_to_install(tmp_path):
-    done = _python("""
+    done = _python(
+        f"""
         from api.cli import main
-        sys.argv = ["jsearch", "check", "--index-dir", %r]
+        sys.argv = ["jsearch", "check", "--index-dir", {str(tmp_path / "ix")!r}]
         main()
-    """ % str(tmp_path / "ix"), tmp_path, JSEARCH_STORE=f"milvus:{tmp_path}/x.db")
+    """,
+        tmp_path,
+        JSEARCH_STORE=f"milvus:{tmp_path}/x.db",
+    )
     assert done.returncode == 1, done.stderr
     assert "pip install 'jichitai-search[milvus]'" in done.stderr
     assert "エラー:" in done.stderr and "Error:" in done.stderr and "Traceback" not in done.stderr

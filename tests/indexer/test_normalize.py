@@ -1,4 +1,5 @@
 """The lexical form: NFKC, lower case, long vowels and wave dashes unified the same way for passages and queries."""
+
 import unicodedata
 
 from hypothesis import given
@@ -21,4 +22,3 @@ def test_lexical_form_folds_every_variant_as_one_mapping_would(text):
     folded = unicodedata.normalize("NFKC", text).lower().translate(FOLD)
     assert lexical_form(text).replace("ー", "-") == folded.replace("ー", "-")
     assert not set("－―‐ｰ〜～") & set(lexical_form(text))
-

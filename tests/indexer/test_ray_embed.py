@@ -1,5 +1,6 @@
 """Preparing and embedding on a real local Ray: the same passages and vectors as in-process, resumable, refused
 cleanly when Ray is missing or unreachable, and never imported by the default path."""
+
 from __future__ import annotations
 
 import json
@@ -16,15 +17,21 @@ import pytest
 
 from common.errors import UserError
 from corpus.bundled import bundled_corpus_dir
-from indexer.write import build, ray_pipeline as ray_embed
-from indexer.stores.faiss import layout
-from indexer.write.embedcache import EmbeddingCache
 from indexer.model.base import ModelInfo
+from indexer.stores.faiss import layout
+from indexer.write import build
+from indexer.write import ray_pipeline as ray_embed
+from indexer.write.embedcache import EmbeddingCache
 from indexer.write.preparecache import PrepareCache, prepare_key
 from search.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
-QUERIES = ("窓口キャッシュレスの事例", "宇佐市の取り組み", "生成AIを使った業務改善", "マイナンバーカードの活用")
+QUERIES = (
+    "窓口キャッシュレスの事例",
+    "宇佐市の取り組み",
+    "生成AIを使った業務改善",
+    "マイナンバーカードの活用",
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +43,17 @@ def ray_pipeline():
     pipeline.close()
 
 
-def _python(code: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+def _python(
+    code: str, env: dict | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def _cached(index_dir: Path, embedder, gazetteer, articles) -> tuple[list, dict[str, np.ndarray]]:
@@ -57,19 +72,29 @@ def _cached(index_dir: Path, embedder, gazetteer, articles) -> tuple[list, dict[
 
 
 def test_an_index_built_on_ray_holds_the_same_passages_and_vectors_and_answers_alike(
-        tmp_path, ray_pipeline, embedder, gazetteer, bundled_articles, bundled_index):
+    tmp_path, ray_pipeline, embedder, gazetteer, bundled_articles, bundled_index
+):
     change = build.Change(upsert=tuple(bundled_articles), sources=(str(bundled_corpus_dir()),))
     report = build.apply(tmp_path / "ix", change, embedder, gazetteer, pipeline=ray_pipeline)
-    assert report.articles == 5 and report.embedded_chunks == report.chunks == report.prepared_chunks > 100
+    assert (
+        report.articles == 5
+        and report.embedded_chunks == report.chunks == report.prepared_chunks > 100
+    )
     items, vectors = _cached(tmp_path / "ix", embedder, gazetteer, bundled_articles)
-    assert sorted(items, key=lambda i: i.article.id) == \
-        sorted(build.LOCAL.prepare(bundled_articles, embedder, gazetteer), key=lambda i: i.article.id)
-    _, local = _cached(bundled_index, embedder, gazetteer, bundled_articles)  # built in process (build.LOCAL)
+    assert sorted(items, key=lambda i: i.article.id) == sorted(
+        build.LOCAL.prepare(bundled_articles, embedder, gazetteer), key=lambda i: i.article.id
+    )
+    _, local = _cached(
+        bundled_index, embedder, gazetteer, bundled_articles
+    )  # built in process (build.LOCAL)
     assert vectors.keys() == local.keys() and len(vectors) > 100
     assert min(float(vectors[k] @ local[k]) for k in local) >= 0.9999
-    on_ray, in_process = Engine(tmp_path / "ix", embedder, gazetteer), Engine(bundled_index, embedder, gazetteer)
+    on_ray, in_process = (
+        Engine(tmp_path / "ix", embedder, gazetteer),
+        Engine(bundled_index, embedder, gazetteer),
+    )
     for query in QUERIES:
-        ids = lambda engine: [p["id"] for p in engine.search(query, 10)["passages"]]  # noqa: E731
+        ids = lambda engine, query=query: [p["id"] for p in engine.search(query, 10)["passages"]]  # noqa: E731
         assert ids(on_ray) == ids(in_process), query
 
 
@@ -85,10 +110,13 @@ class KilledAfterFirstBlock(ray_embed.RayPipeline):
         raise KeyboardInterrupt("killed after the first block")
 
 
-def test_a_run_killed_half_way_resumes_from_the_embedding_cache(tmp_path, ray_pipeline, embedder, gazetteer,
-                                                                bundled_articles):
+def test_a_run_killed_half_way_resumes_from_the_embedding_cache(
+    tmp_path, ray_pipeline, embedder, gazetteer, bundled_articles
+):
     change = build.Change(upsert=tuple(bundled_articles))
-    killed = KilledAfterFirstBlock(ray_pipeline.cluster, ray_pipeline.layout, 16, ray_pipeline.cache_dir)
+    killed = KilledAfterFirstBlock(
+        ray_pipeline.cluster, ray_pipeline.layout, 16, ray_pipeline.cache_dir
+    )
     with pytest.raises(KeyboardInterrupt):
         build.apply(tmp_path / "ix", change, embedder, gazetteer, pipeline=killed)
     assert layout.IndexDir(tmp_path / "ix").current() is None  # nothing was committed
@@ -111,10 +139,14 @@ def test_the_layout_shares_the_cores_between_the_actors_as_far_as_memory_goes():
     here = ray_embed.Cluster("local", True, cpus=2, node_cpus=2, memory=16 << 30)
     assert ray_embed.plan_layout(here) == ray_embed.Layout(workers=2, threads=1, cpus=1.0)
     assert ray_embed.plan_layout(here, workers=1) == ray_embed.Layout(1, 2, 2.0)
-    assert ray_embed.plan_layout(here, workers=4) == ray_embed.Layout(4, 1, 0.5)  # all four start, sharing cores
+    assert ray_embed.plan_layout(here, workers=4) == ray_embed.Layout(
+        4, 1, 0.5
+    )  # all four start, sharing cores
     cluster = ray_embed.Cluster("10.0.0.1:6379", False, cpus=64, node_cpus=16, memory=8 << 30)
-    assert ray_embed.plan_layout(cluster) == ray_embed.Layout(5, 12, 12.0)  # 8 GiB holds five models
-    assert ray_embed.plan_layout(cluster, workers=2).threads == 16             # one node's cores at most
+    assert ray_embed.plan_layout(cluster) == ray_embed.Layout(
+        5, 12, 12.0
+    )  # 8 GiB holds five models
+    assert ray_embed.plan_layout(cluster, workers=2).threads == 16  # one node's cores at most
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1:1", "ray://127.0.0.1:1"])
@@ -123,7 +155,9 @@ def test_an_unreachable_address_is_refused_at_once(address):
     with pytest.raises(ray_embed.RayUnreachable) as info:
         ray_embed.pipeline_for(address)
     assert time.perf_counter() - began < ray_embed.PROBE_SECONDS + 2
-    assert info.value.status == 503 and "接続できません" in info.value.ja and address in info.value.en
+    assert (
+        info.value.status == 503 and "接続できません" in info.value.ja and address in info.value.en
+    )
 
 
 def test_missing_ray_is_refused_with_the_install_command():
@@ -137,7 +171,9 @@ def test_missing_ray_is_refused_with_the_install_command():
             print(exc.status, exc.ja, exc.en, sep="\\n")
         """)
     status, ja, en = done.stdout.splitlines()
-    assert status == "503" and "Ray" in ja and "pip install 'jichitai-search[ray]'" in en, done.stderr
+    assert status == "503" and "Ray" in ja and "pip install 'jichitai-search[ray]'" in en, (
+        done.stderr
+    )
 
 
 def test_with_json_standard_output_holds_only_the_summary(tmp_path):
@@ -160,11 +196,14 @@ def test_with_json_standard_output_holds_only_the_summary(tmp_path):
 
 
 def test_the_default_path_never_imports_ray(tmp_path):
-    done = _python(f"""
+    done = _python(
+        f"""
         import sys
         from api.cli import app
         app(["index", "--index-dir", {str(tmp_path / "ix")!r}, "--json"], standalone_mode=False)
         assert "ray" not in sys.modules, sorted(m for m in sys.modules if m.startswith("ray"))
-        """, env={"JSEARCH_MERGE": "false"})
+        """,
+        env={"JSEARCH_MERGE": "false"},
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["articles"] == 5

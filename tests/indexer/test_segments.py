@@ -1,4 +1,5 @@
 """Segments: a ranking does not depend on how rows are spread over segments, deletions included; merges purge."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -8,13 +9,20 @@ import numpy as np
 import pytest
 
 from corpus.article import Article
-from indexer.write import build
-from indexer.stores.faiss import layout, merge
 from indexer.stores import manifest
+from indexer.stores.faiss import layout, merge
+from indexer.write import build
 from search.engine import Engine
 
-QUERIES = ["窓口キャッシュレスの事例", "電子申請", "AIを活用した業務効率化", "マイナンバーカードの交付", "RPA 導入",
-           "オンライン手続き", "how did cities introduce cashless payment"]
+QUERIES = [
+    "窓口キャッシュレスの事例",
+    "電子申請",
+    "AIを活用した業務効率化",
+    "マイナンバーカードの交付",
+    "RPA 導入",
+    "オンライン手続き",
+    "how did cities introduce cashless payment",
+]
 
 
 def pieces(articles: list[Article], size: int = 6) -> list[Article]:
@@ -23,9 +31,18 @@ def pieces(articles: list[Article], size: int = 6) -> list[Article]:
     for article in articles:
         blocks = [b for b in article.text.split("\n\n") if b.strip()]
         for k in range(0, len(blocks), size):
-            text = "\n\n".join(blocks[k:k + size])
-            out.append(Article(f"{article.id}-{k // size}", f"{article.title} {k // size}", text, article.source,
-                               article.published, article.url, f"{article.path}#{k // size}"))
+            text = "\n\n".join(blocks[k : k + size])
+            out.append(
+                Article(
+                    f"{article.id}-{k // size}",
+                    f"{article.title} {k // size}",
+                    text,
+                    article.source,
+                    article.published,
+                    article.url,
+                    f"{article.path}#{k // size}",
+                )
+            )
     return out
 
 
@@ -38,7 +55,10 @@ def share_cache(root: Path, cache: Path) -> Path:
 
 def ranking(engine: Engine, query: str, mode: str) -> list[tuple[str, float, float, float]]:
     answer = engine.search(query, k=20, mode=mode)
-    return [(p["id"], p["score"], p["scores"]["dense"], p["scores"]["lexical"]) for p in answer["passages"]]
+    return [
+        (p["id"], p["score"], p["scores"]["dense"], p["scores"]["lexical"])
+        for p in answer["passages"]
+    ]
 
 
 def raw_lexical(engine: Engine, query: str) -> dict[str, float]:
@@ -67,14 +87,23 @@ def spread(tmp_path_factory, embedder, gazetteer, bundled_articles):
     articles = pieces(list(bundled_articles))
     assert len(articles) >= 25
     root = tmp_path_factory.mktemp("segments")
-    decoys = [replace(a, id=f"{a.id}-old", text=a.text + "\n\n旧版の記述です。") for a in articles[:10]]
+    decoys = [
+        replace(a, id=f"{a.id}-old", text=a.text + "\n\n旧版の記述です。") for a in articles[:10]
+    ]
     many = share_cache(root / "many", root / "cache")
     (root / "cache").mkdir()
     batches = [articles[i::20] for i in range(20)]
-    for i, batch in enumerate(batches):  # each write: its batch, a decoy deleted at the end, and an early
-        extra = tuple(decoys[i:i + 1]) if i < 10 else ()  # version of the next batch's first article
-        stale = tuple(replace(a, text=a.text + "\n\n（差し替え前）") for a in batches[i + 1][:1]) \
-            if i % 3 == 0 and i < 19 else ()
+    for i, batch in enumerate(
+        batches
+    ):  # each write: its batch, a decoy deleted at the end, and an early
+        extra = (
+            tuple(decoys[i : i + 1]) if i < 10 else ()
+        )  # version of the next batch's first article
+        stale = (
+            tuple(replace(a, text=a.text + "\n\n（差し替え前）") for a in batches[i + 1][:1])
+            if i % 3 == 0 and i < 19
+            else ()
+        )
         build.apply(many, build.Change(upsert=tuple(batch) + extra + stale), embedder, gazetteer)
     build.apply(many, build.Change(remove=tuple(d.id for d in decoys)), embedder, gazetteer)
     one = share_cache(root / "one", root / "cache")
@@ -86,7 +115,10 @@ def test_twenty_segments_with_deletions_rank_exactly_as_one(spread, embedder, ga
     one, many, articles = spread
     info = manifest.read(layout.IndexDir(many).require_current())
     assert len(info.segments) >= 20 and sum(len(s["deleted"]) for s in info.segments) >= 10
-    assert info.articles == len(articles) and manifest.read(layout.IndexDir(one).require_current()).articles == info.articles
+    assert (
+        info.articles == len(articles)
+        and manifest.read(layout.IndexDir(one).require_current()).articles == info.articles
+    )
     assert_same(Engine(one, embedder, gazetteer), Engine(many, embedder, gazetteer))
 
 
@@ -104,8 +136,14 @@ def test_a_forced_merge_purges_deletions_and_changes_no_score(spread, embedder, 
 
 def test_a_rebuild_of_an_unchanged_corpus_prepares_nothing(spread, embedder, gazetteer):
     one, _, articles = spread
-    report = build.apply(one, build.Change(upsert=tuple(articles), replace_all=True), embedder, gazetteer)
-    assert report.prepared_chunks == 0 and report.embedded_chunks == 0 and report.articles == len(articles)
+    report = build.apply(
+        one, build.Change(upsert=tuple(articles), replace_all=True), embedder, gazetteer
+    )
+    assert (
+        report.prepared_chunks == 0
+        and report.embedded_chunks == 0
+        and report.articles == len(articles)
+    )
 
 
 def test_the_policy_merges_a_full_tier_and_leaves_big_segments_alone():
@@ -118,7 +156,8 @@ def test_the_policy_merges_a_full_tier_and_leaves_big_segments_alone():
 
 
 def test_an_old_single_generation_index_is_refused_for_search_and_migrated_by_the_next_write(
-        tmp_path, bundled_index, embedder, gazetteer):
+    tmp_path, bundled_index, embedder, gazetteer
+):
     import json
     import os
     import shutil
@@ -126,7 +165,12 @@ def test_an_old_single_generation_index_is_refused_for_search_and_migrated_by_th
     from corpus.article import article_id
     from indexer.stores.faiss import metadb as store
 
-    added = Article(article_id("migrate/1"), "ゆずりは町の取り組み", "ゆずりは町は電子申請サービスを始めた。", path="migrate/1")
+    added = Article(
+        article_id("migrate/1"),
+        "ゆずりは町の取り組み",
+        "ゆずりは町は電子申請サービスを始めた。",
+        path="migrate/1",
+    )
 
     index = layout.IndexDir(tmp_path / "old")
     old = index.generations / "g000001"
@@ -134,8 +178,12 @@ def test_an_old_single_generation_index_is_refused_for_search_and_migrated_by_th
     served = layout.IndexDir(bundled_index)
     info = json.loads((served.require_current() / manifest.FILE).read_text("utf-8"))
     segment = served.segments / info["segments"][0]["name"]
-    shutil.copy(segment / store.FILE, old / store.FILE)  # format 1 kept its SQLite, FAISS and bm25s files here
-    (old / manifest.FILE).write_text(json.dumps({**info, "format_version": 1, "segments": []}), "utf-8")
+    shutil.copy(
+        segment / store.FILE, old / store.FILE
+    )  # format 1 kept its SQLite, FAISS and bm25s files here
+    (old / manifest.FILE).write_text(
+        json.dumps({**info, "format_version": 1, "segments": []}), "utf-8"
+    )
     (index.root / "current").symlink_to(os.path.join("generations", "g000001"))
     with pytest.raises(manifest.OldFormat) as refused:
         Engine(index.root, embedder, gazetteer)
@@ -147,21 +195,33 @@ def test_an_old_single_generation_index_is_refused_for_search_and_migrated_by_th
     assert len(engine.generation.article_ids()) == 6
 
 
-def test_a_dropped_segment_name_is_not_reused_and_a_server_sees_the_new_one(tmp_path, embedder, gazetteer):
+def test_a_dropped_segment_name_is_not_reused_and_a_server_sees_the_new_one(
+    tmp_path, embedder, gazetteer
+):
     from corpus.article import article_id
 
     def town(i: int, what: str) -> Article:
-        return Article(article_id(f"reuse/{i}"), f"{i}番町の取り組み", f"{i}番町は{what}を始めた。", path=f"reuse/{i}")
+        return Article(
+            article_id(f"reuse/{i}"),
+            f"{i}番町の取り組み",
+            f"{i}番町は{what}を始めた。",
+            path=f"reuse/{i}",
+        )
 
     root = tmp_path / "ix"
     build.apply(root, build.Change(upsert=(town(1, "電子申請"),)), embedder, gazetteer)
-    dropped = build.apply(root, build.Change(upsert=(town(2, "キャッシュレス決済"),)), embedder, gazetteer).segment
+    dropped = build.apply(
+        root, build.Change(upsert=(town(2, "キャッシュレス決済"),)), embedder, gazetteer
+    ).segment
     engine = Engine(root, embedder, gazetteer)
     for _ in range(3):  # the segment is dropped, then cleaned away once no commit point lists it
-        build.apply(root, build.Change(remove=(town(2, "").id,)), embedder, gazetteer) \
-            if town(2, "").id in engine.generation.article_ids() else None
+        build.apply(root, build.Change(remove=(town(2, "").id,)), embedder, gazetteer) if town(
+            2, ""
+        ).id in engine.generation.article_ids() else None
         build.apply(root, build.Change(upsert=(town(1, "電子申請"),)), embedder, gazetteer)
-    added = build.apply(root, build.Change(upsert=(town(3, "オンライン予約"),)), embedder, gazetteer)
+    added = build.apply(
+        root, build.Change(upsert=(town(3, "オンライン予約"),)), embedder, gazetteer
+    )
     assert added.segment != dropped
     engine.refresh()
     top = engine.search("3番町 オンライン予約", 1)["passages"][0]
@@ -169,7 +229,8 @@ def test_a_dropped_segment_name_is_not_reused_and_a_server_sees_the_new_one(tmp_
 
 
 def test_a_segment_written_before_words_were_stored_still_highlights_and_merges_with_words(
-        tmp_path, embedder, gazetteer, bundled_articles):
+    tmp_path, embedder, gazetteer, bundled_articles
+):
     import json
     import sqlite3
 
@@ -186,13 +247,20 @@ def test_a_segment_written_before_words_were_stored_still_highlights_and_merges_
     conn.commit()
     conn.close()
     info = json.loads((old / check.SEGMENT_INFO).read_text("utf-8"))
-    (old / check.SEGMENT_INFO).write_text(json.dumps({**info, "files": check.file_digests(old)}), "utf-8")
+    (old / check.SEGMENT_INFO).write_text(
+        json.dumps({**info, "files": check.file_digests(old)}), "utf-8"
+    )
     query = "窓口キャッシュレスの事例"
     before = Engine(index, embedder, gazetteer).search(query)
     assert any(p["highlights"] for p in before["passages"])
     assert merge.maybe_merge(index, max_segments=1) is not None
     merged = dirs.segments / manifest.read(dirs.require_current()).segments[0]["name"]
     with sqlite3.connect(merged / "meta.sqlite") as conn:
-        assert conn.execute("SELECT COUNT(*) FROM words").fetchone() == conn.execute("SELECT COUNT(*) FROM chunks").fetchone()
+        assert (
+            conn.execute("SELECT COUNT(*) FROM words").fetchone()
+            == conn.execute("SELECT COUNT(*) FROM chunks").fetchone()
+        )
     after = Engine(index, embedder, gazetteer).search(query)
-    assert [(p["id"], p["highlights"]) for p in after["passages"]] == [(p["id"], p["highlights"]) for p in before["passages"]]
+    assert [(p["id"], p["highlights"]) for p in after["passages"]] == [
+        (p["id"], p["highlights"]) for p in before["passages"]
+    ]

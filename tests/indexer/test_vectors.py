@@ -1,4 +1,5 @@
 """The dense FAISS layer on small clustered data: exact flat search, approximate recall, filters, persistence."""
+
 from __future__ import annotations
 
 import faiss
@@ -19,8 +20,12 @@ def clustered() -> tuple[np.ndarray, np.ndarray]:
     """ROWS unit vectors around CLUSTERS random centres, and 100 queries drawn around the same centres."""
     rng = np.random.default_rng(7)
     centres = _normalised(rng.standard_normal((CLUSTERS, DIM)))
-    data = _normalised(centres[rng.integers(CLUSTERS, size=ROWS)] + 0.08 * rng.standard_normal((ROWS, DIM)))
-    queries = _normalised(centres[rng.integers(CLUSTERS, size=100)] + 0.08 * rng.standard_normal((100, DIM)))
+    data = _normalised(
+        centres[rng.integers(CLUSTERS, size=ROWS)] + 0.08 * rng.standard_normal((ROWS, DIM))
+    )
+    queries = _normalised(
+        centres[rng.integers(CLUSTERS, size=100)] + 0.08 * rng.standard_normal((100, DIM))
+    )
     return data, queries
 
 
@@ -30,15 +35,24 @@ def indexes(clustered) -> dict[str, faiss.Index]:
     return {kind: vectors.build(data, kind) for kind in vectors.KINDS}
 
 
-def exact(data: np.ndarray, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+def exact(
+    data: np.ndarray, query: np.ndarray, k: int, rows: np.ndarray | None = None
+) -> np.ndarray:
     rows = np.arange(len(data)) if rows is None else rows
     scores = data[rows] @ query
     return rows[np.argsort(-scores, kind="stable")[:k]]
 
 
-def recall(index: faiss.Index, data: np.ndarray, queries: np.ndarray, allowed: np.ndarray | None = None) -> float:
-    hits = [len(set(vectors.search(index, q, K, allowed)[1].tolist()) & set(exact(data, q, K, allowed).tolist()))
-            for q in queries]
+def recall(
+    index: faiss.Index, data: np.ndarray, queries: np.ndarray, allowed: np.ndarray | None = None
+) -> float:
+    hits = [
+        len(
+            set(vectors.search(index, q, K, allowed)[1].tolist())
+            & set(exact(data, q, K, allowed).tolist())
+        )
+        for q in queries
+    ]
     return sum(hits) / (K * len(queries))
 
 
@@ -73,7 +87,9 @@ def test_ivf_really_prunes_lists(clustered, indexes, monkeypatch):
 @pytest.mark.parametrize("allowed_count", [K, 100, ROWS // 20, ROWS // 2])
 def test_filtered_search_returns_exactly_k_allowed_rows(clustered, indexes, kind, allowed_count):
     data, queries = clustered
-    allowed = np.sort(np.random.default_rng(allowed_count).choice(ROWS, allowed_count, replace=False))
+    allowed = np.sort(
+        np.random.default_rng(allowed_count).choice(ROWS, allowed_count, replace=False)
+    )
     member = set(allowed.tolist())
     for query in queries[:20]:
         scores, rows = vectors.search(indexes[kind], query, K, allowed)
@@ -118,12 +134,18 @@ def test_save_load_round_trip_keeps_results(clustered, indexes, kind, tmp_path):
     allowed = np.arange(0, ROWS, 7)
     for query in queries[:10]:
         for subset in (None, allowed):
-            before, after = vectors.search(index, query, K, subset), vectors.search(loaded, query, K, subset)
+            before, after = (
+                vectors.search(index, query, K, subset),
+                vectors.search(loaded, query, K, subset),
+            )
             assert after[1].tolist() == before[1].tolist()
             np.testing.assert_allclose(after[0], before[0], rtol=1e-6)
     # the engine re-scores candidates from the stored vectors
-    np.testing.assert_allclose(loaded.reconstruct_batch(np.array([0, 4_321, ROWS - 1])), data[[0, 4_321, ROWS - 1]],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        loaded.reconstruct_batch(np.array([0, 4_321, ROWS - 1])),
+        data[[0, 4_321, ROWS - 1]],
+        atol=1e-6,
+    )
     if kind == "ivf":
         assert loaded.nprobe == index.nprobe
     if kind == "hnsw":
@@ -132,7 +154,9 @@ def test_save_load_round_trip_keeps_results(clustered, indexes, kind, tmp_path):
 
 def test_kind_for_switches_at_the_threshold():
     assert vectors.kind_for(0) == vectors.kind_for(vectors.APPROX_FROM - 1) == "flat"
-    assert vectors.kind_for(vectors.APPROX_FROM) == vectors.kind_for(10 * vectors.APPROX_FROM) == "ivf"
+    assert (
+        vectors.kind_for(vectors.APPROX_FROM) == vectors.kind_for(10 * vectors.APPROX_FROM) == "ivf"
+    )
     assert vectors.APPROX_KIND == "ivf"
 
 

@@ -1,4 +1,5 @@
 """Queries embedded together give the vectors they get alone; one bad query fails only itself."""
+
 from __future__ import annotations
 
 import threading
@@ -9,10 +10,23 @@ import pytest
 from common.errors import UserError
 from search.batcher import QueryBatcher
 
-QUERIES = ["窓口キャッシュレスの事例", "LINEで行政手続き", "ガバメントクラウドへの移行", "RPA 給与計算",
-           "書かない窓口", "How do cities go paperless?", "高齢者のスマホ教室", "電子契約の導入",
-           "オンライン申請", "AI-OCR で手書き書類を読み取る", "テレワーク", "公共施設の予約システム"]
-LONG = "自治体の窓口業務をデジタル化し、住民の待ち時間を減らす。" * 60  # a slow first pass (512 tokens)
+QUERIES = [
+    "窓口キャッシュレスの事例",
+    "LINEで行政手続き",
+    "ガバメントクラウドへの移行",
+    "RPA 給与計算",
+    "書かない窓口",
+    "How do cities go paperless?",
+    "高齢者のスマホ教室",
+    "電子契約の導入",
+    "オンライン申請",
+    "AI-OCR で手書き書類を読み取る",
+    "テレワーク",
+    "公共施設の予約システム",
+]
+LONG = (
+    "自治体の窓口業務をデジタル化し、住民の待ち時間を減らす。" * 60
+)  # a slow first pass (512 tokens)
 
 
 def _ask_together(batcher: QueryBatcher, queries: list[str]) -> dict[str, object]:
@@ -41,7 +55,11 @@ def test_queries_arriving_together_share_forward_passes_and_match_lone_vectors(e
     assert set(results) == {LONG, *QUERIES}
     for q in QUERIES:
         np.testing.assert_allclose(results[q], embedder.encode_queries([q])[0], atol=1e-5)
-    assert batcher.queries == len(QUERIES) + 1 and batcher.batches < batcher.queries and 1 < batcher.largest <= 8
+    assert (
+        batcher.queries == len(QUERIES) + 1
+        and batcher.batches < batcher.queries
+        and 1 < batcher.largest <= 8
+    )
 
 
 def test_a_bad_query_in_a_batch_fails_only_itself(embedder):
@@ -49,11 +67,19 @@ def test_a_bad_query_in_a_batch_fails_only_itself(embedder):
     bad = "窓口\ud800"  # a lone surrogate: the tokenizer cannot take it
     results = _ask_together(batcher, [QUERIES[0], bad, QUERIES[1], QUERIES[2]])
     assert isinstance(results[bad], UserError)
-    assert results[bad].field == "q" and results[bad].status == 422 and results[bad].ja and results[bad].en
+    assert (
+        results[bad].field == "q"
+        and results[bad].status == 422
+        and results[bad].ja
+        and results[bad].en
+    )
     for q in (QUERIES[0], QUERIES[1], QUERIES[2]):
         np.testing.assert_allclose(results[q], embedder.encode_queries([q])[0], atol=1e-5)
     assert batcher.largest > 1  # the bad query did share a batch with good ones
-    assert batcher.encode_queries([QUERIES[3]]).shape == (1, embedder.info.dimension)  # still serving
+    assert batcher.encode_queries([QUERIES[3]]).shape == (
+        1,
+        embedder.info.dimension,
+    )  # still serving
 
 
 def test_a_lone_query_is_a_batch_of_one_run_by_its_own_thread(embedder):
@@ -77,7 +103,9 @@ def test_a_lone_query_is_a_batch_of_one_run_by_its_own_thread(embedder):
 
 def test_several_queries_in_one_call_come_back_in_order(embedder):
     batcher = QueryBatcher(embedder, max_batch=4)
-    np.testing.assert_allclose(batcher.encode_queries(QUERIES), embedder.encode_queries(QUERIES), atol=1e-5)
+    np.testing.assert_allclose(
+        batcher.encode_queries(QUERIES), embedder.encode_queries(QUERIES), atol=1e-5
+    )
     assert batcher.batches == 3
     with pytest.raises(UserError):
         batcher.encode_queries([QUERIES[0], "\ud800"])

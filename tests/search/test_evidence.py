@@ -1,4 +1,5 @@
 """Query-word evidence: SudachiPy query words, IDF-weighted coverage, adjacent pairs, phrase, and the engine's switch."""
+
 from difflib import SequenceMatcher
 
 import numpy as np
@@ -39,16 +40,25 @@ def test_phrase_is_the_longest_stretch_of_the_query_written_out():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text("窓口キャッシュレスの事例市区", max_size=14), st.text("窓口キャッシュレスの事例市区町村", max_size=60))
+@given(
+    st.text("窓口キャッシュレスの事例市区", max_size=14),
+    st.text("窓口キャッシュレスの事例市区町村", max_size=60),
+)
 def test_phrase_agrees_with_difflib_longest_match(query, text):
-    match = SequenceMatcher(None, text, query, autojunk=False).find_longest_match(0, len(text), 0, len(query))
+    match = SequenceMatcher(None, text, query, autojunk=False).find_longest_match(
+        0, len(text), 0, len(query)
+    )
     assert evidence.phrase(query, text) == (match.size / len(query) if query else 0.0)
 
 
 def test_scores_normalise_query_and_passages_alike():
     words = evidence.query_words("ＬＩＮＥで申請")
-    coverage, pairs, phrase = evidence.scores("ＬＩＮＥで申請", words, np.ones(len(words)), ["LINEで申請できる", "郵送"])
-    assert list(coverage) == [1.0, 0.0] and phrase[0] == 1.0 and phrase[1] == 0.0 and pairs[1] == 0.0
+    coverage, pairs, phrase = evidence.scores(
+        "ＬＩＮＥで申請", words, np.ones(len(words)), ["LINEで申請できる", "郵送"]
+    )
+    assert (
+        list(coverage) == [1.0, 0.0] and phrase[0] == 1.0 and phrase[1] == 0.0 and pairs[1] == 0.0
+    )
 
 
 def test_evidence_adds_only_to_the_chosen_and_stays_within_one():
@@ -84,7 +94,13 @@ def test_english_queries_fuse_without_word_evidence(bundled_index, embedder, gaz
 
 def test_a_page_of_ten_is_the_first_ten_of_a_page_of_fifty(bundled_index, embedder, gazetteer):
     engine = Engine(bundled_index, embedder, gazetteer)
-    for query in ("窓口キャッシュレスの事例", "LINE公式アカウントで行政手続きができる区", "chatbot for COVID-19"):
+    for query in (
+        "窓口キャッシュレスの事例",
+        "LINE公式アカウントで行政手続きができる区",
+        "chatbot for COVID-19",
+    ):
         ten, fifty = engine.search(query, 10), engine.search(query, 50)
         assert len(fifty["passages"]) > 10
-        assert [(p["id"], p["score"]) for p in ten["passages"]] == [(p["id"], p["score"]) for p in fifty["passages"][:10]]
+        assert [(p["id"], p["score"]) for p in ten["passages"]] == [
+            (p["id"], p["score"]) for p in fifty["passages"][:10]
+        ]

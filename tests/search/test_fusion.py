@@ -1,4 +1,5 @@
 """Fusion and metric functions on hand-made numbers."""
+
 import numpy as np
 import pytest
 
@@ -26,11 +27,18 @@ def test_rrf_rewards_agreement():
 def test_metrics_with_graded_relevance():
     ranked = ["x", "a", "y", "b"]
     relevant = {"a": 2, "b": 1}
-    assert metrics.recall_at(ranked, relevant, 1) == 0 and metrics.recall_at(ranked, relevant, 4) == 1
+    assert (
+        metrics.recall_at(ranked, relevant, 1) == 0 and metrics.recall_at(ranked, relevant, 4) == 1
+    )
     assert metrics.mrr_at(ranked, relevant, 10) == 0.5
     ideal = 3 / 1 + 1 / np.log2(3)
-    assert metrics.ndcg_at(ranked, relevant, 10) == pytest.approx((3 / np.log2(3) + 1 / np.log2(5)) / ideal)
-    assert metrics.hit_at([["x"], ["y", "a"]], {"a"}, 1) == 0 and metrics.hit_at([["x"], ["a"]], {"a"}, 2) == 1
+    assert metrics.ndcg_at(ranked, relevant, 10) == pytest.approx(
+        (3 / np.log2(3) + 1 / np.log2(5)) / ideal
+    )
+    assert (
+        metrics.hit_at([["x"], ["y", "a"]], {"a"}, 1) == 0
+        and metrics.hit_at([["x"], ["a"]], {"a"}, 2) == 1
+    )
 
 
 def test_a_question_without_japanese_script_leans_on_the_multilingual_model():

@@ -1,4 +1,5 @@
 """The kind of government a query asks for, and what it does to passages and municipalities on the real index."""
+
 import numpy as np
 
 from search import fusion
@@ -15,8 +16,15 @@ def test_a_kind_named_on_its_own_is_asked_for():
 
 
 def test_a_kind_inside_a_name_or_word_is_not_asked_for():
-    for query in ("渋谷区の取り組み", "北区のBPR", "港区役所", "町内会の電子回覧板", "市民の声", "窓口キャッシュレスの事例",
-                  "都道府県委員会の最高決議機関は？"):
+    for query in (
+        "渋谷区の取り組み",
+        "北区のBPR",
+        "港区役所",
+        "町内会の電子回覧板",
+        "市民の声",
+        "窓口キャッシュレスの事例",
+        "都道府県委員会の最高決議機関は？",
+    ):
         assert asked_kinds(query) == frozenset(), query
 
 
@@ -33,8 +41,12 @@ def test_for_kind_weighs_down_only_chosen_passages_of_no_asked_kind():
     assert list(scores) == [fusion.OTHER_KIND, 0.9, 0.5]
 
 
-def test_a_question_for_a_ward_puts_the_ward_and_its_passage_first(bundled_index, embedder, gazetteer):
-    answer = Engine(bundled_index, embedder, gazetteer).search("LINE公式アカウントで行政手続きができる区", 10)
+def test_a_question_for_a_ward_puts_the_ward_and_its_passage_first(
+    bundled_index, embedder, gazetteer
+):
+    answer = Engine(bundled_index, embedder, gazetteer).search(
+        "LINE公式アカウントで行政手続きができる区", 10
+    )
     assert answer["municipalities"][0]["name"] == "渋谷区"
     top3 = [place["name"] for p in answer["passages"][:3] for place in p["municipalities"]]
     assert "渋谷区" in top3

@@ -1,4 +1,5 @@
 """Municipality pages and similar cases on a real index spread over segments, with a deletion."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,12 +11,26 @@ from search.errors import NotFound, QueryError
 
 
 def _article(key: str, title: str, text: str, published: str | None) -> Article:
-    return Article(article_id(f"places/{key}"), title, text, published=published, path=f"places/{key}")
+    return Article(
+        article_id(f"places/{key}"), title, text, published=published, path=f"places/{key}"
+    )
 
 
-OLD = _article("old", "宇佐市の窓口", "宇佐市は2020年に窓口でキャッシュレス決済を始めた。", "2020-04-01")
-NEW = _article("new", "宇佐市の電子申請", "宇佐市は電子申請の受付を広げた。住民の手続きが便利になった。", "2023-06-01")
-MENTION = _article("mention", "別府市の窓口改革", "別府市は窓口のキャッシュレス化を進めた。宇佐市の事例を参考にした。", "2024-01-10")
+OLD = _article(
+    "old", "宇佐市の窓口", "宇佐市は2020年に窓口でキャッシュレス決済を始めた。", "2020-04-01"
+)
+NEW = _article(
+    "new",
+    "宇佐市の電子申請",
+    "宇佐市は電子申請の受付を広げた。住民の手続きが便利になった。",
+    "2023-06-01",
+)
+MENTION = _article(
+    "mention",
+    "別府市の窓口改革",
+    "別府市は窓口のキャッシュレス化を進めた。宇佐市の事例を参考にした。",
+    "2024-01-10",
+)
 GONE = _article("gone", "宇佐市の古い計画", "宇佐市はかつて紙の申請書を使っていた。", "2019-01-01")
 
 
@@ -31,10 +46,13 @@ def engine(tmp_path_factory, embedder, gazetteer) -> Engine:
 def test_page_puts_passages_about_the_place_first_newest_first_and_skips_deleted(engine):
     page = engine.place_page("442119")
     assert [(p["article_id"], p["role"]) for p in page["passages"]] == [
-        (NEW.id, "subject"), (OLD.id, "subject"), (MENTION.id, "mention")]
+        (NEW.id, "subject"),
+        (OLD.id, "subject"),
+        (MENTION.id, "mention"),
+    ]
     assert page["total"] == 3 and GONE.id not in {p["article_id"] for p in page["passages"]}
     mention = page["passages"][2]
-    assert [mention["text"][h["start"]:h["end"]] for h in mention["highlights"]] == ["宇佐市"]
+    assert [mention["text"][h["start"] : h["end"]] for h in mention["highlights"]] == ["宇佐市"]
 
 
 def test_page_of_a_former_code_is_the_current_holder(engine):

@@ -1,4 +1,5 @@
 """Verify an index directory: the served commit point and every segment it lists present, intact and consistent."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,8 +8,9 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from indexer.stores.faiss import layout, postings, metadb as store, vectors
 from indexer.stores import manifest
+from indexer.stores.faiss import layout, postings, vectors
+from indexer.stores.faiss import metadb as store
 
 SEGMENT_INFO = "segment.json"
 SKIP = (manifest.FILE, layout.READERS, SEGMENT_INFO, layout.BUILDING)
@@ -35,7 +37,10 @@ def _sha256(path: Path) -> str:
 def file_digests(directory: Path) -> dict[str, dict]:
     """Size and SHA-256 of every file of a generation (the manifest records them)."""
     files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name not in SKIP)
-    return {p.relative_to(directory).as_posix(): {"size": p.stat().st_size, "sha256": _sha256(p)} for p in files}
+    return {
+        p.relative_to(directory).as_posix(): {"size": p.stat().st_size, "sha256": _sha256(p)}
+        for p in files
+    }
 
 
 def _digest_problems(directory: Path, recorded: dict[str, dict]) -> list[Problem]:
@@ -43,10 +48,18 @@ def _digest_problems(directory: Path, recorded: dict[str, dict]) -> list[Problem
     for name, expected in recorded.items():
         path = directory / name
         if not path.is_file():
-            problems.append(Problem(directory.name, name, "ファイルがありません", "the file is missing"))
+            problems.append(
+                Problem(directory.name, name, "ファイルがありません", "the file is missing")
+            )
         elif path.stat().st_size != expected["size"] or _sha256(path) != expected["sha256"]:
-            problems.append(Problem(directory.name, name, "ファイルが壊れています（内容が記録と違います）",
-                                    "the file is damaged (its content differs from the manifest)"))
+            problems.append(
+                Problem(
+                    directory.name,
+                    name,
+                    "ファイルが壊れています（内容が記録と違います）",
+                    "the file is damaged (its content differs from the manifest)",
+                )
+            )
     return problems
 
 
@@ -62,11 +75,19 @@ def _consistency(directory: Path, rows: int) -> list[Problem]:
         try:
             found = count()
         except Exception as exc:  # noqa: BLE001 - any failure to open is the finding
-            problems.append(Problem(directory.name, name, f"開けません: {exc}", f"cannot be opened: {exc}"))
+            problems.append(
+                Problem(directory.name, name, f"開けません: {exc}", f"cannot be opened: {exc}")
+            )
             continue
         if found != rows:
-            problems.append(Problem(directory.name, name, f"文章数が合いません（{found}、記録は {rows}）",
-                                    f"holds {found} passages, the record says {rows}"))
+            problems.append(
+                Problem(
+                    directory.name,
+                    name,
+                    f"文章数が合いません（{found}、記録は {rows}）",
+                    f"holds {found} passages, the record says {rows}",
+                )
+            )
     return problems
 
 
@@ -75,7 +96,9 @@ def verify_segment(directory: Path, rows: int) -> list[Problem]:
     try:
         info = json.loads((directory / SEGMENT_INFO).read_text("utf-8"))
     except (OSError, ValueError) as exc:
-        return [Problem(directory.name, SEGMENT_INFO, f"読めません: {exc}", f"cannot be read: {exc}")]
+        return [
+            Problem(directory.name, SEGMENT_INFO, f"読めません: {exc}", f"cannot be read: {exc}")
+        ]
     return _digest_problems(directory, info.get("files", {})) + _consistency(directory, rows)
 
 
@@ -106,8 +129,14 @@ def report(index: layout.IndexDir) -> dict:
     """`jsearch check`: the served commit point's problems and which older one could replace it."""
     current = index.require_current()
     problems = verify(current, index)
-    older = sorted((p for p in index.generations.iterdir() if p.is_dir() and p.name.startswith("g")
-                    and p.name < current.name), reverse=True)
+    older = sorted(
+        (
+            p
+            for p in index.generations.iterdir()
+            if p.is_dir() and p.name.startswith("g") and p.name < current.name
+        ),
+        reverse=True,
+    )
     fallback = next((p.name for p in older if not verify(p, index)), None) if problems else None
     manifest_ok = not any(p.file == manifest.FILE for p in problems)
     listed = {e["name"] for e in manifest.read(current).segments} if manifest_ok else set()
@@ -115,8 +144,13 @@ def report(index: layout.IndexDir) -> dict:
     mark(index, problems, listed)
     in_place = manifest_ok and all(articles_readable(index.segments / n) for n in damaged)
     repair = None if not problems else current.name if in_place else fallback
-    return {"index_dir": str(index.root), "generation": current.name, "ok": not problems,
-            "problems": [asdict(p) for p in problems], "repair_from": repair}
+    return {
+        "index_dir": str(index.root),
+        "generation": current.name,
+        "ok": not problems,
+        "problems": [asdict(p) for p in problems],
+        "repair_from": repair,
+    }
 
 
 MARKS = ".damaged.json"
@@ -127,7 +161,9 @@ def looks_damaged(directory: Path) -> bool:
     compares contents."""
     try:
         info = json.loads((directory / SEGMENT_INFO).read_text("utf-8"))
-        return any((directory / n).stat().st_size != f["size"] for n, f in info.get("files", {}).items())
+        return any(
+            (directory / n).stat().st_size != f["size"] for n, f in info.get("files", {}).items()
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return True
 
@@ -136,8 +172,10 @@ def articles_readable(directory: Path) -> bool:
     """Whether a segment's SQLite file is intact, so that its articles can be rewritten elsewhere."""
     try:
         info = json.loads((directory / SEGMENT_INFO).read_text("utf-8"))
-        return not _digest_problems(directory, {store.FILE: info["files"][store.FILE]}) and \
-            _sqlite_chunks(directory) >= 0
+        return (
+            not _digest_problems(directory, {store.FILE: info["files"][store.FILE]})
+            and _sqlite_chunks(directory) >= 0
+        )
     except (OSError, ValueError, KeyError, TypeError, sqlite3.DatabaseError):
         return False
 

@@ -1,17 +1,19 @@
 """Commit points: the manifest that lists the live segments and their deleted articles, read and written."""
+
 from __future__ import annotations
 
 import json
 import shutil
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from corpus.article import Article
-from indexer.stores.faiss import check, layout, metadb as store
 from indexer.stores import manifest
+from indexer.stores.faiss import check, layout
+from indexer.stores.faiss import metadb as store
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,14 @@ class Entry:
 
     @classmethod
     def from_json(cls, data: dict) -> Entry:
-        return cls(data["name"], int(data["rows"]), int(data["articles"]), data.get("kind", "flat"),
-                   tuple(data.get("deleted", ())), int(data.get("deleted_rows", 0)))
+        return cls(
+            data["name"],
+            int(data["rows"]),
+            int(data["articles"]),
+            data.get("kind", "flat"),
+            tuple(data.get("deleted", ())),
+            int(data.get("deleted_rows", 0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,9 @@ class Base:
     manifest: manifest.Manifest | None
     entries: tuple[Entry, ...]
     refs: dict[str, Ref]
-    carry: dict[str, Article] | None = None  # articles to rewrite: an old-format index, damaged segments
+    carry: dict[str, Article] | None = (
+        None  # articles to rewrite: an old-format index, damaged segments
+    )
     repaired_from: str | None = None
     sources: tuple[str, ...] = field(default=())
 
@@ -68,7 +78,9 @@ def entries_of(info: manifest.Manifest) -> tuple[Entry, ...]:
     return tuple(Entry.from_json(e) for e in info.segments)
 
 
-def lookup(index: layout.IndexDir, entries: Sequence[Entry], ids: Iterable[str] | None) -> dict[str, Ref]:
+def lookup(
+    index: layout.IndexDir, entries: Sequence[Entry], ids: Iterable[str] | None
+) -> dict[str, Ref]:
     """Live articles among `ids` (all of them when None), by id."""
     wanted = None if ids is None else list(dict.fromkeys(ids))
     refs: dict[str, Ref] = {}
@@ -78,7 +90,9 @@ def lookup(index: layout.IndexDir, entries: Sequence[Entry], ids: Iterable[str] 
         try:
             for row in _article_rows(conn, wanted):
                 if row["id"] not in gone:
-                    refs[row["id"]] = Ref(entry.name, row["content_hash"], row["path"], row["chunks"])
+                    refs[row["id"]] = Ref(
+                        entry.name, row["content_hash"], row["path"], row["chunks"]
+                    )
         finally:
             conn.close()
     return refs
@@ -86,7 +100,11 @@ def lookup(index: layout.IndexDir, entries: Sequence[Entry], ids: Iterable[str] 
 
 def _article_rows(conn: sqlite3.Connection, ids: list[str] | None) -> list[sqlite3.Row]:
     sql = "SELECT id, content_hash, path, chunks FROM articles"
-    return conn.execute(sql).fetchall() if ids is None else store.select_in(conn, sql + " WHERE id IN ({})", ids)
+    return (
+        conn.execute(sql).fetchall()
+        if ids is None
+        else store.select_in(conn, sql + " WHERE id IN ({})", ids)
+    )
 
 
 def without(entries: Sequence[Entry], gone: dict[str, Ref]) -> list[Entry]:
@@ -98,8 +116,11 @@ def without(entries: Sequence[Entry], gone: dict[str, Ref]) -> list[Entry]:
     for entry in entries:
         marks = by_segment.get(entry.name, [])
         if marks:
-            entry = replace(entry, deleted=entry.deleted + tuple(i for i, _ in marks),
-                            deleted_rows=entry.deleted_rows + sum(n for _, n in marks))
+            entry = replace(
+                entry,
+                deleted=entry.deleted + tuple(i for i, _ in marks),
+                deleted_rows=entry.deleted_rows + sum(n for _, n in marks),
+            )
         if entry.live_articles > 0:
             kept.append(entry)
     return kept
@@ -112,20 +133,38 @@ def largest_kind(entries: Sequence[Entry]) -> str:
 
 def listing(info: manifest.Manifest, entries: Sequence[Entry]) -> manifest.Manifest:
     """The manifest of a new commit point over these segments: their live counts, kind and today's time."""
-    return replace(info, faiss_index=largest_kind(entries), articles=sum(e.live_articles for e in entries),
-                   chunks=sum(e.live_rows for e in entries), segments=[e.as_json() for e in entries],
-                   created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    return replace(
+        info,
+        faiss_index=largest_kind(entries),
+        articles=sum(e.live_articles for e in entries),
+        chunks=sum(e.live_rows for e in entries),
+        segments=[e.as_json() for e in entries],
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
 
 
 def stored_articles(generation: Path) -> dict[str, Article]:
     """All articles stored in a SQLite store (a segment, or a generation of the old format 1), by id."""
     conn = store.open_readonly(generation)
     try:
-        rows = conn.execute("SELECT id, title, text, source, published, url, path, urls FROM articles").fetchall()
+        rows = conn.execute(
+            "SELECT id, title, text, source, published, url, path, urls FROM articles"
+        ).fetchall()
     finally:
         conn.close()
-    return {r["id"]: Article(r["id"], r["title"], r["text"], r["source"], r["published"], r["url"], r["path"],
-                             tuple(json.loads(r["urls"]))) for r in rows}
+    return {
+        r["id"]: Article(
+            r["id"],
+            r["title"],
+            r["text"],
+            r["source"],
+            r["published"],
+            r["url"],
+            r["path"],
+            tuple(json.loads(r["urls"])),
+        )
+        for r in rows
+    }
 
 
 def publish(index: layout.IndexDir, info: manifest.Manifest) -> str:

@@ -1,5 +1,6 @@
 """The index directory: immutable segments, commit points (generations) listing them, a `current` link switched
 atomically, a writer lock."""
+
 from __future__ import annotations
 
 import fcntl
@@ -27,8 +28,10 @@ class IndexMissing(UserError):
     status, code = 503, "index_missing"
 
     def __init__(self, root: Path) -> None:
-        super().__init__(f"索引がありません: {root}。先に `jsearch index` で作成してください",
-                         f"no index at {root}; build one first with `jsearch index`")
+        super().__init__(
+            f"索引がありません: {root}。先に `jsearch index` で作成してください",
+            f"no index at {root}; build one first with `jsearch index`",
+        )
 
 
 class WriterBusy(UserError):
@@ -37,8 +40,10 @@ class WriterBusy(UserError):
     status, code = 409, "writer_busy"
 
     def __init__(self, root: Path) -> None:
-        super().__init__(f"別の索引更新が実行中です: {root}。終わってから再実行してください",
-                         f"another index update is running on {root}; try again when it has finished")
+        super().__init__(
+            f"別の索引更新が実行中です: {root}。終わってから再実行してください",
+            f"another index update is running on {root}; try again when it has finished",
+        )
 
 
 @dataclass(frozen=True)
@@ -231,7 +236,11 @@ def _abandoned(path: Path) -> bool:
 
 
 def _remove_stale(parent: Path) -> list[Path]:
-    stale = [p for p in parent.iterdir() if p.name.startswith(".tmp-") and _abandoned(p)] if parent.is_dir() else []
+    stale = (
+        [p for p in parent.iterdir() if p.name.startswith(".tmp-") and _abandoned(p)]
+        if parent.is_dir()
+        else []
+    )
     for path in stale:
         shutil.rmtree(path, ignore_errors=True)
     return stale
@@ -257,13 +266,17 @@ def clean(index: IndexDir, keep: int = KEEP) -> list[Path]:
     if not index.generations.is_dir():
         return []
     current = index.current()
-    finished = sorted(p for p in index.generations.iterdir() if p.is_dir() and not p.name.startswith("."))
+    finished = sorted(
+        p for p in index.generations.iterdir() if p.is_dir() and not p.name.startswith(".")
+    )
     old = [p for p in finished[:-keep] if p != current] if keep else []
     removed = _remove_stale(index.generations) + _remove_stale(index.segments)
     removed += [p for p in old if _remove_unpinned(p)]
     if index.segments.is_dir():
         listed = referenced_segments(index)
-        unused = [p for p in index.segments.iterdir() if p.name.startswith("s") and p.name not in listed]
+        unused = [
+            p for p in index.segments.iterdir() if p.name.startswith("s") and p.name not in listed
+        ]
         for path in unused:
             shutil.rmtree(path, ignore_errors=True)
         removed += unused

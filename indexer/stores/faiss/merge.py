@@ -5,23 +5,26 @@ for the merged size: exact below vectors.APPROX_FROM rows, IVF trained on the me
 writer lock only to commit: deletions that writers made meanwhile are carried over as marks on the new segment.
 A merge killed at any point leaves the last commit point as it was; its unfinished files are removed later.
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from filelock import FileLock, Timeout
 
-from indexer.stores.faiss import commit, layout, segment
 from indexer.stores import manifest
+from indexer.stores.faiss import commit, layout, segment
 
-SEGMENTS_PER_TIER = 10     # Lucene's segmentsPerTier
-MAX_MERGE_AT_ONCE = 10     # Lucene's maxMergeAtOnce
-FLOOR_ROWS = 1_000         # smaller segments count as this size (Lucene's floorSegmentMB)
-DELETES_ALLOWED = 0.33     # a segment with a larger share of deleted rows is rewritten (deletesPctAllowed)
+SEGMENTS_PER_TIER = 10  # Lucene's segmentsPerTier
+MAX_MERGE_AT_ONCE = 10  # Lucene's maxMergeAtOnce
+FLOOR_ROWS = 1_000  # smaller segments count as this size (Lucene's floorSegmentMB)
+DELETES_ALLOWED = (
+    0.33  # a segment with a larger share of deleted rows is rewritten (deletesPctAllowed)
+)
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,10 @@ def pick(entries: Sequence[commit.Entry]) -> list[str]:
             return [e.name for e in members[:MAX_MERGE_AT_ONCE]]
     for entry in entries:
         if entry.rows and entry.deleted_rows / entry.rows > DELETES_ALLOWED:
-            mates = [e for e in sorted(tiers[tier(entry)], key=lambda e: e.live_rows) if e is not entry]
-            return [entry.name] + [e.name for e in mates[:MAX_MERGE_AT_ONCE - 1]]
+            mates = [
+                e for e in sorted(tiers[tier(entry)], key=lambda e: e.live_rows) if e is not entry
+            ]
+            return [entry.name] + [e.name for e in mates[: MAX_MERGE_AT_ONCE - 1]]
     return []
 
 
@@ -64,11 +69,17 @@ def pick_forced(entries: Sequence[commit.Entry], max_segments: int) -> list[str]
     deleted rows when there are already few enough (`jsearch merge` purges deletes)."""
     if len(entries) > max_segments:
         by_size = sorted(entries, key=lambda e: (e.live_rows, e.name))
-        return [e.name for e in by_size[:len(entries) - max_segments + 1]]
-    return [e.name for e in entries if e.deleted_rows] if max_segments == 1 or len(entries) == 1 else []
+        return [e.name for e in by_size[: len(entries) - max_segments + 1]]
+    return (
+        [e.name for e in entries if e.deleted_rows]
+        if max_segments == 1 or len(entries) == 1
+        else []
+    )
 
 
-def maybe_merge(index_dir: Path, max_segments: int | None = None, lock_timeout: float = 60) -> Merged | None:
+def maybe_merge(
+    index_dir: Path, max_segments: int | None = None, lock_timeout: float = 60
+) -> Merged | None:
     """Run the merge the policy asks for (or a forced one down to `max_segments`); None when there is nothing
     to merge or another merge is running."""
     index = layout.IndexDir(index_dir)
@@ -107,14 +118,22 @@ def _merge(index: layout.IndexDir, max_segments: int | None, lock_timeout: float
         layout.unpin(fd)
 
 
-def _commit(index: layout.IndexDir, chosen: list[commit.Entry], building: layout.Building, info: dict,
-            lock_timeout: float, began: float) -> Merged | None:
+def _commit(
+    index: layout.IndexDir,
+    chosen: list[commit.Entry],
+    building: layout.Building,
+    info: dict,
+    lock_timeout: float,
+    began: float,
+) -> Merged | None:
     """Switch the merged segment in for the ones it replaces, keeping deletions made since the snapshot."""
     lock = layout.acquire(index, lock_timeout)
     try:
         current = manifest.read(index.require_current())
         live = {e.name: e for e in commit.entries_of(current)}
-        if any(e.name not in live for e in chosen):  # a rebuild or another merge replaced them meanwhile
+        if any(
+            e.name not in live for e in chosen
+        ):  # a rebuild or another merge replaced them meanwhile
             building.discard()
             return None
         since = [i for e in chosen for i in live[e.name].deleted if i not in set(e.deleted)]
@@ -129,11 +148,20 @@ def _commit(index: layout.IndexDir, chosen: list[commit.Entry], building: layout
     finally:
         lock.release()
     purged = sum(e.deleted_rows for e in chosen)
-    return Merged(generation, final.name, [e.name for e in chosen], info["rows"], purged, info["kind"],
-                  round(time.perf_counter() - began, 3))
+    return Merged(
+        generation,
+        final.name,
+        [e.name for e in chosen],
+        info["rows"],
+        purged,
+        info["kind"],
+        round(time.perf_counter() - began, 3),
+    )
 
 
-def _replace(entries: list[commit.Entry], names: list[str], merged: commit.Entry | None) -> list[commit.Entry]:
+def _replace(
+    entries: list[commit.Entry], names: list[str], merged: commit.Entry | None
+) -> list[commit.Entry]:
     """The entries with the merged ones replaced by the new segment, where the first of them stood."""
     out, placed = [], False
     for entry in entries:

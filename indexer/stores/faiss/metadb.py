@@ -1,11 +1,12 @@
 """SQLite metadata of an index generation: articles, chunks with offsets, municipality mentions."""
+
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 FILE = "meta.sqlite"
 
@@ -83,19 +84,50 @@ def insert_article(conn: sqlite3.Connection, article, chunk_count: int) -> None:
     """Store one article (a corpus.article.Article)."""
     conn.execute(
         "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (article.id, article.title, article.source, article.published, article.url, article.path,
-         article.text, article.content_hash, json.dumps(list(article.urls), ensure_ascii=False), chunk_count))
+        (
+            article.id,
+            article.title,
+            article.source,
+            article.published,
+            article.url,
+            article.path,
+            article.text,
+            article.content_hash,
+            json.dumps(list(article.urls), ensure_ascii=False),
+            chunk_count,
+        ),
+    )
 
 
 def insert_chunks(conn: sqlite3.Connection, rows: Iterable[ChunkRow]) -> None:
-    conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
-                     [(r.row, r.id, r.article_id, r.ord, r.start, r.end, r.text, r.heading, r.url, r.embed_key)
-                      for r in rows])
+    conn.executemany(
+        "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
+        [
+            (
+                r.row,
+                r.id,
+                r.article_id,
+                r.ord,
+                r.start,
+                r.end,
+                r.text,
+                r.heading,
+                r.url,
+                r.embed_key,
+            )
+            for r in rows
+        ],
+    )
 
 
-def insert_words(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, list[tuple[int, int, str]]]]) -> None:
+def insert_words(
+    conn: sqlite3.Connection, rows: Iterable[tuple[int, str, list[tuple[int, int, str]]]]
+) -> None:
     """Each chunk's content words (start, end, normalised form), packed (`pack_words`): its highlights' material."""
-    conn.executemany("INSERT INTO words VALUES (?,?)", [(row, pack_words(text, spans)) for row, text, spans in rows])
+    conn.executemany(
+        "INSERT INTO words VALUES (?,?)",
+        [(row, pack_words(text, spans)) for row, text, spans in rows],
+    )
 
 
 def pack_words(text: str, spans: list[tuple[int, int, str]]) -> str:
@@ -122,19 +154,28 @@ def unpack_words(text: str, packed: str) -> list[tuple[int, int, str]]:
 
 def has_table(conn: sqlite3.Connection, name: str) -> bool:
     """Whether a metadata database has this table (segments written before it was added do not)."""
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+    return (
+        conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        is not None
+    )
 
 
 def insert_mentions(conn: sqlite3.Connection, rows: Iterable[MentionRow]) -> None:
-    conn.executemany("INSERT INTO mentions VALUES (?,?,?,?,?,?,?,?,?,?)",
-                     [(m.row, m.code, m.name, m.prefecture, m.level, m.lat, m.lon, m.role, m.start, m.end)
-                      for m in rows])
+    conn.executemany(
+        "INSERT INTO mentions VALUES (?,?,?,?,?,?,?,?,?,?)",
+        [
+            (m.row, m.code, m.name, m.prefecture, m.level, m.lat, m.lon, m.role, m.start, m.end)
+            for m in rows
+        ],
+    )
 
 
 def select_in(conn: sqlite3.Connection, sql: str, values: Sequence, batch: int = 500) -> list:
     """The rows of `sql`, whose `IN ({})` takes the values a batch at a time (SQLite caps bound parameters)."""
     rows: list = []
     for i in range(0, len(values), batch):
-        part = list(values[i:i + batch])
+        part = list(values[i : i + batch])
         rows += conn.execute(sql.format(",".join("?" * len(part))), part).fetchall()
     return rows

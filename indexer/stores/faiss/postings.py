@@ -4,13 +4,14 @@ BM25 is scored at query time from these counts with statistics over every live r
 score never depends on how the rows happen to be spread over segments. The formula is the Lucene variant that
 bm25s uses (k1 1.5, b 0.75), so the ranking stays that of round 1's single bm25s index.
 """
+
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -25,9 +26,9 @@ class Postings:
     """Term-major postings: the rows of term t are rows[indptr[t]:indptr[t + 1]], with their frequencies."""
 
     vocab: dict[str, int]
-    indptr: np.ndarray   # int64, one more than the vocabulary
-    rows: np.ndarray     # int32 local rows
-    tfs: np.ndarray      # float32 term frequencies
+    indptr: np.ndarray  # int64, one more than the vocabulary
+    rows: np.ndarray  # int32 local rows
+    tfs: np.ndarray  # float32 term frequencies
     lengths: np.ndarray  # float32 tokens per row
 
     @property
@@ -57,11 +58,18 @@ def from_counts(counts: Sequence[Counter]) -> Postings:
             rows.append(row)
             tfs.append(tf)
     lengths = np.array([sum(c.values()) for c in counts], dtype=np.float32)
-    return _sorted(vocab, np.array(terms, np.int64), np.array(rows, np.int32), np.array(tfs, np.float32), lengths)
+    return _sorted(
+        vocab,
+        np.array(terms, np.int64),
+        np.array(rows, np.int32),
+        np.array(tfs, np.float32),
+        lengths,
+    )
 
 
-def _sorted(vocab: dict[str, int], terms: np.ndarray, rows: np.ndarray, tfs: np.ndarray,
-            lengths: np.ndarray) -> Postings:
+def _sorted(
+    vocab: dict[str, int], terms: np.ndarray, rows: np.ndarray, tfs: np.ndarray, lengths: np.ndarray
+) -> Postings:
     order = np.lexsort((rows, terms))
     indptr = np.zeros(len(vocab) + 1, np.int64)
     np.cumsum(np.bincount(terms, minlength=len(vocab)), out=indptr[1:])
@@ -85,7 +93,13 @@ def merge(parts: Sequence[tuple[Postings, np.ndarray]]) -> Postings:
         lengths.append(np.asarray(postings.lengths)[keep])
         offset += len(keep)
     cat = lambda xs, dtype: np.concatenate(xs).astype(dtype) if xs else np.zeros(0, dtype)  # noqa: E731
-    return _sorted(vocab, cat(terms, np.int64), cat(rows, np.int32), cat(tfs, np.float32), cat(lengths, np.float32))
+    return _sorted(
+        vocab,
+        cat(terms, np.int64),
+        cat(rows, np.int32),
+        cat(tfs, np.float32),
+        cat(lengths, np.float32),
+    )
 
 
 def save(postings: Postings, directory: Path) -> None:
@@ -100,7 +114,9 @@ def load(directory: Path) -> Postings:
     """The saved postings, arrays memory-mapped."""
     terms = json.loads((directory / VOCAB).read_text("utf-8"))
     # mapped, then seen as plain arrays: the same pages, without np.memmap's per-slice bookkeeping
-    arrays = {name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r")) for name in ARRAYS}
+    arrays = {
+        name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r")) for name in ARRAYS
+    }
     if len(arrays["indptr"]) != len(terms) + 1 or arrays["indptr"][-1] != len(arrays["rows"]):
         raise ValueError(f"lexical postings in {directory} do not match their vocabulary")
     return Postings({t: i for i, t in enumerate(terms)}, **arrays)
@@ -126,7 +142,9 @@ class Stats:
     df: dict[str, int]
 
 
-def term_scores(postings: Postings, term: str, stats: Stats, live: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def term_scores(
+    postings: Postings, term: str, stats: Stats, live: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     """(rows, BM25 contribution) of one query term in one segment; deleted rows left out."""
     rows, tfs = postings.slice(term)
     if live is not None and len(rows):
@@ -136,7 +154,9 @@ def term_scores(postings: Postings, term: str, stats: Stats, live: np.ndarray | 
     return rows, weight * tf_part(tfs, postings.lengths[rows], stats.avg_length)
 
 
-def scores(postings: Postings, terms: Iterable[str], stats: Stats, live: np.ndarray | None) -> np.ndarray:
+def scores(
+    postings: Postings, terms: Iterable[str], stats: Stats, live: np.ndarray | None
+) -> np.ndarray:
     """BM25 score of every row of the segment for the query terms (a repeated term counts again)."""
     parts = [term_scores(postings, t, stats, live) for t in terms]
     parts = [p for p in parts if len(p[0])]

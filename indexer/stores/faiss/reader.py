@@ -4,19 +4,20 @@ Rows are global: a segment's rows follow those of the segments listed before it.
 (BM25's row count, mean length and document frequencies) is summed over the live rows of all segments, and
 dense candidates are merged over all segments, so a ranking does not depend on how rows are spread.
 """
+
 from __future__ import annotations
 
 import sqlite3
 import weakref
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
-from indexer.stores.faiss import commit, layout, postings, vectors
 from indexer.analysis import lexical
 from indexer.stores import manifest
+from indexer.stores.faiss import commit, layout, postings, vectors
 from indexer.stores.faiss.segment import Segment, live_mask, open_segment
 from search import fusion
 
@@ -36,7 +37,9 @@ class Part:
     segment: Segment
     offset: int
     live: np.ndarray | None  # None: nothing deleted
-    live_index: np.ndarray | None  # the live local rows (None: all), what an unfiltered search may return
+    live_index: (
+        np.ndarray | None
+    )  # the live local rows (None: all), what an unfiltered search may return
     deleted: frozenset[str]
     live_count: int
     live_length: float
@@ -59,9 +62,13 @@ def make_part(segment: Segment, offset: int, deleted: tuple[str, ...]) -> Part:
     live = live_mask(segment, deleted)
     lengths = np.asarray(segment.lexical.lengths, np.float64)
     if live is None:
-        return Part(segment, offset, None, None, frozenset(deleted), segment.rows, float(lengths.sum()))
+        return Part(
+            segment, offset, None, None, frozenset(deleted), segment.rows, float(lengths.sum())
+        )
     index = np.flatnonzero(live)
-    return Part(segment, offset, live, index, frozenset(deleted), len(index), float(lengths[live].sum()))
+    return Part(
+        segment, offset, live, index, frozenset(deleted), len(index), float(lengths[live].sum())
+    )
 
 
 @dataclass(frozen=True)
@@ -100,8 +107,9 @@ class Generation:
         local = allowed[(allowed >= part.offset) & (allowed < part.end)] - part.offset
         return local if part.live is None else local[part.live[local]]
 
-    def search_dense(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray]:
+    def search_dense(
+        self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, global rows) by inner product over all segments' live rows."""
         scores, rows = [], []
         for part in self.parts:
@@ -126,15 +134,23 @@ class Generation:
         """BM25 statistics over every live row of every segment."""
         n = self.live_rows
         length = sum(p.live_length for p in self.parts)
-        df = {t: sum(postings.live_df(p.segment.lexical, t, p.live) for p in self.parts) for t in set(terms)}
+        df = {
+            t: sum(postings.live_df(p.segment.lexical, t, p.live) for p in self.parts)
+            for t in set(terms)
+        }
         return postings.Stats(n, length / n if n else 1.0, df)
 
     def search_lexical(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray:
         """The BM25 score of every global row (0 for deleted rows and rows outside the filter)."""
         terms = lexical.tokenize(query)
         stats = self.lexical_stats(terms)
-        scores = np.concatenate([postings.scores(p.segment.lexical, terms, stats, p.live) for p in self.parts]) \
-            if self.parts else np.zeros(0)
+        scores = (
+            np.concatenate(
+                [postings.scores(p.segment.lexical, terms, stats, p.live) for p in self.parts]
+            )
+            if self.parts
+            else np.zeros(0)
+        )
         if allowed is not None:
             keep = np.zeros(len(scores), dtype=bool)
             keep[allowed] = True
@@ -163,17 +179,28 @@ class Generation:
             found.append(local + part.offset)
         return np.concatenate(found) if found else np.zeros(0, np.int64)
 
-    def fetch(self, rows: np.ndarray) -> tuple[dict[int, sqlite3.Row], dict[int, list[sqlite3.Row]]]:
+    def fetch(
+        self, rows: np.ndarray
+    ) -> tuple[dict[int, sqlite3.Row], dict[int, list[sqlite3.Row]]]:
         """Chunks (with their article's title, source and date) and mentions of the global rows, by row."""
         chunks: dict[int, sqlite3.Row] = {}
         mentions: dict[int, list[sqlite3.Row]] = {}
         for part, _, local in self.split(rows):
             marks, args = ",".join("?" * len(local)), [int(r) for r in local]
-            words = ("w.spans AS words", "LEFT JOIN words w ON w.row = c.row") if part.words else ("NULL AS words", "")
-            for r in part.conn.execute(f"SELECT c.*, a.title, a.source, a.published, {words[0]} FROM chunks c JOIN "
-                                       f"articles a ON a.id = c.article_id {words[1]} WHERE c.row IN ({marks})", args):
+            words = (
+                ("w.spans AS words", "LEFT JOIN words w ON w.row = c.row")
+                if part.words
+                else ("NULL AS words", "")
+            )
+            for r in part.conn.execute(
+                f"SELECT c.*, a.title, a.source, a.published, {words[0]} FROM chunks c JOIN "
+                f"articles a ON a.id = c.article_id {words[1]} WHERE c.row IN ({marks})",
+                args,
+            ):
                 chunks[r["row"] + part.offset] = r
-            for m in part.conn.execute(f"SELECT * FROM mentions WHERE row IN ({marks}) ORDER BY row, start", args):
+            for m in part.conn.execute(
+                f"SELECT * FROM mentions WHERE row IN ({marks}) ORDER BY row, start", args
+            ):
                 mentions.setdefault(m["row"] + part.offset, []).append(m)
         return chunks, mentions
 
@@ -182,7 +209,9 @@ class Generation:
         found: dict[int, str] = {}
         for part, _, local in self.split(rows):
             marks, args = ",".join("?" * len(local)), [int(r) for r in local]
-            for row, text in part.conn.execute(f"SELECT row, text FROM chunks WHERE row IN ({marks})", args):
+            for row, text in part.conn.execute(
+                f"SELECT row, text FROM chunks WHERE row IN ({marks})", args
+            ):
                 found[row + part.offset] = text
         return [found.get(int(r), "") for r in rows]
 
@@ -193,19 +222,27 @@ class Generation:
             marks, args = ",".join("?" * len(local)), [int(r) for r in local]
             prefectures: dict[int, set[str]] = {}
             for row, prefecture in part.conn.execute(
-                    f"SELECT row, prefecture FROM mentions WHERE row IN ({marks})", args):
+                f"SELECT row, prefecture FROM mentions WHERE row IN ({marks})", args
+            ):
                 prefectures.setdefault(row, set()).add(prefecture)
-            out += [(a, s, p, tuple(sorted(prefectures.get(r, ())))) for r, a, s, p in part.conn.execute(
-                "SELECT c.row, a.id, a.source, a.published FROM chunks c JOIN articles a ON a.id = c.article_id "
-                f"WHERE c.row IN ({marks})", args)]
+            out += [
+                (a, s, p, tuple(sorted(prefectures.get(r, ()))))
+                for r, a, s, p in part.conn.execute(
+                    "SELECT c.row, a.id, a.source, a.published FROM chunks c JOIN articles a ON a.id = c.article_id "
+                    f"WHERE c.row IN ({marks})",
+                    args,
+                )
+            ]
         return out
 
     def place_rows(self, code: str) -> list[tuple[int, str, str | None, str, int]]:
         """Live rows naming a place (by its 5-digit code stem): (global row, role, published, article id, ord)."""
         found = []
         for part in self.parts:
-            sql = ("SELECT m.row, m.role, a.published, c.article_id, c.ord FROM mentions m "
-                   "JOIN chunks c ON c.row = m.row JOIN articles a ON a.id = c.article_id WHERE substr(m.code, 1, 5) = ?")
+            sql = (
+                "SELECT m.row, m.role, a.published, c.article_id, c.ord FROM mentions m "
+                "JOIN chunks c ON c.row = m.row JOIN articles a ON a.id = c.article_id WHERE substr(m.code, 1, 5) = ?"
+            )
             for row, role, published, article, order in part.conn.execute(sql, (code[:5],)):
                 if part.live is None or part.live[row]:
                     found.append((row + part.offset, role, published, article, order))
@@ -235,35 +272,53 @@ class Generation:
                 return part, row
         return None
 
-    def article_view(self, article_id: str) -> tuple[sqlite3.Row, list[sqlite3.Row], dict[int, list[sqlite3.Row]]] | None:
+    def article_view(
+        self, article_id: str
+    ) -> tuple[sqlite3.Row, list[sqlite3.Row], dict[int, list[sqlite3.Row]]] | None:
         """A live article, its passages in order and their places by (local) row."""
         found = self.find_article(article_id)
         if found is None:
             return None
         part, row = found
-        chunks = part.conn.execute("SELECT row, id, ord, start, end, heading, text, url FROM chunks WHERE article_id = ? "
-                                   "ORDER BY ord", (article_id,)).fetchall()
+        chunks = part.conn.execute(
+            "SELECT row, id, ord, start, end, heading, text, url FROM chunks WHERE article_id = ? "
+            "ORDER BY ord",
+            (article_id,),
+        ).fetchall()
         places: dict[int, list[sqlite3.Row]] = {}
         marks = ",".join("?" * len(chunks))
-        for m in part.conn.execute(f"SELECT * FROM mentions WHERE row IN ({marks}) ORDER BY row, start",
-                                   [c["row"] for c in chunks]) if chunks else ():
+        for m in (
+            part.conn.execute(
+                f"SELECT * FROM mentions WHERE row IN ({marks}) ORDER BY row, start",
+                [c["row"] for c in chunks],
+            )
+            if chunks
+            else ()
+        ):
             places.setdefault(m["row"], []).append(m)
         return row, chunks, places
 
     def article_ids(self) -> set[str]:
         """Ids of every live article."""
-        return {r[0] for p in self.parts for r in p.conn.execute("SELECT id FROM articles") if r[0] not in p.deleted}
+        return {
+            r[0]
+            for p in self.parts
+            for r in p.conn.execute("SELECT id FROM articles")
+            if r[0] not in p.deleted
+        }
 
     def articles_page(self, columns: tuple[str, ...], offset: int, limit: int) -> list[sqlite3.Row]:
         """Live articles newest first (undated last, then by title and id), one page of them."""
         rows: list[sqlite3.Row] = []
         for part in self.parts:
             gone = list(part.deleted)
-            sql = (f"SELECT {', '.join(columns)}, published IS NULL AS undated FROM articles WHERE id NOT IN "
-                   f"({','.join('?' * len(gone))}) ORDER BY undated, published DESC, title, id LIMIT ?")
+            sql = (
+                f"SELECT {', '.join(columns)}, published IS NULL AS undated FROM articles WHERE id NOT IN "
+                f"({','.join('?' * len(gone))}) ORDER BY undated, published DESC, title, id LIMIT ?"
+            )
             rows += part.conn.execute(sql, [*gone, offset + limit]).fetchall()
         rows.sort(key=lambda r: (r["undated"], descending(r["published"]), r["title"], r["id"]))
-        return rows[offset:offset + limit]
+        return rows[offset : offset + limit]
 
 
 def descending(value: str | None) -> tuple:
@@ -302,7 +357,8 @@ def _open(path: Path, opened: Mapping[str, Segment]) -> Generation:
         raise manifest.IndexMismatch(
             f"索引の語の区切り方（{info.lexical_tokenizer}）が古いです。jsearch index --rebuild で作り直してください",
             f"the index was tokenised as {info.lexical_tokenizer}, not {lexical.TOKENIZER}; rebuild it with "
-            "`jsearch index --rebuild`")
+            "`jsearch index --rebuild`",
+        )
     segments_dir = layout.IndexDir(path.parent.parent).segments
     parts, offset = [], 0
     for entry in commit.entries_of(info):

@@ -1,20 +1,22 @@
 """One immutable segment: the SQLite rows, FAISS vectors and lexical postings of the articles one write added."""
+
 from __future__ import annotations
 
 import json
 import sqlite3
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import faiss
 import numpy as np
 
 from corpus.article import Article
-from indexer.stores.faiss import check, postings, metadb as store, vectors
 from indexer.analysis import lexical
 from indexer.analysis.prepare import Passage
+from indexer.stores.faiss import check, postings, vectors
+from indexer.stores.faiss import metadb as store
 
 INFO = "segment.json"
 LEXICAL = "lexical"
@@ -39,7 +41,9 @@ class Segment:
     dense: faiss.Index
     lexical: postings.Postings
     conn: sqlite3.Connection
-    words: bool = False  # holds each chunk's content words (segments written before they were stored do not)
+    words: bool = (
+        False  # holds each chunk's content words (segments written before they were stored do not)
+    )
 
     @property
     def name(self) -> str:
@@ -50,11 +54,20 @@ def open_segment(path: Path) -> Segment:
     """Open a finished segment directory."""
     info = json.loads((path / INFO).read_text("utf-8"))
     conn = store.open_readonly(path)
-    return Segment(path, int(info["rows"]), info["kind"], vectors.load(path), postings.load(path / LEXICAL), conn,
-                   store.has_table(conn, "words"))
+    return Segment(
+        path,
+        int(info["rows"]),
+        info["kind"],
+        vectors.load(path),
+        postings.load(path / LEXICAL),
+        conn,
+        store.has_table(conn, "words"),
+    )
 
 
-def write(directory: Path, items: Sequence[Prepared], matrix: np.ndarray, keys: Sequence[str]) -> dict:
+def write(
+    directory: Path, items: Sequence[Prepared], matrix: np.ndarray, keys: Sequence[str]
+) -> dict:
     """Write a new segment from prepared articles (row order: article by article); returns its info."""
     conn = store.create(directory)
     row = 0
@@ -63,11 +76,38 @@ def write(directory: Path, items: Sequence[Prepared], matrix: np.ndarray, keys: 
             store.insert_article(conn, item.article, len(item.passages))
             rows = []
             for p in item.passages:
-                rows.append(store.ChunkRow(row, p.id, item.article.id, p.ord, p.chunk.start, p.chunk.end, p.chunk.text,
-                                           p.chunk.heading, p.url, keys[row]))
-                store.insert_mentions(conn, [store.MentionRow(row, m.place.code, m.place.name, m.place.prefecture,
-                                                              m.place.level, m.place.lat, m.place.lon, m.role,
-                                                              m.start, m.end) for m in p.mentions])
+                rows.append(
+                    store.ChunkRow(
+                        row,
+                        p.id,
+                        item.article.id,
+                        p.ord,
+                        p.chunk.start,
+                        p.chunk.end,
+                        p.chunk.text,
+                        p.chunk.heading,
+                        p.url,
+                        keys[row],
+                    )
+                )
+                store.insert_mentions(
+                    conn,
+                    [
+                        store.MentionRow(
+                            row,
+                            m.place.code,
+                            m.place.name,
+                            m.place.prefecture,
+                            m.place.level,
+                            m.place.lat,
+                            m.place.lon,
+                            m.role,
+                            m.start,
+                            m.end,
+                        )
+                        for m in p.mentions
+                    ],
+                )
                 row += 1
             store.insert_chunks(conn, rows)
             store.insert_words(conn, [(r.row, r.text, lexical.word_spans(r.text)) for r in rows])
@@ -78,7 +118,9 @@ def write(directory: Path, items: Sequence[Prepared], matrix: np.ndarray, keys: 
 
 def deleted_rows(segment: Segment, deleted: Sequence[str]) -> np.ndarray:
     """Local rows of the segment that belong to deleted articles."""
-    rows = store.select_in(segment.conn, "SELECT row FROM chunks WHERE article_id IN ({})", list(deleted))
+    rows = store.select_in(
+        segment.conn, "SELECT row FROM chunks WHERE article_id IN ({})", list(deleted)
+    )
     return np.array(sorted(r[0] for r in rows), np.int64)
 
 
@@ -109,23 +151,42 @@ def write_merged(directory: Path, sources: Sequence[tuple[Segment, Sequence[str]
     return _finish(directory, np.concatenate(parts), postings.merge(lexical_parts), articles)
 
 
-def _copy_rows(conn: sqlite3.Connection, segment: Segment, keep: np.ndarray, offset: int,
-               deleted: Sequence[str]) -> None:
-    conn.execute("ATTACH DATABASE ? AS src", (f"file:{(segment.path / store.FILE).resolve()}?mode=ro",))
+def _copy_rows(
+    conn: sqlite3.Connection,
+    segment: Segment,
+    keep: np.ndarray,
+    offset: int,
+    deleted: Sequence[str],
+) -> None:
+    conn.execute(
+        "ATTACH DATABASE ? AS src", (f"file:{(segment.path / store.FILE).resolve()}?mode=ro",)
+    )
     try:
         conn.execute("CREATE TEMP TABLE gone (id TEXT PRIMARY KEY)")
         conn.executemany("INSERT INTO gone VALUES (?)", [(i,) for i in deleted])
         conn.execute("CREATE TEMP TABLE remap (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)")
-        conn.executemany("INSERT INTO remap VALUES (?, ?)", zip(keep.tolist(), range(offset, offset + len(keep))))
-        conn.execute("INSERT INTO articles SELECT * FROM src.articles WHERE id NOT IN (SELECT id FROM gone)")
-        conn.execute("INSERT INTO chunks SELECT r.new, c.id, c.article_id, c.ord, c.start, c.end, c.text, c.heading, "
-                     "c.url, c.embed_key FROM src.chunks c JOIN remap r ON r.old = c.row ORDER BY r.new")
-        conn.execute("INSERT INTO mentions SELECT r.new, m.code, m.name, m.prefecture, m.level, m.lat, m.lon, m.role, "
-                     "m.start, m.end FROM src.mentions m JOIN remap r ON r.old = m.row")
+        conn.executemany(
+            "INSERT INTO remap VALUES (?, ?)", zip(keep.tolist(), range(offset, offset + len(keep)))
+        )
+        conn.execute(
+            "INSERT INTO articles SELECT * FROM src.articles WHERE id NOT IN (SELECT id FROM gone)"
+        )
+        conn.execute(
+            "INSERT INTO chunks SELECT r.new, c.id, c.article_id, c.ord, c.start, c.end, c.text, c.heading, "
+            "c.url, c.embed_key FROM src.chunks c JOIN remap r ON r.old = c.row ORDER BY r.new"
+        )
+        conn.execute(
+            "INSERT INTO mentions SELECT r.new, m.code, m.name, m.prefecture, m.level, m.lat, m.lon, m.role, "
+            "m.start, m.end FROM src.mentions m JOIN remap r ON r.old = m.row"
+        )
         if segment.words:
-            conn.execute("INSERT INTO words SELECT r.new, w.spans FROM src.words w JOIN remap r ON r.old = w.row")
+            conn.execute(
+                "INSERT INTO words SELECT r.new, w.spans FROM src.words w JOIN remap r ON r.old = w.row"
+            )
         else:  # a segment written before words were stored: work them out now
-            texts = conn.execute("SELECT c.row, c.text FROM chunks c JOIN remap r ON r.new = c.row").fetchall()
+            texts = conn.execute(
+                "SELECT c.row, c.text FROM chunks c JOIN remap r ON r.new = c.row"
+            ).fetchall()
             store.insert_words(conn, [(row, text, lexical.word_spans(text)) for row, text in texts])
         conn.execute("DROP TABLE remap")
         conn.execute("DROP TABLE gone")
@@ -138,6 +199,11 @@ def _finish(directory: Path, matrix: np.ndarray, lexical: postings.Postings, art
     kind = vectors.kind_for(len(matrix))
     vectors.save(vectors.build(matrix, kind), directory)
     postings.save(lexical, directory / LEXICAL)
-    info = {"rows": len(lexical.lengths), "articles": articles, "kind": kind, "files": check.file_digests(directory)}
+    info = {
+        "rows": len(lexical.lengths),
+        "articles": articles,
+        "kind": kind,
+        "files": check.file_digests(directory),
+    }
     (directory / INFO).write_text(json.dumps(info, ensure_ascii=False, indent=1), "utf-8")
     return info

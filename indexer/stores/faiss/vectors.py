@@ -7,6 +7,7 @@ against exact 0.978 / 0.981 / 0.998 at 50k / 100k / 1M rows, at 1.0 / 1.7 / 6.3 
 efConstruction 80) was the other candidate: about 3× slower to build and, with many near-duplicates at 1M rows,
 far below 0.95 (0.56 at efSearch 128, 0.79 at 512); it can still be built explicitly with kind="hnsw".
 """
+
 from __future__ import annotations
 
 import math
@@ -20,18 +21,20 @@ KINDS = ("flat", "ivf", "hnsw")
 APPROX_FROM = 50_000
 APPROX_KIND = "ivf"
 
-IVF_LISTS_PER_SQRT = 4        # nlist = 4·√N (FAISS guideline: 4–16·√N)
-IVF_MIN_TRAIN_PER_LIST = 39   # FAISS k-means wants ≥ 39 training points per centroid
-IVF_TRAIN_PER_LIST = 40       # training sample: 40 points per list (or every row when fewer)
+IVF_LISTS_PER_SQRT = 4  # nlist = 4·√N (FAISS guideline: 4–16·√N)
+IVF_MIN_TRAIN_PER_LIST = 39  # FAISS k-means wants ≥ 39 training points per centroid
+IVF_TRAIN_PER_LIST = 40  # training sample: 40 points per list (or every row when fewer)
 IVF_TRAIN_ITERATIONS = 10
 IVF_NPROBE = 160
-FILTER_BOOST_MAX = 4          # a filtered search widens nprobe / efSearch up to 4× (see _params)
+FILTER_BOOST_MAX = 4  # a filtered search widens nprobe / efSearch up to 4× (see _params)
 
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
 
-EXACT_ALLOWED_MAX = 256       # a filter this small (one town's chunks) is scored exactly from the stored vectors
+EXACT_ALLOWED_MAX = (
+    256  # a filter this small (one town's chunks) is scored exactly from the stored vectors
+)
 
 
 def kind_for(count: int) -> str:
@@ -41,7 +44,9 @@ def kind_for(count: int) -> str:
 
 def ivf_lists(count: int) -> int:
     """Inverted lists for an IVF index over `count` rows."""
-    return max(1, min(round(IVF_LISTS_PER_SQRT * math.sqrt(count)), count // IVF_MIN_TRAIN_PER_LIST))
+    return max(
+        1, min(round(IVF_LISTS_PER_SQRT * math.sqrt(count)), count // IVF_MIN_TRAIN_PER_LIST)
+    )
 
 
 def build(vectors: np.ndarray, kind: str | None = None) -> faiss.Index:
@@ -68,8 +73,9 @@ def build(vectors: np.ndarray, kind: str | None = None) -> faiss.Index:
 
 def _trained_ivf(vectors: np.ndarray) -> faiss.IndexIVFFlat:
     nlist = ivf_lists(len(vectors))
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(vectors.shape[1]), vectors.shape[1], nlist,
-                               faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexIVFFlat(
+        faiss.IndexFlatIP(vectors.shape[1]), vectors.shape[1], nlist, faiss.METRIC_INNER_PRODUCT
+    )
     index.cp.niter = IVF_TRAIN_ITERATIONS
     index.cp.seed = 1234
     sample = min(len(vectors), nlist * IVF_TRAIN_PER_LIST)
@@ -92,8 +98,9 @@ def load(directory: Path) -> faiss.Index:
     return index
 
 
-def search(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None = None
-           ) -> tuple[np.ndarray, np.ndarray]:
+def search(
+    index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Top-k (scores, rows) for one query vector, only among `allowed` rows when given.
 
     With `allowed` holding at least k rows, exactly k allowed rows come back: a filter of at most
@@ -110,7 +117,9 @@ def search(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | 
     allowed = np.ascontiguousarray(allowed, dtype=np.int64)
     if len(allowed) <= EXACT_ALLOWED_MAX:
         return _exact_among(index, query[0], k, allowed)
-    selector, _bits = _selector(index.ntotal, allowed)  # _bits: the bitmap must outlive the searches
+    selector, _bits = _selector(
+        index.ntotal, allowed
+    )  # _bits: the bitmap must outlive the searches
     scores, rows = index.search(query, k, params=_params(index, selector, len(allowed)))
     if (rows[0] >= 0).sum() < k:
         scores, rows = _exhaustive(index, query, k, selector)
@@ -131,24 +140,32 @@ def _params(index: faiss.Index, selector: faiss.IDSelector, allowed: int) -> fai
     # only allowed rows are scored, so extra IVF lists cost little. Cube root: ×2.7 for a 5% filter.
     boost = min(FILTER_BOOST_MAX, max(1.0, (index.ntotal / allowed) ** (1 / 3)))
     if isinstance(index, faiss.IndexHNSWFlat):
-        return faiss.SearchParametersHNSW(sel=selector, efSearch=math.ceil(index.hnsw.efSearch * boost))
+        return faiss.SearchParametersHNSW(
+            sel=selector, efSearch=math.ceil(index.hnsw.efSearch * boost)
+        )
     if isinstance(index, faiss.IndexIVF):
-        return faiss.SearchParametersIVF(sel=selector, nprobe=min(index.nlist, math.ceil(index.nprobe * boost)))
+        return faiss.SearchParametersIVF(
+            sel=selector, nprobe=min(index.nlist, math.ceil(index.nprobe * boost))
+        )
     return faiss.SearchParameters(sel=selector)
 
 
-def _exhaustive(index: faiss.Index, query: np.ndarray, k: int, selector: faiss.IDSelector
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _exhaustive(
+    index: faiss.Index, query: np.ndarray, k: int, selector: faiss.IDSelector
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact search among the selected rows: every IVF list, or the flat storage under HNSW."""
     if isinstance(index, faiss.IndexIVF):
-        return index.search(query, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=index.nlist))
+        return index.search(
+            query, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=index.nlist)
+        )
     if isinstance(index, faiss.IndexHNSWFlat):
         index = faiss.downcast_index(index.storage)
     return index.search(query, k, params=faiss.SearchParameters(sel=selector))
 
 
-def _exact_among(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _exact_among(
+    index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     scores = index.reconstruct_batch(allowed) @ query
     top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
     top = top[np.argsort(-scores[top], kind="stable")]

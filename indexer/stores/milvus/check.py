@@ -1,7 +1,9 @@
 """`jsearch check` for the Milvus store: the head names a loaded passage collection and its counts add up."""
+
 from __future__ import annotations
 
-from indexer.stores.milvus import client as mc, head as mh
+from indexer.stores.milvus import client as mc
+from indexer.stores.milvus import head as mh
 from indexer.stores.spec import StoreSpec
 
 
@@ -14,14 +16,35 @@ def report(store: StoreSpec) -> dict:
         raise mc.NoStore(store)
     problems = []
     if not client.has_collection(head.chunks):
-        problems.append({"file": head.chunks, "ja": "文章のコレクションがありません", "en": "the passage collection is missing"})
+        problems.append(
+            {
+                "file": head.chunks,
+                "ja": "文章のコレクションがありません",
+                "en": "the passage collection is missing",
+            }
+        )
     else:
-        for name, want, what in ((head.chunks, head.rows, "passages"), (n.articles, head.articles, "articles")):
+        for name, want, what in (
+            (head.chunks, head.rows, "passages"),
+            (n.articles, head.articles, "articles"),
+        ):
             mc.guarded(store, client.load_collection, name)
-            got = mc.guarded(store, client.query, name, filter=mh.visible(head), output_fields=["count(*)"])
+            got = mc.guarded(
+                store, client.query, name, filter=mh.visible(head), output_fields=["count(*)"]
+            )
             count = int(got[0]["count(*)"]) if got else 0
             if count != want:
-                problems.append({"file": name, "ja": f"{what} の数が合いません（{count} 件、記録は {want} 件）",
-                                 "en": f"{count} {what} found, the head records {want}"})
-    return {"ok": not problems, "generation": head.name, "problems": problems, "repair_from": None,
-            "store": store.describe()}
+                problems.append(
+                    {
+                        "file": name,
+                        "ja": f"{what} の数が合いません（{count} 件、記録は {want} 件）",
+                        "en": f"{count} {what} found, the head records {want}",
+                    }
+                )
+    return {
+        "ok": not problems,
+        "generation": head.name,
+        "problems": problems,
+        "repair_from": None,
+        "store": store.describe(),
+    }

@@ -1,4 +1,5 @@
 """Connecting to Milvus (a server URI or a Milvus Lite directory) with clear errors, and the store's collections."""
+
 from __future__ import annotations
 
 import logging
@@ -11,10 +12,10 @@ from indexer.stores.spec import StoreSpec
 
 log = logging.getLogger("jsearch.milvus")
 
-TIMEOUT = 10.0          # seconds to wait for a Milvus server before giving up
-TEXT_MAX = 65535        # Milvus's longest VARCHAR, in bytes
-PIECE = 20000           # characters of article text per array element (3 bytes each at most)
-DUMMY_DIM = 2           # meta, article and term rows carry a tiny vector: every Milvus collection needs one
+TIMEOUT = 10.0  # seconds to wait for a Milvus server before giving up
+TEXT_MAX = 65535  # Milvus's longest VARCHAR, in bytes
+PIECE = 20000  # characters of article text per array element (3 bytes each at most)
+DUMMY_DIM = 2  # meta, article and term rows carry a tiny vector: every Milvus collection needs one
 
 
 class MilvusMissing(UserError):
@@ -23,8 +24,10 @@ class MilvusMissing(UserError):
     status, code, field = 503, "milvus_missing", "store"
 
     def __init__(self) -> None:
-        super().__init__("Milvus を使うには pymilvus と milvus-lite が必要です: pip install 'jichitai-search[milvus]'",
-                         "the Milvus store needs pymilvus and milvus-lite: pip install 'jichitai-search[milvus]'")
+        super().__init__(
+            "Milvus を使うには pymilvus と milvus-lite が必要です: pip install 'jichitai-search[milvus]'",
+            "the Milvus store needs pymilvus and milvus-lite: pip install 'jichitai-search[milvus]'",
+        )
 
 
 class MilvusUnavailable(UserError):
@@ -33,7 +36,10 @@ class MilvusUnavailable(UserError):
     status, code, field = 503, "milvus_unavailable", "store"
 
     def __init__(self, store: StoreSpec, ja: str, en: str) -> None:
-        super().__init__(f"Milvus（{store.uri}）に接続できません: {ja}", f"cannot use Milvus at {store.uri}: {en}")
+        super().__init__(
+            f"Milvus（{store.uri}）に接続できません: {ja}",
+            f"cannot use Milvus at {store.uri}: {en}",
+        )
 
 
 class NoStore(MilvusUnavailable):
@@ -42,8 +48,11 @@ class NoStore(MilvusUnavailable):
     code = "no_index"
 
     def __init__(self, store: StoreSpec) -> None:
-        super().__init__(store, "索引がまだありません。jsearch index --store で作ってください",
-                         "it holds no index yet; build one with `jsearch index --store …`")
+        super().__init__(
+            store,
+            "索引がまだありません。jsearch index --store で作ってください",
+            "it holds no index yet; build one with `jsearch index --store …`",
+        )
 
 
 class StoreMismatch(UserError):
@@ -101,10 +110,17 @@ def connect(store: StoreSpec):
 def _check_lite_path(store: StoreSpec) -> None:
     path = Path(store.uri).expanduser()
     if path.exists() and not path.is_dir():
-        raise MilvusUnavailable(store, "Milvus Lite のパスがフォルダではありません", "the Milvus Lite path is not a directory")
+        raise MilvusUnavailable(
+            store,
+            "Milvus Lite のパスがフォルダではありません",
+            "the Milvus Lite path is not a directory",
+        )
     if not path.parent.is_dir():
-        raise MilvusUnavailable(store, f"親フォルダ {path.parent} がありません", f"its parent folder {path.parent} does "
-                                "not exist")
+        raise MilvusUnavailable(
+            store,
+            f"親フォルダ {path.parent} がありません",
+            f"its parent folder {path.parent} does not exist",
+        )
 
 
 @contextmanager
@@ -142,14 +158,25 @@ def _unavailable(store: StoreSpec, exc: BaseException) -> MilvusUnavailable:
     text = str(exc)
     lowered = text.lower()
     if "lock" in lowered or (store.is_lite and _lite_locked(store)):
-        return MilvusUnavailable(store, "Milvus Lite のデータは別のプロセスが使っています（Lite は 1 プロセスずつ）。"
-                                 "そのプロセスを止めるか、milvus-lite server で共有してください",
-                                 "another process is using this Milvus Lite directory (Lite allows one process); stop it "
-                                 "or share the directory through `milvus-lite server`")
-    if any(word in lowered for word in ("auth", "credential", "password", "token", "permission", "denied")):
-        return MilvusUnavailable(store, "認証に失敗しました（JSEARCH_MILVUS_TOKEN を確かめてください）",
-                                 "authentication failed (check JSEARCH_MILVUS_TOKEN)")
-    return MilvusUnavailable(store, f"応答がありません（{text[:200]}）", f"no answer ({text[:200]})")
+        return MilvusUnavailable(
+            store,
+            "Milvus Lite のデータは別のプロセスが使っています（Lite は 1 プロセスずつ）。"
+            "そのプロセスを止めるか、milvus-lite server で共有してください",
+            "another process is using this Milvus Lite directory (Lite allows one process); stop it "
+            "or share the directory through `milvus-lite server`",
+        )
+    if any(
+        word in lowered
+        for word in ("auth", "credential", "password", "token", "permission", "denied")
+    ):
+        return MilvusUnavailable(
+            store,
+            "認証に失敗しました（JSEARCH_MILVUS_TOKEN を確かめてください）",
+            "authentication failed (check JSEARCH_MILVUS_TOKEN)",
+        )
+    return MilvusUnavailable(
+        store, f"応答がありません（{text[:200]}）", f"no answer ({text[:200]})"
+    )
 
 
 def guarded(store: StoreSpec, call, *args, **kwargs):
@@ -162,7 +189,9 @@ def guarded(store: StoreSpec, call, *args, **kwargs):
         raise _unavailable(store, exc) from exc
 
 
-def create_collections(client, n: Names, dimension: int, dense_index: str, chunks_name: str, terms_name: str) -> None:
+def create_collections(
+    client, n: Names, dimension: int, dense_index: str, chunks_name: str, terms_name: str
+) -> None:
     """The meta and articles collections where missing, and new passage and term collections; all loaded."""
     from pymilvus import DataType
 
@@ -176,15 +205,24 @@ def create_collections(client, n: Names, dimension: int, dense_index: str, chunk
             schema.add_field(name, DataType.VARCHAR, max_length=TEXT_MAX)
         schema.add_field("commit", DataType.INT64)
         schema.add_field("chunks", DataType.INT64)
-        schema.add_field("text", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=4096,
-                         max_length=TEXT_MAX)
+        schema.add_field(
+            "text",
+            DataType.ARRAY,
+            element_type=DataType.VARCHAR,
+            max_capacity=4096,
+            max_length=TEXT_MAX,
+        )
         schema.add_field("urls", DataType.JSON)
         _create(client, n.articles, schema)
     for name in (chunks_name, terms_name):  # left by a rebuild that never switched
         if client.has_collection(name):
             client.drop_collection(name)
     schema = _schema(client, "term", DataType.INT64)
-    for name in ("df", "commit", "before"):  # df as of `commit`; `before` it, for readers of an older head
+    for name in (
+        "df",
+        "commit",
+        "before",
+    ):  # df as of `commit`; `before` it, for readers of an older head
         schema.add_field(name, DataType.INT64)
     _create(client, terms_name, schema)
     _create_chunks(client, chunks_name, dimension, dense_index)
@@ -213,16 +251,34 @@ def _create_chunks(client, name: str, dimension: int, dense_index: str) -> None:
     schema.add_field("row", DataType.INT64, is_primary=True)
     for field in ("commit", "ord", "start", "end", "length"):
         schema.add_field(field, DataType.INT64)
-    for field in ("id", "article_id", "text", "heading", "url", "embed_key", "title", "source", "published"):
+    for field in (
+        "id",
+        "article_id",
+        "text",
+        "heading",
+        "url",
+        "embed_key",
+        "title",
+        "source",
+        "published",
+    ):
         schema.add_field(field, DataType.VARCHAR, max_length=TEXT_MAX)
-    schema.add_field("codes", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=1024, max_length=8)
-    schema.add_field("prefectures", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=64, max_length=32)
+    schema.add_field(
+        "codes", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=1024, max_length=8
+    )
+    schema.add_field(
+        "prefectures", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=64, max_length=32
+    )
     schema.add_field("mentions", DataType.JSON)
     schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dimension)
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     params = client.prepare_index_params()
-    params.add_index("dense", index_type=dense_index, metric_type="IP",
-                     params={"M": 16, "efConstruction": 200} if dense_index == "HNSW" else {})
+    params.add_index(
+        "dense",
+        index_type=dense_index,
+        metric_type="IP",
+        params={"M": 16, "efConstruction": 200} if dense_index == "HNSW" else {},
+    )
     params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
     client.create_collection(name, schema=schema, index_params=params)
     client.load_collection(name)

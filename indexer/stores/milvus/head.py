@@ -7,6 +7,7 @@ leaves either the old or the new commit visible, never half of one. A term's doc
 by the term (read by primary key): its value as of the commit that last changed it, and the value before, which
 readers of an older head use.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,8 @@ class Head:
 
     commit: int
     floor: int
-    chunks: str                     # the passage collection (a rebuild writes a new one)
-    terms: str                      # the document-frequency collection that goes with it
+    chunks: str  # the passage collection (a rebuild writes a new one)
+    terms: str  # the document-frequency collection that goes with it
     model: str
     dimension: int
     query_prompt: str
@@ -36,13 +37,17 @@ class Head:
     dense_index: str
     created: str
     articles: int = 0
-    rows: int = 0                   # live passages
-    length_sum: float = 0.0         # their lexical lengths, for BM25's mean length
-    next_row: int = 0               # passage ids are never reused
+    rows: int = 0  # live passages
+    length_sum: float = 0.0  # their lexical lengths, for BM25's mean length
+    next_row: int = 0  # passage ids are never reused
     sources: list[str] = field(default_factory=list)
-    pending_commit: int = 0         # rows of these articles older than pending_commit are replaced, being deleted
+    pending_commit: int = (
+        0  # rows of these articles older than pending_commit are replaced, being deleted
+    )
     pending_ids: list[str] = field(default_factory=list)
-    retired: list[list] = field(default_factory=list)  # [collection, unix time]: passage collections to drop later
+    retired: list[list] = field(
+        default_factory=list
+    )  # [collection, unix time]: passage collections to drop later
 
     @property
     def name(self) -> str:

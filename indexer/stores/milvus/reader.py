@@ -1,31 +1,64 @@
 """One served commit of the Milvus store: the same reads as a FAISS commit point (search/generation.py), answered by
 Milvus with the head's visibility filter, so that any number of replicas pointed at one Milvus answer alike."""
+
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 
 from indexer.analysis import lexical
 from indexer.stores import manifest
 from indexer.stores.faiss import postings
-from indexer.stores.milvus import client as mc, head as mh, sparse
-from indexer.stores.spec import StoreSpec
 from indexer.stores.faiss.reader import LexicalHits, descending
+from indexer.stores.milvus import client as mc
+from indexer.stores.milvus import head as mh
+from indexer.stores.milvus import sparse
+from indexer.stores.spec import StoreSpec
 
-ARTICLE_FIELDS = ["article_id", "title", "source", "published", "url", "path", "content_hash", "urls", "chunks", "text"]
-CHUNK_FIELDS = ["row", "id", "article_id", "ord", "start", "end", "text", "heading", "url", "embed_key", "title",
-                "source", "published", "mentions"]
-SEARCH_FIELDS = CHUNK_FIELDS + ["prefectures"]  # vectors are not sent back: that costs more than a second search
-MAX_IN = 1000        # rows per `row in [...]` query
-ROW_CACHE = 20_000   # passages kept per head: a head's rows never change, so searches fill it and reads use it
+ARTICLE_FIELDS = [
+    "article_id",
+    "title",
+    "source",
+    "published",
+    "url",
+    "path",
+    "content_hash",
+    "urls",
+    "chunks",
+    "text",
+]
+CHUNK_FIELDS = [
+    "row",
+    "id",
+    "article_id",
+    "ord",
+    "start",
+    "end",
+    "text",
+    "heading",
+    "url",
+    "embed_key",
+    "title",
+    "source",
+    "published",
+    "mentions",
+]
+SEARCH_FIELDS = CHUNK_FIELDS + [
+    "prefectures"
+]  # vectors are not sent back: that costs more than a second search
+MAX_IN = 1000  # rows per `row in [...]` query
+ROW_CACHE = 20_000  # passages kept per head: a head's rows never change, so searches fill it and reads use it
 
 
 def _chunk(r: Mapping) -> dict:
     """A passage row as the FAISS store returns it (a date that is absent is None, not "")."""
-    return {**{k: r[k] for k in CHUNK_FIELDS if k != "mentions"}, "published": r["published"] or None}
+    return {
+        **{k: r[k] for k in CHUNK_FIELDS if k != "mentions"},
+        "published": r["published"] or None,
+    }
 
 
 def _article(r: Mapping) -> dict:
@@ -70,9 +103,22 @@ class MilvusGeneration:
     @functools.cached_property
     def manifest(self) -> manifest.Manifest:
         h = self.head
-        return manifest.Manifest(h.model, h.dimension, h.query_prompt, h.passage_prompt, h.chunker_version,
-                                 h.tokenizer, h.dense_index.lower(), h.articles, h.rows, h.created, h.name,
-                                 sources=list(h.sources), engine=h.engine, precision=h.precision)
+        return manifest.Manifest(
+            h.model,
+            h.dimension,
+            h.query_prompt,
+            h.passage_prompt,
+            h.chunker_version,
+            h.tokenizer,
+            h.dense_index.lower(),
+            h.articles,
+            h.rows,
+            h.created,
+            h.name,
+            sources=list(h.sources),
+            engine=h.engine,
+            precision=h.precision,
+        )
 
     @functools.cached_property
     def visible(self) -> str:
@@ -92,11 +138,20 @@ class MilvusGeneration:
 
         return expression(filters)
 
-    def search_dense(self, vector: np.ndarray, k: int, allowed: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search_dense(
+        self, vector: np.ndarray, k: int, allowed: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, rows) by inner product among the visible passages that pass the filter."""
-        found = self._call("search", self.head.chunks, data=[np.asarray(vector, np.float32).tolist()],
-                           anns_field="dense", limit=k, filter=self._where(allowed), output_fields=SEARCH_FIELDS,
-                           search_params={"metric_type": "IP", "params": {"ef": max(64, k)}})[0]
+        found = self._call(
+            "search",
+            self.head.chunks,
+            data=[np.asarray(vector, np.float32).tolist()],
+            anns_field="dense",
+            limit=k,
+            filter=self._where(allowed),
+            output_fields=SEARCH_FIELDS,
+            search_params={"metric_type": "IP", "params": {"ef": max(64, k)}},
+        )[0]
         return self._hits(found)
 
     def _hits(self, found: list) -> tuple[np.ndarray, np.ndarray]:
@@ -118,10 +173,17 @@ class MilvusGeneration:
         ids = sorted({int(r) for r in rows})
         got: dict[int, float] = {}
         for i in range(0, len(ids), MAX_IN):
-            part = ids[i:i + MAX_IN]
-            found = self._call("search", self.head.chunks, data=[query], anns_field=field, limit=len(part),
-                               filter=f"row in {part}", output_fields=["row"],
-                               search_params={"metric_type": "IP", "params": {"ef": max(64, len(part))}})[0]
+            part = ids[i : i + MAX_IN]
+            found = self._call(
+                "search",
+                self.head.chunks,
+                data=[query],
+                anns_field=field,
+                limit=len(part),
+                filter=f"row in {part}",
+                output_fields=["row"],
+                search_params={"metric_type": "IP", "params": {"ef": max(64, len(part))}},
+            )[0]
             got.update((int(h["entity"]["row"]), float(h["distance"])) for h in found)
         return np.array([got.get(int(r), 0.0) for r in rows], np.float32)
 
@@ -129,7 +191,9 @@ class MilvusGeneration:
         """BM25 statistics: the head's row count and mean length, and each term's document frequency (read by key)."""
         ids = {t: sparse.term_id(t) for t in set(terms)}
         df = self._df(tuple(sorted(set(ids.values()))))
-        return postings.Stats(self.head.rows, self.head.avg_length, {t: df.get(i, 0) for t, i in ids.items()})
+        return postings.Stats(
+            self.head.rows, self.head.avg_length, {t: df.get(i, 0) for t, i in ids.items()}
+        )
 
     def lexical_hits(self, query: str, pool: int, allowed: str | None = None) -> LexicalHits:
         """The `pool` best passages by BM25 (Milvus sparse inner product), and the BM25 score of any row."""
@@ -138,9 +202,16 @@ class MilvusGeneration:
         weights = sparse.query_vector(terms, df, self.head.rows)
         if not weights:
             return LexicalHits(np.zeros(0, np.int64), lambda rows: np.zeros(len(rows), np.float32))
-        found = self._call("search", self.head.chunks, data=[weights], anns_field="sparse", limit=pool,
-                           filter=self._where(allowed), output_fields=SEARCH_FIELDS,
-                           search_params={"metric_type": "IP"})[0]
+        found = self._call(
+            "search",
+            self.head.chunks,
+            data=[weights],
+            anns_field="sparse",
+            limit=pool,
+            filter=self._where(allowed),
+            output_fields=SEARCH_FIELDS,
+            search_params={"metric_type": "IP"},
+        )[0]
         scores, rows = self._hits(found)
         keep = scores > 0
         known = dict(zip(rows[keep].tolist(), scores[keep].tolist()))
@@ -148,7 +219,11 @@ class MilvusGeneration:
 
     def _lexical_scores(self, weights: dict, known: dict, rows: np.ndarray) -> np.ndarray:
         missing = np.array([int(r) for r in rows if int(r) not in known], np.int64)
-        found = dict(zip(missing.tolist(), self._scores_of("sparse", weights, missing).tolist())) if len(missing) else {}
+        found = (
+            dict(zip(missing.tolist(), self._scores_of("sparse", weights, missing).tolist()))
+            if len(missing)
+            else {}
+        )
         return np.array([known.get(int(r), found.get(int(r), 0.0)) for r in rows], np.float32)
 
     def _df(self, ids: tuple[int, ...]) -> dict[int, int]:
@@ -160,7 +235,9 @@ class MilvusGeneration:
         return self._df_cache[ids]
 
     def _count_df(self, ids: tuple[int, ...]) -> dict[int, int]:
-        found = self._call("get", self.head.terms, ids=list(ids), output_fields=["term", "df", "commit", "before"])
+        found = self._call(
+            "get", self.head.terms, ids=list(ids), output_fields=["term", "df", "commit", "before"]
+        )
         return {int(r["term"]): mh.document_frequency(r, self.head) for r in found}
 
     # ------------------------------------------------------------------ rows
@@ -168,13 +245,21 @@ class MilvusGeneration:
     def _rows(self, rows: np.ndarray, fields: list[str]) -> dict[int, dict]:
         """Visible passages by row id: from what this head's searches returned, else from Milvus."""
         cache = self._row_cache
-        out: dict[int, dict] = {int(r): cache[int(r)] for r in rows
-                                if int(r) in cache and set(fields) <= cache[int(r)].keys()}  # searches omit vectors
+        out: dict[int, dict] = {
+            int(r): cache[int(r)]
+            for r in rows
+            if int(r) in cache and set(fields) <= cache[int(r)].keys()
+        }  # searches omit vectors
         ids = sorted({int(r) for r in rows} - set(out))
         for i in range(0, len(ids), MAX_IN):
-            part = ids[i:i + MAX_IN]
-            for r in self._call("query", self.head.chunks, filter=f"{self.visible} and row in {part}",
-                                output_fields=fields, limit=len(part)):
+            part = ids[i : i + MAX_IN]
+            for r in self._call(
+                "query",
+                self.head.chunks,
+                filter=f"{self.visible} and row in {part}",
+                output_fields=fields,
+                limit=len(part),
+            ):
                 out[int(r["row"])] = r
         return out
 
@@ -182,8 +267,11 @@ class MilvusGeneration:
         """Passages (with their article's title, source and date) and their places, by row."""
         found = self._rows(rows, CHUNK_FIELDS)
         chunks = {row: _chunk(r) for row, r in found.items()}
-        mentions = {row: sorted(({**m, "row": row} for m in r["mentions"]), key=lambda m: m["start"])
-                    for row, r in found.items() if r["mentions"]}
+        mentions = {
+            row: sorted(({**m, "row": row} for m in r["mentions"]), key=lambda m: m["start"])
+            for row, r in found.items()
+            if r["mentions"]
+        }
         return chunks, mentions
 
     def texts(self, rows: np.ndarray) -> list[str]:
@@ -192,23 +280,40 @@ class MilvusGeneration:
 
     def facet_rows(self, rows: np.ndarray) -> list[tuple[str, str, str | None, tuple[str, ...]]]:
         found = self._rows(rows, ["row", "article_id", "source", "published", "prefectures"])
-        return [(r["article_id"], r["source"], r["published"] or None, tuple(sorted(r["prefectures"])))
-                for r in found.values()]
+        return [
+            (r["article_id"], r["source"], r["published"] or None, tuple(sorted(r["prefectures"])))
+            for r in found.values()
+        ]
 
     def place_rows(self, code: str) -> list[tuple[int, str, str | None, str, int]]:
         """Visible passages naming a place (by its 5-digit code stem): (row, role, published, article id, ord)."""
         stem = code[:5]
         expr = f'{self.visible} and array_contains(codes, "{stem}")'
         out = []
-        for r in self._iterate(self.head.chunks, expr, ["row", "mentions", "published", "article_id", "ord"]):
+        for r in self._iterate(
+            self.head.chunks, expr, ["row", "mentions", "published", "article_id", "ord"]
+        ):
             for m in r["mentions"]:
                 if m["code"][:5] == stem:
-                    out.append((int(r["row"]), m["role"], r["published"] or None, r["article_id"], int(r["ord"])))
+                    out.append(
+                        (
+                            int(r["row"]),
+                            m["role"],
+                            r["published"] or None,
+                            r["article_id"],
+                            int(r["ord"]),
+                        )
+                    )
         return out
 
     def find_chunk(self, chunk_id: str) -> int | None:
-        found = self._call("query", self.head.chunks, filter=f"{self.visible} and id == {mh.literal([chunk_id])[1:-1]}",
-                           output_fields=["row"], limit=1)
+        found = self._call(
+            "query",
+            self.head.chunks,
+            filter=f"{self.visible} and id == {mh.literal([chunk_id])[1:-1]}",
+            output_fields=["row"],
+            limit=1,
+        )
         return int(found[0]["row"]) if found else None
 
     def vector_of(self, row: int) -> np.ndarray:
@@ -226,29 +331,53 @@ class MilvusGeneration:
 
     def find_article(self, article_id: str) -> tuple[None, dict] | None:
         """(None, the live article) or None; the first item stands where a FAISS commit point gives its part."""
-        found = self._call("query", self.names.articles,
-                           filter=f"{self.visible} and article_id == {mh.literal([article_id])[1:-1]}",
-                           output_fields=ARTICLE_FIELDS, limit=1)
+        found = self._call(
+            "query",
+            self.names.articles,
+            filter=f"{self.visible} and article_id == {mh.literal([article_id])[1:-1]}",
+            output_fields=ARTICLE_FIELDS,
+            limit=1,
+        )
         return (None, _article(found[0])) if found else None
 
-    def article_view(self, article_id: str) -> tuple[dict, list[dict], dict[int, list[dict]]] | None:
+    def article_view(
+        self, article_id: str
+    ) -> tuple[dict, list[dict], dict[int, list[dict]]] | None:
         """A live article, its passages in order and their places by row."""
         found = self.find_article(article_id)
         if found is None:
             return None
-        rows = self._iterate(self.head.chunks, f"{self.visible} and article_id == {mh.literal([article_id])[1:-1]}",
-                             ["row", "id", "ord", "start", "end", "heading", "text", "url", "mentions"])
+        rows = self._iterate(
+            self.head.chunks,
+            f"{self.visible} and article_id == {mh.literal([article_id])[1:-1]}",
+            ["row", "id", "ord", "start", "end", "heading", "text", "url", "mentions"],
+        )
         rows.sort(key=lambda r: r["ord"])
-        places = {int(r["row"]): sorted(r["mentions"], key=lambda m: m["start"]) for r in rows if r["mentions"]}
+        places = {
+            int(r["row"]): sorted(r["mentions"], key=lambda m: m["start"])
+            for r in rows
+            if r["mentions"]
+        }
         return found[1], rows, places
 
     def article_ids(self) -> set[str]:
-        return {r["article_id"] for r in self._iterate(self.names.articles, self.visible, ["article_id"])}
+        return {
+            r["article_id"]
+            for r in self._iterate(self.names.articles, self.visible, ["article_id"])
+        }
 
     def articles_page(self, columns: tuple[str, ...], offset: int, limit: int) -> list[dict]:
         """Live articles newest first (undated last, then by title and id), one page of them."""
         fields = [c if c != "id" else "article_id" for c in columns]
-        rows = [_article(r) for r in self._iterate(self.names.articles, self.visible,
-                                                   list(dict.fromkeys(fields + ["published", "title"])))]
-        rows.sort(key=lambda r: (r["published"] is None, descending(r["published"]), r["title"], r["id"]))
-        return rows[offset:offset + limit]
+        rows = [
+            _article(r)
+            for r in self._iterate(
+                self.names.articles,
+                self.visible,
+                list(dict.fromkeys(fields + ["published", "title"])),
+            )
+        ]
+        rows.sort(
+            key=lambda r: (r["published"] is None, descending(r["published"]), r["title"], r["id"])
+        )
+        return rows[offset : offset + limit]

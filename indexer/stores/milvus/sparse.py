@@ -1,10 +1,11 @@
 """BM25 as sparse vectors: a passage stores each term's saturated frequency, a query each term's IDF, so that their
 inner product in Milvus is the BM25 score the FAISS store computes (indexer/postings.py)."""
+
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -15,7 +16,10 @@ DIMS = 2**32 - 1  # Milvus sparse dimensions are uint32 below this
 
 def term_id(term: str) -> int:
     """A stable 32-bit id for a token (no vocabulary to share between writers and replicas)."""
-    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=4).digest(), "little") % DIMS
+    return (
+        int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=4).digest(), "little")
+        % DIMS
+    )
 
 
 def doc_vector(counts: Counter, length: int, avg_length: float) -> dict[int, float]:
@@ -24,7 +28,9 @@ def doc_vector(counts: Counter, length: int, avg_length: float) -> dict[int, flo
     if not counts:
         return out
     terms = list(counts)
-    weights = postings.tf_part(np.array([counts[t] for t in terms]), np.full(len(terms), length), avg_length)
+    weights = postings.tf_part(
+        np.array([counts[t] for t in terms]), np.full(len(terms), length), avg_length
+    )
     for term, weight in zip(terms, weights.tolist()):
         key = term_id(term)
         out[key] = out.get(key, 0.0) + weight
