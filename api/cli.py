@@ -84,10 +84,10 @@ RayOpt = Annotated[
 
 def _pipeline(address: str | None):
     """In this process by default; `--ray` spreads preparing and embedding over Ray (imported only then)."""
-    from indexer.write import build
+    from indexer.write.pipeline import LOCAL
 
     if not address:
-        return build.LOCAL
+        return LOCAL
     from indexer.write import ray_pipeline as ray_embed
 
     return ray_embed.pipeline_for(address, cache_dir=settings().cache_dir)
@@ -194,12 +194,12 @@ def _merge_after(target: Path, spec) -> dict | None:
     """The background merge a write may ask for, run before the command exits (not counted in `seconds`)."""
     from dataclasses import asdict
 
-    from indexer.stores.faiss import merge
+    from indexer.write import indexing
 
-    if not settings().merge or spec.is_milvus:  # Milvus compacts its own segments
+    if not settings().merge:
         return None
     try:
-        done = merge.maybe_merge(target, lock_timeout=settings().lock_timeout)
+        done = indexing.merge_after(target, spec, settings().lock_timeout)
     except UserError as exc:
         typer.echo(bilingual(exc), err=True)
         return None
@@ -224,18 +224,19 @@ def merge_cmd(
     """セグメントを統合する（既定: 方針が求めるときだけ）/ merge segments (by default only when the policy asks)."""
     from dataclasses import asdict
 
-    from indexer.stores.faiss import merge
-    from indexer.stores.faiss.layout import IndexDir
+    from indexer.stores.factory import open_store
 
     target = index_dir or settings().index_dir
-    if _store(store).is_milvus:
+    chosen = open_store(_store(store), target)
+    if not chosen.merges:
         _dump({"index_dir": str(target), "merge": None}) if json_out else typer.echo(
-            "Milvus はセグメントを自分で統合します / Milvus compacts its own segments: nothing to merge"
+            f"{chosen.describe()} はセグメントを自分で統合します / {chosen.describe()} compacts its own "
+            "segments: nothing to merge"
         )
         return
     try:
-        IndexDir(target).require_current()
-        done = merge.maybe_merge(target, max_segments, settings().lock_timeout)
+        chosen.require_index()
+        done = chosen.merge(max_segments, settings().lock_timeout)
     except UserError as exc:
         fail(exc)
     if json_out:
@@ -309,7 +310,7 @@ def watch_cmd(
     store: StoreOpt = None,
 ) -> None:
     """フォルダを索引し、ファイルの追加・変更・削除を反映し続ける / index a folder and follow its changes."""
-    from indexer.write import build, indexing, watch
+    from indexer.write import changes, indexing, watch
 
     target, spec = index_dir or settings().index_dir, _store(store)
     if not folder.is_dir():
@@ -333,8 +334,8 @@ def watch_cmd(
             first, loaded = indexing.add_files(
                 target, [folder], embedder, settings().lock_timeout, spec
             )
-            report(first, watch.Batch(build.Change(), loaded.errors))
-        except build.NoArticles:
+            report(first, watch.Batch(changes.Change(), loaded.errors))
+        except changes.NoArticles:
             pass  # an empty folder: index its files as they arrive
         typer.echo(
             f"{folder} を見張っています（Ctrl+C で終了）/ watching {folder} (Ctrl+C to stop)",
@@ -358,17 +359,11 @@ def check_cmd(
     index_dir: IndexDirOpt = None, json_out: JsonOpt = False, store: StoreOpt = None
 ) -> None:
     """索引のファイルが揃って壊れていないか確かめる / verify the served generation's files."""
-    from indexer.stores.faiss import check
-    from indexer.stores.faiss.layout import IndexDir
+    from indexer.stores.factory import open_store
 
-    target, spec = index_dir or settings().index_dir, _store(store)
+    target = index_dir or settings().index_dir
     try:
-        if spec.is_milvus:
-            from indexer.stores.milvus import check as milvus_check
-
-            result = milvus_check.report(spec)
-        else:
-            result = check.report(IndexDir(target))
+        result = open_store(_store(store), target).check()
     except UserError as exc:
         fail(exc)
     if json_out:
@@ -422,7 +417,7 @@ def search_cmd(
 ) -> None:
     """質問に答える文章と自治体を探す / find the passages and municipalities that answer a question."""
     from api.render import listing
-    from indexer.stores.filters import Filters
+    from indexer.stores.base import Filters
     from search.engine import Engine
     from search.errors import QueryError
 

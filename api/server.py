@@ -40,14 +40,12 @@ DESCRIPTION = (
 
 def load_engine(settings: Settings) -> Engine:
     """The embedder and the current generation, loaded once (raises the user errors if there is no index)."""
-    from indexer.stores.faiss.layout import IndexDir
-    from indexer.stores.sources import MilvusSource
+    from indexer.stores.factory import open_store
 
     store = settings.store_spec()
-    if store.is_milvus:
-        MilvusSource(store).require_current()  # fail before the model takes seconds to load
-    else:
-        IndexDir(settings.index_dir).require_current()
+    open_store(
+        store, settings.index_dir
+    ).require_index()  # fails before the model takes seconds to load
     return Engine(
         settings.index_dir,
         load_embedder(settings),

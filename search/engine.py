@@ -16,13 +16,13 @@ import numpy as np
 from indexer.model.base import Embedder
 from indexer.places.gazetteer import Gazetteer
 from indexer.stores import manifest
-from indexer.stores.faiss.reader import Generation, LexicalHits
-from indexer.stores.filters import Filters, allowed_rows, validate
-from indexer.stores.sources import source_for
+from indexer.stores.base import CommitView, Filters, LexicalHits
+from indexer.stores.factory import open_store
 from indexer.stores.spec import StoreSpec
 from search import evidence, fusion
 from search.errors import IndexUnavailable, QueryError
 from search.facets import FACET_DEPTH, facets
+from search.filters import allowed_rows, validate
 from search.highlight import query_terms
 from search.kinds import answers, asked_kinds
 from search.passages import ranked_passages
@@ -96,14 +96,14 @@ class Engine:
     ) -> None:
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError(f"dense_weight must be within [0, 1], not {dense_weight}")
-        self.source = source_for(index_dir, store)
+        self.source = open_store(store, index_dir).commits()
         self.dense_weight = dense_weight
         self.word_evidence = word_evidence  # see fusion.Evidence
         self.embedder = embedder
         self.gazetteer = gazetteer or Gazetteer.load()
         self.prefectures = {p.name for p in self.gazetteer.prefectures()}
         self._lock = threading.Lock()
-        self._generation: Generation | None = None
+        self._generation: CommitView | None = None
         self._generation = self._open_current()
         self._failed: str | None = None
         self._calls: ThreadPoolExecutor | None = None  # started for a remote store only
@@ -117,19 +117,19 @@ class Engine:
         """The query's embedding; evaluation turns on a per-engine cache so modes share it."""
         return self.embedder.encode_queries([text])[0]
 
-    def _open(self, current) -> Generation:
+    def _open(self, current) -> CommitView:
         """Open a commit, sharing what the served one already has open (segments never change)."""
         generation = self.source.open(current, self._generation)
         manifest.check_model(generation.manifest, self.embedder.info)
         return generation
 
-    def _open_current(self) -> Generation:
+    def _open_current(self) -> CommitView:
         generation = self.source.open_current(self._generation)
         manifest.check_model(generation.manifest, self.embedder.info)
         return generation
 
     @property
-    def generation(self) -> Generation:
+    def generation(self) -> CommitView:
         return self._generation
 
     def refresh(self) -> bool:
@@ -191,7 +191,7 @@ class Engine:
 
     def _rank(
         self,
-        generation: Generation,
+        generation: CommitView,
         query: str,
         k: int,
         mode: str,
@@ -202,7 +202,7 @@ class Engine:
             return Ranked(*(np.zeros(0, np.int64),) * 5)
         pool = max(MIN_CANDIDATES, 2 * k)
         vector = self.query_vector(query) if mode != "lexical" else None
-        both = self._both if getattr(generation, "remote", False) else _one_after_other
+        both = self._both if generation.remote else _one_after_other
         hits, dense_rows = both(
             lambda: _lexical_hits(generation, query, pool, allowed) if mode != "dense" else None,
             lambda: (
@@ -243,7 +243,7 @@ class Engine:
 
     def _hybrid(
         self,
-        generation: Generation,
+        generation: CommitView,
         query: str,
         rows: np.ndarray,
         dense: np.ndarray,
@@ -275,7 +275,7 @@ def _one_after_other(first: Callable[[], object], second: Callable[[], object]) 
     return first(), second()
 
 
-def _lexical_hits(generation: Generation, query: str, pool: int, allowed) -> LexicalHits:
+def _lexical_hits(generation: CommitView, query: str, pool: int, allowed) -> LexicalHits:
     """The best rows by BM25; memory-mapped arrays damaged on disk become a clear 503, not a crash."""
     try:
         return generation.lexical_hits(query, pool, allowed)

@@ -193,7 +193,7 @@ def run_file(
     """
     import tempfile
 
-    from indexer.write import build, indexing
+    from indexer.write import changes, indexing
     from search.engine import Engine
     from search.fusion import DENSE_WEIGHT
 
@@ -217,7 +217,7 @@ def run_file(
         scratch = _eval_store(store, target)
         indexing.apply(
             target,
-            build.Change(upsert=evalset.articles, replace_all=True),
+            changes.Change(upsert=evalset.articles, replace_all=True),
             embedder,
             scratch,
             progress=True,
@@ -234,13 +234,7 @@ def run_file(
 
 
 def _eval_store(store, folder: Path):
-    """Where a SQuAD file is indexed: FAISS in the temporary folder, or the same kind of Milvus store."""
-    from dataclasses import replace
+    """Where a SQuAD file is indexed: FAISS in the temporary folder, or the same kind of store as asked."""
+    from indexer.stores.factory import open_store
 
-    from indexer.stores.spec import StoreSpec
-
-    if store is None or not store.is_milvus:
-        return StoreSpec()
-    if store.is_lite:
-        return replace(store, uri=str(folder / "eval.db"))
-    return replace(store, collection=f"{store.collection}_eval")
+    return open_store(store, folder).scratch(folder)

@@ -7,7 +7,7 @@ import numpy as np
 
 from indexer.analysis import lexical
 from indexer.analysis.normalize import lexical_form
-from indexer.stores.faiss import postings
+from indexer.stores import bm25
 
 QUERY_POS = frozenset(("名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞"))
 
@@ -22,9 +22,9 @@ def query_words(query: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def idf_weights(words: tuple[str, ...], stats: postings.Stats) -> np.ndarray:
+def idf_weights(words: tuple[str, ...], stats: bm25.Stats) -> np.ndarray:
     """Each query word's BM25 IDF over the live rows: how much finding it counts."""
-    return np.array([postings.idf(stats.df.get(w, 0), stats.rows) for w in words], np.float64)
+    return np.array([bm25.idf(stats.df.get(w, 0), stats.rows) for w in words], np.float64)
 
 
 def coverage(words: tuple[str, ...], weights: np.ndarray, text: str) -> float:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer.stores.base import top as top  # best-first indices, shared with the stores
+
 MODES = ("hybrid", "dense", "lexical")
 DENSE_WEIGHT = 0.5
 RRF_K = 60
@@ -38,8 +40,8 @@ def minmax(scores: np.ndarray) -> np.ndarray:
 
 def by_max(scores: np.ndarray) -> np.ndarray:
     """Non-negative scores divided by their maximum (BM25: 0 stays 0)."""
-    top = float(scores.max()) if scores.size else 0.0
-    return scores / top if top > 0 else np.zeros_like(scores)
+    peak = float(scores.max()) if scores.size else 0.0
+    return scores / peak if peak > 0 else np.zeros_like(scores)
 
 
 def weighted(
@@ -99,11 +101,3 @@ def rrf(*rankings: np.ndarray, k: int = RRF_K) -> np.ndarray:
         ranks[np.argsort(-scores, kind="stable")] = np.arange(len(scores))
         total += 1.0 / (k + 1 + ranks)
     return total
-
-
-def top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k highest scores, best first."""
-    if k >= len(scores):
-        return np.argsort(-scores, kind="stable")
-    part = np.argpartition(-scores, k)[:k]
-    return part[np.argsort(-scores[part], kind="stable")]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer.stores.faiss.metadb import unpack_words
-from indexer.stores.faiss.reader import Generation
+from indexer.analysis.words import unpack_words
+from indexer.stores.base import CommitView
 from search.highlight import Span, snippet, spans_of_terms
 
 PLACE_FIELDS = ("code", "name", "prefecture", "level", "role", "lat", "lon")
@@ -42,7 +42,7 @@ def passage(
 
 
 def ranked_passages(
-    generation: Generation,
+    generation: CommitView,
     rows: np.ndarray,
     scores: np.ndarray,
     dense: np.ndarray,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from indexer.places.gazetteer import Gazetteer, Place, is_full_code
-from indexer.stores.faiss.reader import Generation, descending
+from indexer.stores.base import CommitView, descending
 from search.errors import NotFound, QueryError
 from search.highlight import Span
 from search.passages import passage, places_by_row
@@ -44,7 +44,7 @@ def _order(found: list[tuple[int, str, str | None, str, int]]) -> list[tuple[int
 
 
 def place_page(
-    generation: Generation, place: Place, limit: int, offset: int, former: list[str] = ()
+    generation: CommitView, place: Place, limit: int, offset: int, former: list[str] = ()
 ) -> dict:
     """The page of a place: its facts and one page of the passages that name it (name highlighted)."""
     ordered = _order(generation.place_rows(place.code))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer.stores.faiss.reader import Generation
+from indexer.stores.base import CommitView
 from search.errors import NotFound
 from search.passages import passage, places_by_row
 from search.ranking import rank_places
@@ -21,7 +21,7 @@ def _about_only(subjects: set[str], mine: set[str]) -> bool:
     return bool(subjects) and bool(mine) and subjects <= mine
 
 
-def similar(generation: Generation, passage_id: str, k: int) -> dict:
+def similar(generation: CommitView, passage_id: str, k: int) -> dict:
     """{passage, passages, municipalities}: nearest passages by cosine from other articles; those about the same
     places as the passage come after the others; the passage's own places are left out of the ranking."""
     row = generation.find_chunk(passage_id)

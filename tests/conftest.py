@@ -32,12 +32,13 @@ def bundled_articles():
 @pytest.fixture(scope="session")
 def bundled_index(tmp_path_factory, embedder, gazetteer, bundled_articles) -> Path:
     """An index directory of the five bundled articles; tests must not write to it."""
-    from indexer.write import build
+    from indexer.stores.faiss import writer as faiss_writer
+    from indexer.write import changes
 
     root = tmp_path_factory.mktemp("bundled-index")
-    build.apply(
+    faiss_writer.apply(
         root,
-        build.Change(upsert=bundled_articles, sources=(str(bundled_corpus_dir()),)),
+        changes.Change(upsert=bundled_articles, sources=(str(bundled_corpus_dir()),)),
         embedder,
         gazetteer,
     )

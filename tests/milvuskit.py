@@ -31,11 +31,11 @@ def seeded_index_dir(path: Path, bundled_index: Path) -> Path:
 def build_store(spec, index_dir: Path, embedder, articles: Sequence) -> object:
     """The articles into the store as one commit (the report)."""
     from corpus.bundled import bundled_corpus_dir
-    from indexer.write import build, indexing
+    from indexer.write import changes, indexing
 
     return indexing.apply(
         index_dir,
-        build.Change(upsert=tuple(articles), sources=(str(bundled_corpus_dir()),)),
+        changes.Change(upsert=tuple(articles), sources=(str(bundled_corpus_dir()),)),
         embedder,
         spec,
     )

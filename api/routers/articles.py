@@ -23,7 +23,7 @@ from api.deps import ApiError, EngineDep, ReadKeyDep, WriteKeyDep
 from corpus.article import Article, article_id
 from corpus.loaders import MAX_CHARS, parse_bytes
 from corpus.metadata import find_urls, parse_date
-from indexer.write import build
+from indexer.write import changes
 from search.engine import Engine
 from search.passages import PLACE_FIELDS
 
@@ -264,7 +264,7 @@ async def _article_from(request: Request) -> Article:
 
 async def _write(request: Request, article: Article) -> JSONResponse:
     report = await run_in_threadpool(
-        request.app.state.writer.submit, build.Change(upsert=(article,))
+        request.app.state.writer.submit, changes.Change(upsert=(article,))
     )
     status = (
         "added"
@@ -364,7 +364,7 @@ def delete_article(
 ) -> dict:
     """記事を索引から外します（新しい世代）/ remove the article as a new generation."""
     _found(engine, article_id)
-    report = request.app.state.writer.submit(build.Change(remove=(article_id,)))
+    report = request.app.state.writer.submit(changes.Change(remove=(article_id,)))
     if article_id not in report.removed:  # removed meanwhile by another writer
         raise _unknown(article_id)
     return {

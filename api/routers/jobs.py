@@ -116,7 +116,7 @@ class Jobs:
 def reindex(request: Request, prune: bool, rebuild: bool) -> Callable[[Job], dict]:
     """The work of a full reindex from the sources recorded in the manifest."""
     state = request.app.state
-    settings, engine = state.settings, state.engine
+    settings = state.settings
 
     def work(job: Job) -> dict:
         job.stage("loading")
@@ -124,19 +124,12 @@ def reindex(request: Request, prune: bool, rebuild: bool) -> Callable[[Job], dic
         sources = indexing.default_sources(settings.index_dir, [], store)
         loaded = indexing.load(sources)
         job.stage("indexing")
-        report = indexing.index_articles(
-            settings.index_dir,
-            loaded.articles,
-            sources,
-            engine.embedder,
-            prune=prune,
-            rebuild=rebuild,
-            lock_timeout=settings.lock_timeout,
-            store=store,
-        )
+        change = indexing.reindex_change(loaded.articles, sources, prune, rebuild)
+        report = state.writer.submit(
+            change
+        )  # the server's one writer: switched to, then merged as needed
         job.stage("switching")
         state.refresher(force=True)
-        state.writer.request_merge()
         return indexing.summary(report, settings.index_dir, loaded.errors, store)
 
     return work

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from api import export
 from api.deps import EngineDep, ReadKeyDep
 from api.schemas import SearchAnswer, errors
-from indexer.stores.filters import Filters
+from indexer.stores.base import Filters
 from search.engine import MAX_K
 
 router = APIRouter(tags=["検索 / search"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -96,3 +97,12 @@ def prepare(
         )
         for i, (c, m) in enumerate(zip(chunks, mentions))
     ]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An article ready to write: its passages, their vectors' cache keys and their token counts."""
+
+    article: Article
+    passages: tuple[Passage, ...]
+    counts: tuple[Counter, ...]

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from indexer.stores.faiss.metadb import select_in
+from common.sqlite import select_in
 
 
 class BlobCache:

@@ -6,15 +6,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
 from corpus.article import Article
 from indexer.model.base import Embedder
-from indexer.stores.faiss import merge
 from indexer.stores.spec import StoreSpec
-from indexer.write import build, indexing
+from indexer.write import changes, indexing
 
 log = logging.getLogger("jsearch.writer")
 
@@ -22,17 +21,22 @@ WINDOW_SECONDS = 0.005  # how long the writer waits for more writes once one has
 MAX_BATCH = 256
 
 
-def combine(changes: Sequence[build.Change]) -> build.Change:
+def combine(batch: Sequence[changes.Change]) -> changes.Change:
     """One change doing what the given ones do in order: a later upsert or remove of an id wins."""
     upserts: dict[str, Article] = {}
     removes: dict[str, None] = {}
-    for change in changes:
+    for change in batch:
         for article_id in change.remove:
             upserts.pop(article_id, None)
             removes[article_id] = None
         for article in change.upsert:
             upserts[article.id] = article
-    return build.Change(upsert=tuple(upserts.values()), remove=tuple(removes))
+    return changes.Change(upsert=tuple(upserts.values()), remove=tuple(removes))
+
+
+def _whole(change: changes.Change) -> bool:
+    """A change that must be applied as it is, never combined with others."""
+    return change.replace_all or change.prune_missing or bool(change.sources)
 
 
 class GroupWriter:
@@ -54,18 +58,15 @@ class GroupWriter:
             lock_timeout,
             store,
         )
-        self.after, self.merging = (
-            after,
-            merging and not store.is_milvus,
-        )  # Milvus compacts its own segments
-        self._queue: queue.Queue[tuple[build.Change, Future]] = queue.Queue()
+        self.after, self.merging = after, merging
+        self._queue: queue.Queue[tuple[changes.Change, Future]] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="jsearch-writer", daemon=True)
         self._thread.start()
         self._merge_wanted = threading.Event()
         self._merger = threading.Thread(target=self._merge_loop, name="jsearch-merger", daemon=True)
         self._merger.start()
 
-    def submit(self, change: build.Change) -> build.Report:
+    def submit(self, change: changes.Change) -> changes.Report:
         done: Future = Future()
         self._queue.put((change, done))
         return done.result()
@@ -75,44 +76,61 @@ class GroupWriter:
         if self.merging:
             self._merge_wanted.set()
 
-    def _batch(self) -> list[tuple[build.Change, Future]]:
-        batch = [self._queue.get()]
-        while len(batch) < MAX_BATCH:
+    def _batches(self) -> Iterator[list[tuple[changes.Change, Future]]]:
+        """Plain upserts and removes that arrive together, as one batch; a change that rebuilds, prunes or
+        records sources (a reindex job) is a batch of its own, in its turn."""
+        waiting = [self._queue.get()]
+        while len(waiting) < MAX_BATCH:
             try:
-                batch.append(self._queue.get(timeout=WINDOW_SECONDS))
+                waiting.append(self._queue.get(timeout=WINDOW_SECONDS))
             except queue.Empty:
                 break
-        return batch
+        batch: list[tuple[changes.Change, Future]] = []
+        for item in waiting:
+            if _whole(item[0]):
+                if batch:
+                    yield batch
+                yield [item]
+                batch = []
+            else:
+                batch.append(item)
+        if batch:
+            yield batch
 
     def _loop(self) -> None:
         while True:
-            batch = self._batch()
-            try:
-                report = indexing.apply(
-                    self.index_dir,
-                    combine([c for c, _ in batch]),
-                    self.embedder,
-                    self.store,
-                    lock_timeout=self.lock_timeout,
-                )
-            except BaseException as exc:  # noqa: BLE001 - every waiting request gets the error
-                for _, done in batch:
-                    done.set_exception(exc)
-                continue
-            try:
-                self.after()
-            except Exception:  # noqa: BLE001 - the write is committed; a failed refresh is retried by the refresher
-                log.exception("索引の切り替えに失敗しました / switching to the new index failed")
+            for batch in self._batches():
+                self._write(batch)
+
+    def _write(self, batch: list[tuple[changes.Change, Future]]) -> None:
+        try:
+            report = indexing.apply(
+                self.index_dir,
+                batch[0][0] if len(batch) == 1 else combine([c for c, _ in batch]),
+                self.embedder,
+                self.store,
+                lock_timeout=self.lock_timeout,
+            )
+        except BaseException as exc:  # noqa: BLE001 - every waiting request gets the error
             for _, done in batch:
-                done.set_result(report)
-            self.request_merge()
+                done.set_exception(exc)
+            return
+        try:
+            self.after()
+        except Exception:  # noqa: BLE001 - the write is committed; a failed refresh is retried by the refresher
+            log.exception("索引の切り替えに失敗しました / switching to the new index failed")
+        for _, done in batch:
+            done.set_result(report)
+        self.request_merge()
 
     def _merge_loop(self) -> None:
         while True:
             self._merge_wanted.wait()
             self._merge_wanted.clear()
             try:
-                while merge.maybe_merge(self.index_dir, lock_timeout=self.lock_timeout) is not None:
+                while (
+                    indexing.merge_after(self.index_dir, self.store, self.lock_timeout) is not None
+                ):
                     self.after()
             except Exception:  # noqa: BLE001 - a failed merge leaves the last commit point served
                 log.exception("セグメントの統合に失敗しました / a segment merge failed")

@@ -10,50 +10,42 @@ from corpus.article import Article
 from corpus.bundled import bundled_corpus_dir
 from corpus.loaders import Loaded, LoadError, load_paths
 from indexer.model.base import Embedder
-from indexer.stores import manifest
-from indexer.stores.faiss import commit
-from indexer.stores.faiss.layout import IndexDir
+from indexer.stores.base import Merged
+from indexer.stores.factory import open_store
 from indexer.stores.spec import StoreSpec
-from indexer.write import build
+from indexer.write import changes
+from indexer.write.pipeline import LOCAL, Pipeline
 
 FAISS = StoreSpec()
 
 
 def apply(
     index_dir: Path,
-    change: build.Change,
+    change: changes.Change,
     embedder: Embedder,
     store: StoreSpec = FAISS,
     progress: bool = False,
     lock_timeout: float = 30,
-    pipeline: build.Pipeline = build.LOCAL,
-) -> build.Report:
-    """Make one change in the chosen store: FAISS segments in `index_dir`, or Milvus (caches stay in `index_dir`)."""
-    if store.is_milvus:
-        from indexer.stores.milvus import writer as write
-
-        return write.apply(
-            store,
-            index_dir,
-            change,
-            embedder,
-            progress=progress,
-            lock_timeout=lock_timeout,
-            pipeline=pipeline,
-        )
-    return build.apply(
-        index_dir, change, embedder, progress=progress, lock_timeout=lock_timeout, pipeline=pipeline
+    pipeline: Pipeline = LOCAL,
+) -> changes.Report:
+    """Make one change in the chosen store (the write path of every writer: CLI, API, reindex jobs, watch);
+    the caches and the writer lock stay in `index_dir` whatever the store."""
+    return open_store(store, index_dir).apply(
+        change, embedder, progress=progress, lock_timeout=lock_timeout, pipeline=pipeline
     )
+
+
+def merge_after(
+    index_dir: Path, store: StoreSpec = FAISS, lock_timeout: float = 30
+) -> Merged | None:
+    """The merge a write may leave wanted (the tiered policy decides; a store that compacts itself does nothing):
+    the command line runs it before exiting, the server's group writer in its background merger."""
+    return open_store(store, index_dir).merge(lock_timeout=lock_timeout)
 
 
 def recorded_sources(index_dir: Path, store: StoreSpec = FAISS) -> list[str]:
     """The source folders the index was built from."""
-    if store.is_milvus:
-        from indexer.stores.milvus import writer as write
-
-        return write.recorded_sources(store)
-    current = IndexDir(index_dir).current()
-    return manifest.read(current).sources if current else []
+    return open_store(store, index_dir).recorded_sources()
 
 
 def default_sources(index_dir: Path, paths: Sequence[Path], store: StoreSpec = FAISS) -> list[Path]:
@@ -71,7 +63,7 @@ def load(paths: Sequence[Path]) -> Loaded:
         raise (
             first
             if first and len(paths) == 1 and not Path(paths[0]).is_dir()
-            else build.NoArticles()
+            else changes.NoArticles()
         )
     return loaded
 
@@ -86,20 +78,27 @@ def index_articles(
     progress: bool = False,
     lock_timeout: float = 30,
     store: StoreSpec = FAISS,
-    pipeline: build.Pipeline = build.LOCAL,
-) -> build.Report:
-    """Upsert the articles as one new generation."""
-    change = build.Change(
+    pipeline: Pipeline = LOCAL,
+) -> changes.Report:
+    """Upsert the articles as one new commit point."""
+    change = reindex_change(articles, sources, prune, rebuild)
+    return apply(index_dir, change, embedder, store, progress, lock_timeout, pipeline)
+
+
+def reindex_change(
+    articles: Sequence[Article], sources: Sequence[Path], prune: bool = False, rebuild: bool = False
+) -> changes.Change:
+    """The change that upserts the articles read from the sources (and prunes or rebuilds if asked)."""
+    return changes.Change(
         upsert=tuple(articles),
         replace_all=rebuild,
         prune_missing=prune,
         sources=tuple(str(Path(s).resolve()) for s in sources),
     )
-    return apply(index_dir, change, embedder, store, progress, lock_timeout, pipeline)
 
 
 def summary(
-    report: build.Report,
+    report: changes.Report,
     index_dir: Path,
     errors: Sequence[LoadError] = (),
     store: StoreSpec = FAISS,
@@ -155,8 +154,8 @@ def add_files(
     embedder: Embedder,
     lock_timeout: float = 30,
     store: StoreSpec = FAISS,
-    pipeline: build.Pipeline = build.LOCAL,
-) -> tuple[build.Report, Loaded]:
+    pipeline: Pipeline = LOCAL,
+) -> tuple[changes.Report, Loaded]:
     """Upsert the given files (or folders) without touching the recorded sources' other articles."""
     loaded = load(paths)
     return index_articles(
@@ -172,13 +171,7 @@ def add_files(
 
 def live_ids(index_dir: Path, ids: Sequence[str], store: StoreSpec = FAISS) -> set[str]:
     """Which of the ids the served commit point holds as live articles."""
-    if store.is_milvus:
-        from indexer.stores.milvus import writer as write
-
-        return write.live_ids(store, ids)
-    index = IndexDir(index_dir)
-    info = manifest.read(index.require_current())
-    return set(commit.lookup(index, commit.entries_of(info), ids))
+    return open_store(store, index_dir).live_ids(ids)
 
 
 def remove_ids(
@@ -187,12 +180,12 @@ def remove_ids(
     embedder: Embedder,
     lock_timeout: float = 30,
     store: StoreSpec = FAISS,
-) -> build.Report:
+) -> changes.Report:
     """Remove articles by id; an id the index does not hold refuses the whole request."""
     known = live_ids(index_dir, ids, store)
     unknown = [i for i in ids if i not in known]
     if unknown:
         raise UnknownArticle(unknown)
     return apply(
-        index_dir, build.Change(remove=tuple(ids)), embedder, store, lock_timeout=lock_timeout
+        index_dir, changes.Change(remove=tuple(ids)), embedder, store, lock_timeout=lock_timeout
     )

@@ -8,7 +8,7 @@ import pickle
 import sqlite3
 
 from corpus.article import Article
-from indexer.stores.faiss.segment import Prepared
+from indexer.analysis.prepare import Prepared
 from indexer.write.blobcache import BlobCache
 
 

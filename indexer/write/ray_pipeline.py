@@ -17,10 +17,10 @@ import numpy as np
 
 from common.errors import UserError
 from corpus.article import Article
+from indexer.analysis.prepare import Prepared
 from indexer.model.base import Embedder, ModelInfo
 from indexer.places.gazetteer import Gazetteer
-from indexer.stores.faiss import segment
-from indexer.write import build
+from indexer.write import pipeline
 
 LOCAL = "local"  # `--ray local`: start Ray on this machine for this run only
 DEFAULT_BATCH = 64  # passages per actor call, and per block written to the embedding cache
@@ -256,7 +256,7 @@ class EmbedActor:
 
 class PrepareActor:
     """Chunking, municipality extraction and lexical counts; a batch of {index, article} (pickled) in, {index,
-    prepared} (pickled `segment.Prepared`) out."""
+    prepared} (pickled `Prepared`) out."""
 
     @refusing
     def __init__(self, info: ModelInfo, cache_dir: str | None, gazetteer: Gazetteer) -> None:
@@ -268,7 +268,7 @@ class PrepareActor:
     @refusing
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         done = [
-            pickle.dumps(build.prepare_one(pickle.loads(a), self.embedder, self.gazetteer))
+            pickle.dumps(pipeline.prepare_one(pickle.loads(a), self.embedder, self.gazetteer))
             for a in batch["article"]
         ]
         return {"index": batch["index"], "prepared": np.array(done, dtype=object)}
@@ -294,7 +294,7 @@ def _carried(exc: BaseException) -> UserError:
 
 @dataclass(frozen=True)
 class RayPipeline:
-    """`build.Pipeline` on Ray: each dataset runs through a pool of `layout.workers` actors holding the model."""
+    """`pipeline.Pipeline` on Ray: each dataset runs through a pool of `layout.workers` actors holding the model."""
 
     cluster: Cluster
     layout: Layout
@@ -303,12 +303,12 @@ class RayPipeline:
 
     def prepare(
         self, articles: Sequence[Article], embedder: Embedder, gazetteer: Gazetteer
-    ) -> list[segment.Prepared]:
+    ) -> list[Prepared]:
         """Each article's passages and token counts, in the order given."""
         if not articles:
             return []
         items = [{"index": i, "article": pickle.dumps(a)} for i, a in enumerate(articles)]
-        done: dict[int, segment.Prepared] = {}
+        done: dict[int, Prepared] = {}
         for batch in self._run(
             items, PrepareActor, PREPARE_BATCH, (embedder.info, self.cache_dir, gazetteer), 1
         ):

@@ -13,14 +13,14 @@ from corpus.article import article_id
 from corpus.loaders import SUFFIXES, LoadError, load_file
 from indexer.model.base import Embedder
 from indexer.stores.spec import StoreSpec
-from indexer.write import build, indexing
+from indexer.write import changes, indexing
 
 
 @dataclass(frozen=True)
 class Batch:
     """What one burst of file events asks of the index."""
 
-    change: build.Change
+    change: changes.Change
     errors: tuple[LoadError, ...]
 
 
@@ -70,7 +70,7 @@ def to_batch(root: Path, paths: Iterable[Path]) -> Batch:
                     f"cannot read: {exc.strerror or exc}",
                 )
             )
-    change = build.Change(
+    change = changes.Change(
         upsert=tuple(upsert), remove=tuple(remove), sources=(str(root.resolve()),)
     )
     return Batch(change, tuple(errors))
@@ -90,7 +90,7 @@ def run(
     index_dir: Path,
     root: Path,
     embedder: Embedder,
-    report: Callable[[build.Report | None, Batch], None],
+    report: Callable[[changes.Report | None, Batch], None],
     on_error: Callable[[Exception], None],
     lock_timeout: float = 30,
     stop_event=None,

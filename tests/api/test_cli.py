@@ -97,7 +97,7 @@ def test_missing_index_and_bad_files_say_what_is_wrong(tmp_path):
 
 
 def test_watch_follows_files_that_appear_and_go(tmp_path, embedder, gazetteer):
-    from indexer.write import build, watch
+    from indexer.write import changes, watch
 
     folder, idx = tmp_path / "inbox", tmp_path / "idx"
     folder.mkdir()
@@ -119,7 +119,7 @@ def test_watch_follows_files_that_appear_and_go(tmp_path, embedder, gazetteer):
     assert _wait(lambda: new_id not in _ids(idx, embedder, gazetteer)), reports
     stop.set()
     thread.join(10)
-    assert all(isinstance(r, build.Report) for r in reports)
+    assert all(isinstance(r, changes.Report) for r in reports)
 
 
 def _ids(idx: Path, embedder, gazetteer) -> set[str]:

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from api.cli import app
 from corpus.article import Article, article_id
 from indexer.stores.faiss import layout
-from indexer.write import build, watch
+from indexer.stores.faiss import writer as faiss_writer
+from indexer.write import changes, watch
 from search.engine import Engine
 
 
@@ -20,7 +21,7 @@ def test_squad_eval_with_an_index_dir_leaves_that_index_alone(tmp_path, embedder
     mine = Article(
         article_id("mine"), "わかば町の記事", "わかば町は転入届をオンラインで受け付けた。"
     )
-    build.apply(index, build.Change(upsert=(mine,)), embedder, gazetteer)
+    faiss_writer.apply(index, changes.Change(upsert=(mine,)), embedder, gazetteer)
     before = layout.IndexDir(index).require_current().name
     squad = {
         "data": [

@@ -14,7 +14,7 @@ from api.settings import Settings
 from corpus.article import Article
 from indexer.stores import manifest
 from indexer.stores.faiss import layout
-from indexer.write import build
+from indexer.write import changes
 from indexer.write.group import combine
 from search.engine import Engine
 
@@ -26,10 +26,10 @@ def test_combine_keeps_the_last_word_on_each_id():
     a2 = Article("a", "A", "三")
     change = combine(
         [
-            build.Change(upsert=(a, b)),
-            build.Change(remove=("a",)),
-            build.Change(upsert=(a2,)),
-            build.Change(remove=("b",)),
+            changes.Change(upsert=(a, b)),
+            changes.Change(remove=("a",)),
+            changes.Change(upsert=(a2,)),
+            changes.Change(remove=("b",)),
         ]
     )
     assert change.upsert == (a2,) and set(change.remove) == {"a", "b"}

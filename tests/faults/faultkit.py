@@ -17,7 +17,8 @@ from api.settings import Settings
 from corpus.article import Article, article_id
 from indexer.stores import manifest
 from indexer.stores.faiss import commit, layout
-from indexer.write import build
+from indexer.stores.faiss import writer as faiss_writer
+from indexer.write import changes
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITE_KEY = "fault-key"
@@ -57,8 +58,11 @@ def stored_ids(index_dir: Path) -> set[str]:
 
 def make_index(root: Path, embedder, gazetteer, count: int = 3) -> Path:
     """A fresh index of `count` town articles."""
-    build.apply(
-        root, build.Change(upsert=tuple(town_article(i) for i in range(count))), embedder, gazetteer
+    faiss_writer.apply(
+        root,
+        changes.Change(upsert=tuple(town_article(i) for i in range(count))),
+        embedder,
+        gazetteer,
     )
     return root
 

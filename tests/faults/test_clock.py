@@ -8,7 +8,8 @@ import time
 from faultkit import town_article
 
 from indexer.stores.faiss import layout
-from indexer.write import build
+from indexer.stores.faiss import writer as faiss_writer
+from indexer.write import changes
 from search.engine import Engine
 
 
@@ -18,12 +19,18 @@ def test_generations_order_by_name_whatever_the_clock_says(small_index, embedder
     first = index.require_current()
     future, past = time.time() + 10 * 365 * 86400, 86400.0  # ten years ahead; 2 January 1970
     os.utime(first, (future, future))
-    second = build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)
+    second = faiss_writer.apply(
+        small_index, changes.Change(upsert=(town_article(3),)), embedder, gazetteer
+    )
     os.utime(index.generations / second.generation, (past, past))
-    third = build.apply(small_index, build.Change(upsert=(town_article(4),)), embedder, gazetteer)
+    third = faiss_writer.apply(
+        small_index, changes.Change(upsert=(town_article(4),)), embedder, gazetteer
+    )
     assert index.require_current().name == third.generation > second.generation > first.name
     assert engine.refresh() and engine.generation.name == third.generation
-    fourth = build.apply(small_index, build.Change(upsert=(town_article(5),)), embedder, gazetteer)
+    fourth = faiss_writer.apply(
+        small_index, changes.Change(upsert=(town_article(5),)), embedder, gazetteer
+    )
     names = sorted(p.name for p in index.generations.glob("g*"))
     assert (
         names[-1] == fourth.generation and first.name not in names

@@ -15,7 +15,8 @@ from faultkit import jsearch, serve_in_thread, settings_for, town_article
 from indexer.stores import manifest
 from indexer.stores.faiss import check, layout, vectors
 from indexer.stores.faiss import metadb as store
-from indexer.write import build
+from indexer.stores.faiss import writer as faiss_writer
+from indexer.write import changes
 from search.engine import Engine
 
 FILES = [store.FILE, vectors.FILE, "lexical"]
@@ -45,8 +46,8 @@ def _damage(path, how: str) -> None:
 @pytest.mark.parametrize("name", FILES)
 @pytest.mark.parametrize("how", ["remove", "replace", "flip"])
 def test_damage_is_served_around_reported_and_repaired(small_index, embedder, gazetteer, name, how):
-    build.apply(
-        small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer
+    faiss_writer.apply(
+        small_index, changes.Change(upsert=(town_article(3),)), embedder, gazetteer
     )  # an older generation
     engine = Engine(small_index, embedder, gazetteer)
     index = layout.IndexDir(small_index)
@@ -68,8 +69,8 @@ def test_damage_is_served_around_reported_and_repaired(small_index, embedder, ga
         assert "問題があります" in checked.stdout and "damaged" in checked.stdout
         assert check.verify(current, index), "the damage is found"
 
-        report = build.apply(
-            small_index, build.Change(upsert=(town_article(5),)), embedder, gazetteer
+        report = faiss_writer.apply(
+            small_index, changes.Change(upsert=(town_article(5),)), embedder, gazetteer
         )
         assert not check.verify(index.require_current(), index)
         assert jsearch("check", "--index-dir", str(small_index)).returncode == 0
@@ -87,10 +88,12 @@ def test_damage_is_served_around_reported_and_repaired(small_index, embedder, ga
 def test_a_served_generation_that_cannot_be_read_is_rebuilt_from_the_newest_intact_one(
     small_index, embedder, gazetteer
 ):
-    build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)
+    faiss_writer.apply(small_index, changes.Change(upsert=(town_article(3),)), embedder, gazetteer)
     current = layout.IndexDir(small_index).require_current()
     (newest_segment(small_index) / store.FILE).write_bytes(b"not a database" * 100)
-    report = build.apply(small_index, build.Change(upsert=(town_article(4),)), embedder, gazetteer)
+    report = faiss_writer.apply(
+        small_index, changes.Change(upsert=(town_article(4),)), embedder, gazetteer
+    )
     assert report.repaired_from is not None and report.repaired_from < current.name
     engine = Engine(small_index, embedder, gazetteer)
     stored = engine.generation.article_ids()
@@ -101,8 +104,10 @@ def test_damage_with_no_intact_generation_is_refused_clearly_and_rebuild_repairs
     tmp_path, small_index, embedder, gazetteer
 ):
     (newest_segment(small_index) / store.FILE).unlink()
-    with pytest.raises(build.IndexDamaged) as refused:
-        build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)
+    with pytest.raises(faiss_writer.IndexDamaged) as refused:
+        faiss_writer.apply(
+            small_index, changes.Change(upsert=(town_article(3),)), embedder, gazetteer
+        )
     assert (
         "--rebuild" in refused.value.en
         and "作り直して" in refused.value.ja
@@ -119,7 +124,9 @@ def test_damage_with_no_intact_generation_is_refused_clearly_and_rebuild_repairs
 def test_a_damaged_embedding_cache_is_set_aside_and_rebuilt(small_index, embedder, gazetteer):
     cache = layout.IndexDir(small_index).cache / "embeddings.sqlite"
     cache.write_bytes(b"garbage" * 1000)
-    report = build.apply(small_index, build.Change(upsert=(town_article(3),)), embedder, gazetteer)
+    report = faiss_writer.apply(
+        small_index, changes.Change(upsert=(town_article(3),)), embedder, gazetteer
+    )
     assert report.articles == 4 and report.embedded_chunks >= 1
     assert (cache.parent / "embeddings.sqlite.damaged").exists()
 

@@ -18,7 +18,8 @@ WORKER = r"""
 import json, resource, signal, sys
 sys.path[:0] = [sys.argv[2], sys.argv[2] + '/..']  # faultkit, and the servekit it imports
 from faultkit import town_article
-from indexer.write import build
+from indexer.write import changes
+from indexer.stores.faiss import writer as faiss_writer
 from indexer.stores.faiss import layout
 from indexer.model.base import Embedder
 from indexer.places.gazetteer import Gazetteer
@@ -39,7 +40,7 @@ for step, limit in enumerate(limits):
     before = layout.IndexDir(index).require_current().name
     article = town_article(100 + step)
     if step % 2:  # every other step embeds nothing new, so the fault falls on the generation's own files
-        build.apply(index + "-warm", build.Change(upsert=(article,)), embedder, gazetteer)
+        faiss_writer.apply(index + "-warm", changes.Change(upsert=(article,)), embedder, gazetteer)
     patched = None
     if isinstance(limit, str):  # "module.attr": that write step fails with ENOSPC
         module, _, attr = limit.rpartition(".")
@@ -53,7 +54,7 @@ for step, limit in enumerate(limits):
     else:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, unlimited[1]))
     try:
-        report = build.apply(index, build.Change(upsert=(article,)), embedder, gazetteer)
+        report = faiss_writer.apply(index, changes.Change(upsert=(article,)), embedder, gazetteer)
         outcome = {"ok": True, "generation": report.generation}
     except Exception as exc:
         outcome = {"ok": False, "error": type(exc).__name__, "detail": str(exc)[:120],
@@ -148,9 +149,12 @@ def test_disk_full_at_each_write_step_loses_nothing_acknowledged(
         for p in (*index.generations.iterdir(), *index.segments.iterdir())
         if p.name.startswith(".tmp-")
     ]
-    from indexer.write import build
+    from indexer.stores.faiss import writer as faiss_writer
+    from indexer.write import changes
 
-    final = build.apply(small_index, build.Change(upsert=(town_article(99),)), embedder, gazetteer)
+    final = faiss_writer.apply(
+        small_index, changes.Change(upsert=(town_article(99),)), embedder, gazetteer
+    )
     assert final.articles == len(stored) + 1
     print(
         "\n".join(

@@ -17,7 +17,8 @@ import pytest
 from faultkit import ROOT, cli_env, jsearch_json, serve_in_thread, settings_for, town_article
 
 from indexer.stores.faiss import layout
-from indexer.write import build
+from indexer.stores.faiss import writer as faiss_writer
+from indexer.write import changes
 from search.engine import Engine
 
 
@@ -26,8 +27,8 @@ def test_idle_server_serves_every_write_after_many_generations(small_index, embe
     with serve_in_thread(settings_for(small_index), engine) as base:
         first = httpx.get(base + "/health").json()["generation"]
         for i in range(3, 9):  # six writes while nobody asks anything
-            report = build.apply(
-                small_index, build.Change(upsert=(town_article(i),)), embedder, gazetteer
+            report = faiss_writer.apply(
+                small_index, changes.Change(upsert=(town_article(i),)), embedder, gazetteer
             )
         health = httpx.get(base + "/health")
         assert health.status_code == 200, health.text
@@ -43,10 +44,12 @@ def test_generation_pinned_by_an_idle_reader_is_kept_until_it_lets_go(
     engine = Engine(small_index, embedder, gazetteer)
     pinned = engine.generation.path
     for i in range(3, 7):
-        build.apply(small_index, build.Change(upsert=(town_article(i),)), embedder, gazetteer)
+        faiss_writer.apply(
+            small_index, changes.Change(upsert=(town_article(i),)), embedder, gazetteer
+        )
     assert pinned.is_dir(), "cleanup deleted a generation a reader still serves"
     assert engine.refresh() and engine.generation.name != pinned.name
-    build.apply(small_index, build.Change(upsert=(town_article(7),)), embedder, gazetteer)
+    faiss_writer.apply(small_index, changes.Change(upsert=(town_article(7),)), embedder, gazetteer)
     assert not pinned.exists(), "a generation nobody serves any more is cleaned up"
     assert len(list(layout.IndexDir(small_index).generations.glob("g*"))) <= layout.KEEP + 1
 
@@ -74,12 +77,14 @@ def test_a_pin_held_by_another_process_protects_it_and_dies_with_kill_9(
     try:
         name = reader.stdout.readline().strip()
         for i in range(3, 7):
-            build.apply(small_index, build.Change(upsert=(town_article(i),)), embedder, gazetteer)
+            faiss_writer.apply(
+                small_index, changes.Change(upsert=(town_article(i),)), embedder, gazetteer
+            )
         assert (layout.IndexDir(small_index).generations / name).is_dir()
     finally:
         os.kill(reader.pid, signal.SIGKILL)
         reader.wait()
-    build.apply(small_index, build.Change(upsert=(town_article(7),)), embedder, gazetteer)
+    faiss_writer.apply(small_index, changes.Change(upsert=(town_article(7),)), embedder, gazetteer)
     assert not (layout.IndexDir(small_index).generations / name).exists()
 
 

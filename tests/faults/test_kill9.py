@@ -15,7 +15,8 @@ from faultkit import ROOT, cli_env, serve_in_thread, settings_for, stored_ids, t
 
 from indexer.stores import manifest
 from indexer.stores.faiss import check, layout, merge
-from indexer.write import build
+from indexer.stores.faiss import writer as faiss_writer
+from indexer.write import changes
 from search.engine import Engine
 
 STAGES = [
@@ -88,7 +89,9 @@ def test_kill_9_at_each_stage_of_a_build(tmp_path, small_index, embedder, gazett
     )
     engine = Engine(small_index, embedder, gazetteer)
     assert engine.search("電子申請サービス", 3)["passages"]
-    report = build.apply(small_index, build.Change(upsert=(town_article(99),)), embedder, gazetteer)
+    report = faiss_writer.apply(
+        small_index, changes.Change(upsert=(town_article(99),)), embedder, gazetteer
+    )
     assert not list(index.generations.glob(".tmp-*")) and not list(index.segments.glob(".tmp-*"))
     assert report.articles >= 4
     stored = stored_ids(small_index)
@@ -112,7 +115,9 @@ def test_kill_9_during_a_merge_keeps_the_last_commit_point_served(
     small_index, embedder, gazetteer, stage
 ):
     for i in range(10):
-        build.apply(small_index, build.Change(upsert=(town_article(20 + i),)), embedder, gazetteer)
+        faiss_writer.apply(
+            small_index, changes.Change(upsert=(town_article(20 + i),)), embedder, gazetteer
+        )
     index = layout.IndexDir(small_index)
     before = index.require_current().name
     segments_before = {p.name for p in index.segments.glob("s*")}

@@ -17,8 +17,9 @@ from corpus.loaders import load_paths
 from indexer.stores import manifest
 from indexer.stores.faiss import check, layout, vectors
 from indexer.stores.faiss import metadb as store
+from indexer.stores.faiss import writer as faiss_writer
 from indexer.stores.manifest import IndexMismatch
-from indexer.write import build
+from indexer.write import changes
 from search.engine import Engine
 
 
@@ -62,11 +63,11 @@ def test_unchanged_corpus_embeds_nothing_and_changes_are_upserted(
 ):
     corpus = tmp_path / "corpus"
     _copy_corpus(bundled_articles, corpus)
-    first = build.apply(
-        tmp_path / "ix", build.Change(upsert=load_paths([corpus]).articles), embedder, gazetteer
+    first = faiss_writer.apply(
+        tmp_path / "ix", changes.Change(upsert=load_paths([corpus]).articles), embedder, gazetteer
     )
-    again = build.apply(
-        tmp_path / "ix", build.Change(upsert=load_paths([corpus]).articles), embedder, gazetteer
+    again = faiss_writer.apply(
+        tmp_path / "ix", changes.Change(upsert=load_paths([corpus]).articles), embedder, gazetteer
     )
     assert first.embedded_chunks == first.chunks > 0 and again.embedded_chunks == 0
     assert again.unchanged == 5 and not again.added and not again.updated
@@ -77,9 +78,9 @@ def test_unchanged_corpus_embeds_nothing_and_changes_are_upserted(
         "utf-8",
     )
     (corpus / sorted(p.name for p in corpus.iterdir())[1]).unlink()
-    third = build.apply(
+    third = faiss_writer.apply(
         tmp_path / "ix",
-        build.Change(upsert=load_paths([corpus]).articles, prune_missing=True),
+        changes.Change(upsert=load_paths([corpus]).articles, prune_missing=True),
         embedder,
         gazetteer,
     )
@@ -97,7 +98,7 @@ def test_index_built_with_another_model_is_refused(tmp_path, bundled_index, embe
         Engine(copy, embedder)
     assert "ruri" in info.value.ja and "rebuild" in info.value.en
     with pytest.raises(IndexMismatch):
-        build.apply(copy, build.Change(upsert=()), embedder)
+        faiss_writer.apply(copy, changes.Change(upsert=()), embedder)
     (current / "manifest.json").write_text(json.dumps({**data, "format_version": 0}))
     with pytest.raises(IndexMismatch) as old:
         Engine(copy, embedder)
@@ -114,8 +115,8 @@ def test_empty_change_keeps_the_served_generation(tmp_path, bundled_index, embed
     copy = tmp_path / "ix"
     shutil.copytree(bundled_index, copy, symlinks=True)
     before = layout.IndexDir(copy).require_current()
-    with pytest.raises(build.NoArticles):
-        build.apply(copy, build.Change(replace_all=True), embedder, gazetteer)
+    with pytest.raises(changes.NoArticles):
+        faiss_writer.apply(copy, changes.Change(replace_all=True), embedder, gazetteer)
     assert layout.IndexDir(copy).require_current() == before
 
 
@@ -123,7 +124,7 @@ def test_a_second_writer_gets_a_clear_message(tmp_path, embedder):
     index = layout.IndexDir(tmp_path / "ix")
     with layout.acquire(index, 0):
         with pytest.raises(layout.WriterBusy) as info:
-            build.apply(index.root, build.Change(upsert=()), embedder, lock_timeout=0.2)
+            faiss_writer.apply(index.root, changes.Change(upsert=()), embedder, lock_timeout=0.2)
     assert "実行中" in info.value.ja
 
 
@@ -164,7 +165,9 @@ def test_kill_9_during_a_build_leaves_the_previous_generation_served(
     assert index.require_current() == before
     assert not check.verify(before, index)
     assert Engine(copy, embedder).search("窓口キャッシュレス", k=3)["passages"]
-    report = build.apply(copy, build.Change(upsert=load_paths([corpus]).articles), embedder)
+    report = faiss_writer.apply(
+        copy, changes.Change(upsert=load_paths([corpus]).articles), embedder
+    )
     assert not list(index.generations.glob(".tmp-*")) and not list(index.segments.glob(".tmp-*"))
     assert (
         report.articles == 5 + 30 and report.embedded_chunks < report.chunks - 171

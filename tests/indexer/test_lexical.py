@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from indexer.analysis import lexical
-from indexer.stores import manifest
+from indexer.stores import bm25, manifest
 from indexer.stores.faiss import postings
 from indexer.stores.faiss.layout import IndexDir
 from search.engine import Engine
@@ -47,7 +47,7 @@ def test_bm25_ranks_the_text_with_the_rare_name_first(tmp_path):
     postings.save(postings.from_counts([lexical.counts(t) for t in texts]), tmp_path / "lex")
     saved = postings.load(tmp_path / "lex")
     terms = lexical.tokenize("ＰａｙＰａｙ 窓口")
-    stats = postings.Stats(
+    stats = bm25.Stats(
         3, float(saved.lengths.mean()), {t: postings.live_df(saved, t, None) for t in terms}
     )
     scores = postings.scores(saved, terms, stats, None)
@@ -68,7 +68,7 @@ def test_postings_score_as_bm25s_does():
     saved = postings.from_counts([lexical.counts(t) for t in texts])
     for query in ("ＰａｙＰａｙ 窓口", "コンビニ交付", "窓口 窓口"):
         terms = lexical.tokenize(query)
-        stats = postings.Stats(
+        stats = bm25.Stats(
             4, float(saved.lengths.mean()), {t: postings.live_df(saved, t, None) for t in terms}
         )
         expected = reference.get_scores_from_ids(reference.get_tokens_ids(terms))

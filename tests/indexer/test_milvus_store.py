@@ -15,13 +15,13 @@ import pytest
 from milvuskit import ROOT, build_store, count, same, seeded_index_dir, without
 
 from corpus.article import Article, article_id
-from indexer.stores.filters import Filters
+from indexer.stores.base import Filters
 from indexer.stores.milvus import check as milvus_check
 from indexer.stores.milvus import client as mc
 from indexer.stores.milvus import head as mh
 from indexer.stores.milvus import writer as mw
 from indexer.stores.spec import BadStore, parse
-from indexer.write import build, indexing
+from indexer.write import changes, indexing
 from search.engine import Engine
 
 QUERIES = [
@@ -195,7 +195,7 @@ def test_add_update_remove_are_visible_at_once(write_store, embedder, gazetteer)
     baseline = served.search(NEW_QUERY, 10)
     assert NEW_ID not in {p["article_id"] for p in baseline["passages"]}
 
-    added = indexing.apply(ix, build.Change(upsert=(NEW,)), embedder, spec)
+    added = indexing.apply(ix, changes.Change(upsert=(NEW,)), embedder, spec)
     assert (
         added.added == [NEW_ID]
         and added.articles == before.articles + 1
@@ -228,7 +228,7 @@ def test_add_update_remove_are_visible_at_once(write_store, embedder, gazetteer)
         NEW.url,
         NEW.path,
     )
-    updated = indexing.apply(ix, build.Change(upsert=(changed,)), embedder, spec)
+    updated = indexing.apply(ix, changes.Change(upsert=(changed,)), embedder, spec)
     assert updated.updated == [NEW_ID] and updated.articles == added.articles
     assert served.refresh() is True
     assert NEW_ID not in {
@@ -281,7 +281,7 @@ def test_crash_before_the_head_switch_leaves_the_old_commit(
 
     monkeypatch.setattr(mh, "write", dies)
     with pytest.raises(Crash):
-        indexing.apply(ix, build.Change(upsert=(NEW,)), embedder, spec)
+        indexing.apply(ix, changes.Change(upsert=(NEW,)), embedder, spec)
     monkeypatch.setattr(mh, "write", real_write)
 
     assert head_of(spec) == head
@@ -304,7 +304,7 @@ def test_crash_before_the_head_switch_leaves_the_old_commit(
     assert checked["ok"] and checked["generation"] == head.name
 
     again = indexing.apply(
-        ix, build.Change(upsert=(NEW,)), embedder, spec
+        ix, changes.Change(upsert=(NEW,)), embedder, spec
     )  # the next write cleans up first
     assert again.added == [NEW_ID] and again.generation == f"milvus-{head.commit + 1:06d}"
     after = physical(spec)
@@ -330,7 +330,7 @@ def test_crash_after_the_head_switch_hides_the_replaced_rows(
     """A writer that dies after moving the head but before deleting the rows its update replaced: readers see the
     new version only, and the next write deletes the old rows."""
     spec, ix = write_store
-    first = indexing.apply(ix, build.Change(upsert=(crash_article(1),)), embedder, spec)
+    first = indexing.apply(ix, changes.Change(upsert=(crash_article(1),)), embedder, spec)
     client, n = mc.connect(spec), mc.names(spec)
     old_rows = count(client, head_of(spec).chunks, f'article_id == "{CRASH_ID}"')
     real_recover, calls = mw.recover, []
@@ -343,7 +343,7 @@ def test_crash_after_the_head_switch_hides_the_replaced_rows(
 
     monkeypatch.setattr(mw, "recover", recover_then_die)
     with pytest.raises(Crash):
-        indexing.apply(ix, build.Change(upsert=(crash_article(2),)), embedder, spec)
+        indexing.apply(ix, changes.Change(upsert=(crash_article(2),)), embedder, spec)
     monkeypatch.setattr(mw, "recover", real_recover)
 
     head = head_of(spec)
@@ -432,14 +432,14 @@ def test_lite_path_whose_folder_is_missing(tmp_path):
 
 def test_a_store_of_another_model_is_refused_and_left_as_it_was(tmp_path, embedder, gazetteer):
     spec, ix = parse(f"milvus:{tmp_path}/m.db"), tmp_path / "ix"
-    indexing.apply(ix, build.Change(upsert=(crash_article(1),)), embedder, spec)
+    indexing.apply(ix, changes.Change(upsert=(crash_article(1),)), embedder, spec)
     client, n = mc.connect(spec), mc.names(spec)
     other = mh.read(client, n).but(model="intfloat/other-e5-small", dimension=384)
     mh.write(client, n, other)
     rows = physical(spec)
 
     with pytest.raises(mc.StoreMismatch) as refused:
-        indexing.apply(ix, build.Change(upsert=(NEW,)), embedder, spec)
+        indexing.apply(ix, changes.Change(upsert=(NEW,)), embedder, spec)
     assert "intfloat/other-e5-small" in refused.value.ja and "384" in refused.value.ja
     assert "intfloat/other-e5-small" in refused.value.en and embedder.info.name in refused.value.en
     assert "--rebuild" in refused.value.en and refused.value.status == 409
@@ -478,14 +478,15 @@ def test_faiss_needs_no_milvus_extras(tmp_path):
         f"""
         from pathlib import Path
         from corpus.article import Article
-        from indexer.write import build, indexing
+        from indexer.write import indexing
+        from indexer.write import changes
         from indexer.model.base import Embedder
         from search.engine import Engine
         from api.settings import Settings
 
         embedder = Embedder.load()
         town = Article("0123456789abcdef", "ゆずりは町の電子申請", "ゆずりは町は住民票の電子申請を始めた。")
-        report = indexing.apply(Path({str(tmp_path / "ix")!r}), build.Change(upsert=(town,)), embedder,
+        report = indexing.apply(Path({str(tmp_path / "ix")!r}), changes.Change(upsert=(town,)), embedder,
                                 Settings().store_spec())
         answer = Engine(Path({str(tmp_path / "ix")!r}), embedder).search("住民票の電子申請", 1)
         assert answer["passages"][0]["article_id"] == "0123456789abcdef", answer

@@ -14,8 +14,9 @@ import pytest
 from indexer.model import export as onnx_model
 from indexer.model.base import Embedder, bundled_model_dir, default_cache_dir
 from indexer.stores import manifest
+from indexer.stores.faiss import writer as faiss_writer
 from indexer.stores.faiss.layout import IndexDir
-from indexer.write import build
+from indexer.write import changes
 from search.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,16 +172,18 @@ def test_the_manifest_records_engine_and_precision_and_refuses_to_mix(
     with pytest.raises(manifest.IndexMismatch, match="JSEARCH_PRECISION=fp32"):
         Engine(bundled_index, int8_embedder, gazetteer)
     root = tmp_path / "index"
-    report = build.apply(
-        root, build.Change(upsert=tuple(bundled_articles[:2])), int8_embedder, gazetteer
+    report = faiss_writer.apply(
+        root, changes.Change(upsert=tuple(bundled_articles[:2])), int8_embedder, gazetteer
     )
     assert manifest.read(IndexDir(root).require_current()).precision == "int8"
     assert Engine(root, int8_embedder, gazetteer).search("窓口キャッシュレス", 3)["passages"]
     with pytest.raises(manifest.IndexMismatch, match="int8"):
-        build.apply(root, build.Change(upsert=tuple(bundled_articles[2:3])), embedder, gazetteer)
-    again = build.apply(
+        faiss_writer.apply(
+            root, changes.Change(upsert=tuple(bundled_articles[2:3])), embedder, gazetteer
+        )
+    again = faiss_writer.apply(
         root,
-        build.Change(upsert=tuple(bundled_articles[:2]), replace_all=True),
+        changes.Change(upsert=tuple(bundled_articles[:2]), replace_all=True),
         embedder,
         gazetteer,
     )

@@ -19,9 +19,11 @@ from common.errors import UserError
 from corpus.bundled import bundled_corpus_dir
 from indexer.model.base import ModelInfo
 from indexer.stores.faiss import layout
-from indexer.write import build
+from indexer.stores.faiss import writer as faiss_writer
+from indexer.write import changes
 from indexer.write import ray_pipeline as ray_embed
 from indexer.write.embedcache import EmbeddingCache
+from indexer.write.pipeline import LOCAL, passage_keys, prepare_versions
 from indexer.write.preparecache import PrepareCache, prepare_key
 from search.engine import Engine
 
@@ -59,12 +61,12 @@ def _python(
 def _cached(index_dir: Path, embedder, gazetteer, articles) -> tuple[list, dict[str, np.ndarray]]:
     """What a build left in the index's caches: each article's prepared passages, and every passage's vector."""
     cache = layout.IndexDir(index_dir).cache
-    versions = build.prepare_versions(embedder, gazetteer)
+    versions = prepare_versions(embedder, gazetteer)
     prepared = PrepareCache(cache / "prepared.sqlite")
     vectors = EmbeddingCache(cache / "embeddings.sqlite")
     try:
         items = prepared.get_many([prepare_key(a, versions) for a in articles])
-        keys = build.passage_keys([p for item in items.values() for p in item.passages], embedder)
+        keys = passage_keys([p for item in items.values() for p in item.passages], embedder)
         return list(items.values()), vectors.get_many(keys)
     finally:
         prepared.close()
@@ -74,19 +76,19 @@ def _cached(index_dir: Path, embedder, gazetteer, articles) -> tuple[list, dict[
 def test_an_index_built_on_ray_holds_the_same_passages_and_vectors_and_answers_alike(
     tmp_path, ray_pipeline, embedder, gazetteer, bundled_articles, bundled_index
 ):
-    change = build.Change(upsert=tuple(bundled_articles), sources=(str(bundled_corpus_dir()),))
-    report = build.apply(tmp_path / "ix", change, embedder, gazetteer, pipeline=ray_pipeline)
+    change = changes.Change(upsert=tuple(bundled_articles), sources=(str(bundled_corpus_dir()),))
+    report = faiss_writer.apply(tmp_path / "ix", change, embedder, gazetteer, pipeline=ray_pipeline)
     assert (
         report.articles == 5
         and report.embedded_chunks == report.chunks == report.prepared_chunks > 100
     )
     items, vectors = _cached(tmp_path / "ix", embedder, gazetteer, bundled_articles)
     assert sorted(items, key=lambda i: i.article.id) == sorted(
-        build.LOCAL.prepare(bundled_articles, embedder, gazetteer), key=lambda i: i.article.id
+        LOCAL.prepare(bundled_articles, embedder, gazetteer), key=lambda i: i.article.id
     )
     _, local = _cached(
         bundled_index, embedder, gazetteer, bundled_articles
-    )  # built in process (build.LOCAL)
+    )  # built in process (LOCAL)
     assert vectors.keys() == local.keys() and len(vectors) > 100
     assert min(float(vectors[k] @ local[k]) for k in local) >= 0.9999
     on_ray, in_process = (
@@ -113,14 +115,14 @@ class KilledAfterFirstBlock(ray_embed.RayPipeline):
 def test_a_run_killed_half_way_resumes_from_the_embedding_cache(
     tmp_path, ray_pipeline, embedder, gazetteer, bundled_articles
 ):
-    change = build.Change(upsert=tuple(bundled_articles))
+    change = changes.Change(upsert=tuple(bundled_articles))
     killed = KilledAfterFirstBlock(
         ray_pipeline.cluster, ray_pipeline.layout, 16, ray_pipeline.cache_dir
     )
     with pytest.raises(KeyboardInterrupt):
-        build.apply(tmp_path / "ix", change, embedder, gazetteer, pipeline=killed)
+        faiss_writer.apply(tmp_path / "ix", change, embedder, gazetteer, pipeline=killed)
     assert layout.IndexDir(tmp_path / "ix").current() is None  # nothing was committed
-    report = build.apply(tmp_path / "ix", change, embedder, gazetteer, pipeline=ray_pipeline)
+    report = faiss_writer.apply(tmp_path / "ix", change, embedder, gazetteer, pipeline=ray_pipeline)
     assert report.embedded_chunks == report.chunks - 16 and report.prepared_chunks == 0
 
 

@@ -11,7 +11,8 @@ import pytest
 from corpus.article import Article
 from indexer.stores import manifest
 from indexer.stores.faiss import layout, merge
-from indexer.write import build
+from indexer.stores.faiss import writer as faiss_writer
+from indexer.write import changes
 from search.engine import Engine
 
 QUERIES = [
@@ -104,10 +105,14 @@ def spread(tmp_path_factory, embedder, gazetteer, bundled_articles):
             if i % 3 == 0 and i < 19
             else ()
         )
-        build.apply(many, build.Change(upsert=tuple(batch) + extra + stale), embedder, gazetteer)
-    build.apply(many, build.Change(remove=tuple(d.id for d in decoys)), embedder, gazetteer)
+        faiss_writer.apply(
+            many, changes.Change(upsert=tuple(batch) + extra + stale), embedder, gazetteer
+        )
+    faiss_writer.apply(
+        many, changes.Change(remove=tuple(d.id for d in decoys)), embedder, gazetteer
+    )
     one = share_cache(root / "one", root / "cache")
-    build.apply(one, build.Change(upsert=tuple(articles)), embedder, gazetteer)
+    faiss_writer.apply(one, changes.Change(upsert=tuple(articles)), embedder, gazetteer)
     return one, many, articles
 
 
@@ -136,8 +141,8 @@ def test_a_forced_merge_purges_deletions_and_changes_no_score(spread, embedder, 
 
 def test_a_rebuild_of_an_unchanged_corpus_prepares_nothing(spread, embedder, gazetteer):
     one, _, articles = spread
-    report = build.apply(
-        one, build.Change(upsert=tuple(articles), replace_all=True), embedder, gazetteer
+    report = faiss_writer.apply(
+        one, changes.Change(upsert=tuple(articles), replace_all=True), embedder, gazetteer
     )
     assert (
         report.prepared_chunks == 0
@@ -188,7 +193,7 @@ def test_an_old_single_generation_index_is_refused_for_search_and_migrated_by_th
     with pytest.raises(manifest.OldFormat) as refused:
         Engine(index.root, embedder, gazetteer)
     assert "jsearch index" in refused.value.ja and "migrate" in refused.value.en
-    report = build.apply(index.root, build.Change(upsert=(added,)), embedder, gazetteer)
+    report = faiss_writer.apply(index.root, changes.Change(upsert=(added,)), embedder, gazetteer)
     assert report.articles == 6 and report.added == [added.id] and report.segments == 1
     engine = Engine(index.root, embedder, gazetteer)
     assert engine.search("宇佐市 窓口キャッシュレス", 3)["passages"][0]["title"]
@@ -209,18 +214,18 @@ def test_a_dropped_segment_name_is_not_reused_and_a_server_sees_the_new_one(
         )
 
     root = tmp_path / "ix"
-    build.apply(root, build.Change(upsert=(town(1, "電子申請"),)), embedder, gazetteer)
-    dropped = build.apply(
-        root, build.Change(upsert=(town(2, "キャッシュレス決済"),)), embedder, gazetteer
+    faiss_writer.apply(root, changes.Change(upsert=(town(1, "電子申請"),)), embedder, gazetteer)
+    dropped = faiss_writer.apply(
+        root, changes.Change(upsert=(town(2, "キャッシュレス決済"),)), embedder, gazetteer
     ).segment
     engine = Engine(root, embedder, gazetteer)
     for _ in range(3):  # the segment is dropped, then cleaned away once no commit point lists it
-        build.apply(root, build.Change(remove=(town(2, "").id,)), embedder, gazetteer) if town(
-            2, ""
-        ).id in engine.generation.article_ids() else None
-        build.apply(root, build.Change(upsert=(town(1, "電子申請"),)), embedder, gazetteer)
-    added = build.apply(
-        root, build.Change(upsert=(town(3, "オンライン予約"),)), embedder, gazetteer
+        faiss_writer.apply(
+            root, changes.Change(remove=(town(2, "").id,)), embedder, gazetteer
+        ) if town(2, "").id in engine.generation.article_ids() else None
+        faiss_writer.apply(root, changes.Change(upsert=(town(1, "電子申請"),)), embedder, gazetteer)
+    added = faiss_writer.apply(
+        root, changes.Change(upsert=(town(3, "オンライン予約"),)), embedder, gazetteer
     )
     assert added.segment != dropped
     engine.refresh()
@@ -238,8 +243,8 @@ def test_a_segment_written_before_words_were_stored_still_highlights_and_merges_
 
     articles = list(bundled_articles)
     index = tmp_path / "index"
-    build.apply(index, build.Change(upsert=tuple(articles[:2])), embedder, gazetteer)
-    build.apply(index, build.Change(upsert=tuple(articles[2:3])), embedder, gazetteer)
+    faiss_writer.apply(index, changes.Change(upsert=tuple(articles[:2])), embedder, gazetteer)
+    faiss_writer.apply(index, changes.Change(upsert=tuple(articles[2:3])), embedder, gazetteer)
     dirs = layout.IndexDir(index)
     old = dirs.segments / manifest.read(dirs.require_current()).segments[0]["name"]
     conn = sqlite3.connect(old / "meta.sqlite")  # as an index written by the previous version

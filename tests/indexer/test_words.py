@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indexer.analysis.lexical import word_spans
-from indexer.stores.faiss.metadb import pack_words, unpack_words
+from indexer.analysis.words import pack_words, unpack_words
 
 
 def test_a_form_is_stored_only_where_it_differs_from_the_text():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from corpus.article import Article, article_id
-from indexer.write import build
+from indexer.stores.faiss import writer as faiss_writer
+from indexer.write import changes
 from search.engine import Engine
 from search.errors import NotFound, QueryError
 
@@ -37,9 +38,9 @@ GONE = _article("gone", "宇佐市の古い計画", "宇佐市はかつて紙の
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory, embedder, gazetteer) -> Engine:
     root = tmp_path_factory.mktemp("places") / "ix"
-    build.apply(root, build.Change(upsert=(OLD, GONE)), embedder, gazetteer)
-    build.apply(root, build.Change(upsert=(NEW, MENTION)), embedder, gazetteer)
-    build.apply(root, build.Change(remove=(GONE.id,)), embedder, gazetteer)
+    faiss_writer.apply(root, changes.Change(upsert=(OLD, GONE)), embedder, gazetteer)
+    faiss_writer.apply(root, changes.Change(upsert=(NEW, MENTION)), embedder, gazetteer)
+    faiss_writer.apply(root, changes.Change(remove=(GONE.id,)), embedder, gazetteer)
     return Engine(root, embedder, gazetteer)
 
 

@@ -14,6 +14,7 @@ from corpus.article import Article
 from indexer.stores import manifest
 from indexer.stores.faiss import check, layout
 from indexer.stores.faiss import metadb as store
+from indexer.write.changes import Ref
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,6 @@ class Entry:
             tuple(data.get("deleted", ())),
             int(data.get("deleted_rows", 0)),
         )
-
-
-@dataclass(frozen=True)
-class Ref:
-    """Where a live article is stored, and what the writer compares or removes."""
-
-    segment: str
-    content_hash: str
-    path: str
-    chunks: int
 
 
 @dataclass(frozen=True)

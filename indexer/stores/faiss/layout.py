@@ -10,9 +10,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from common.errors import UserError
+from indexer.write.lock import WriterBusy as WriterBusy
+from indexer.write.lock import acquire as acquire_lock
+from indexer.write.lock import cache_dir, writer_lock
 
 GENERATIONS = "generations"
 SEGMENTS = "segments"
@@ -31,18 +34,6 @@ class IndexMissing(UserError):
         super().__init__(
             f"索引がありません: {root}。先に `jsearch index` で作成してください",
             f"no index at {root}; build one first with `jsearch index`",
-        )
-
-
-class WriterBusy(UserError):
-    """Another writer holds the index lock."""
-
-    status, code = 409, "writer_busy"
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(
-            f"別の索引更新が実行中です: {root}。終わってから再実行してください",
-            f"another index update is running on {root}; try again when it has finished",
         )
 
 
@@ -65,7 +56,7 @@ class IndexDir:
 
     @property
     def cache(self) -> Path:
-        return self.root / "cache"
+        return cache_dir(self.root)
 
     def current(self) -> Path | None:
         """The generation being served, or None before the first build."""
@@ -83,18 +74,12 @@ class IndexDir:
 
     def lock(self, timeout: float = 0) -> FileLock:
         """The writer lock; acquiring it fails with WriterBusy after `timeout` seconds."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.root / ".writer.lock"), timeout=timeout)
+        return writer_lock(self.root, timeout)
 
 
 def acquire(index: IndexDir, timeout: float) -> FileLock:
     """Take the writer lock or raise WriterBusy."""
-    lock = index.lock(timeout)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise WriterBusy(index.root) from None
-    return lock
+    return acquire_lock(index.root, timeout)
 
 
 class Building:

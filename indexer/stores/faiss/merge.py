@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
 from indexer.stores import manifest
+from indexer.stores.base import Merged
 from indexer.stores.faiss import commit, layout, segment
 
 SEGMENTS_PER_TIER = 10  # Lucene's segmentsPerTier
@@ -25,19 +25,6 @@ FLOOR_ROWS = 1_000  # smaller segments count as this size (Lucene's floorSegment
 DELETES_ALLOWED = (
     0.33  # a segment with a larger share of deleted rows is rewritten (deletesPctAllowed)
 )
-
-
-@dataclass(frozen=True)
-class Merged:
-    """What a merge did."""
-
-    generation: str
-    segment: str
-    merged: list[str]
-    rows: int
-    purged_rows: int
-    kind: str
-    seconds: float
 
 
 def tier(entry: commit.Entry) -> int:

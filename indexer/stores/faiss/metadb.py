@@ -1,12 +1,15 @@
-"""SQLite metadata of an index generation: articles, chunks with offsets, municipality mentions."""
+"""A segment's SQLite metadata (meta.sqlite): articles, chunks with offsets, content words, municipality mentions."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from common.sqlite import select_in as select_in  # used by the segment readers
+from indexer.analysis.words import pack_words
 
 FILE = "meta.sqlite"
 
@@ -130,28 +133,6 @@ def insert_words(
     )
 
 
-def pack_words(text: str, spans: list[tuple[int, int, str]]) -> str:
-    """A flat JSON list: per word the gap from the previous word's start, its length, and its normalised form
-    only where that differs from the text it covers (about half the text's size instead of 1.8 times)."""
-    out: list = []
-    previous = 0
-    for start, end, form in spans:
-        out += [start - previous, end - start] + ([] if form == text[start:end] else [form])
-        previous = start
-    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
-
-
-def unpack_words(text: str, packed: str) -> list[tuple[int, int, str]]:
-    """The (start, end, normalised form) list that `pack_words` packed for this text."""
-    items, spans, start, i = json.loads(packed), [], 0, 0
-    while i < len(items):
-        start, end = start + items[i], start + items[i] + items[i + 1]
-        form = items[i + 2] if i + 2 < len(items) and isinstance(items[i + 2], str) else None
-        spans.append((start, end, text[start:end] if form is None else form))
-        i += 2 if form is None else 3
-    return spans
-
-
 def has_table(conn: sqlite3.Connection, name: str) -> bool:
     """Whether a metadata database has this table (segments written before it was added do not)."""
     return (
@@ -170,12 +151,3 @@ def insert_mentions(conn: sqlite3.Connection, rows: Iterable[MentionRow]) -> Non
             for m in rows
         ],
     )
-
-
-def select_in(conn: sqlite3.Connection, sql: str, values: Sequence, batch: int = 500) -> list:
-    """The rows of `sql`, whose `IN ({})` takes the values a batch at a time (SQLite caps bound parameters)."""
-    rows: list = []
-    for i in range(0, len(values), batch):
-        part = list(values[i : i + batch])
-        rows += conn.execute(sql.format(",".join("?" * len(part))), part).fetchall()
-    return rows

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-K1 = 1.5
-B = 0.75
+from indexer.stores.bm25 import Stats, idf, tf_part
+
 VOCAB = "vocab.json"
 ARRAYS = ("indptr", "rows", "tfs", "lengths")
 
@@ -120,26 +120,6 @@ def load(directory: Path) -> Postings:
     if len(arrays["indptr"]) != len(terms) + 1 or arrays["indptr"][-1] != len(arrays["rows"]):
         raise ValueError(f"lexical postings in {directory} do not match their vocabulary")
     return Postings({t: i for i, t in enumerate(terms)}, **arrays)
-
-
-def idf(df: np.ndarray | float, n: float) -> np.ndarray:
-    """Lucene's BM25 idf: never negative."""
-    return np.log1p((n - df + 0.5) / (np.asarray(df, np.float64) + 0.5))
-
-
-def tf_part(tf: np.ndarray, length: np.ndarray, avg_length: float) -> np.ndarray:
-    """BM25's saturated term frequency, normalised by row length."""
-    tf = np.asarray(tf, np.float64)
-    return tf / (K1 * (1 - B + B * np.asarray(length, np.float64) / avg_length) + tf)
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Collection statistics over live rows: row count, mean length, and each query term's row count."""
-
-    rows: int
-    avg_length: float
-    df: dict[str, int]
 
 
 def term_scores(

@@ -16,18 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis import lexical
-from indexer.stores import manifest
+from indexer.stores import bm25, manifest
+from indexer.stores.base import LexicalHits, descending, top
 from indexer.stores.faiss import commit, layout, postings, vectors
 from indexer.stores.faiss.segment import Segment, live_mask, open_segment
-from search import fusion
-
-
-@dataclass(frozen=True)
-class LexicalHits:
-    """The best rows by BM25 (best first, only positive scores) and a way to score any other row."""
-
-    rows: np.ndarray
-    score_of: Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -72,9 +64,10 @@ def make_part(segment: Segment, offset: int, deleted: tuple[str, ...]) -> Part:
 
 
 @dataclass(frozen=True)
-class Generation:
+class FaissCommit:
     """The segments of one commit point, opened read-only."""
 
+    remote = False  # every read is in this process: the engine runs the two candidate searches one after the other
     path: Path
     manifest: manifest.Manifest
     parts: tuple[Part, ...]
@@ -130,7 +123,7 @@ class Generation:
             out[where] = vectors.rows_of(part.segment.dense, local) @ vector
         return out
 
-    def lexical_stats(self, terms: list[str]) -> postings.Stats:
+    def lexical_stats(self, terms: list[str]) -> bm25.Stats:
         """BM25 statistics over every live row of every segment."""
         n = self.live_rows
         length = sum(p.live_length for p in self.parts)
@@ -138,7 +131,7 @@ class Generation:
             t: sum(postings.live_df(p.segment.lexical, t, p.live) for p in self.parts)
             for t in set(terms)
         }
-        return postings.Stats(n, length / n if n else 1.0, df)
+        return bm25.Stats(n, length / n if n else 1.0, df)
 
     def search_lexical(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray:
         """The BM25 score of every global row (0 for deleted rows and rows outside the filter)."""
@@ -160,12 +153,12 @@ class Generation:
     def lexical_hits(self, query: str, pool: int, allowed: np.ndarray | None = None) -> LexicalHits:
         """The `pool` best rows by BM25, scored over every row at once (the postings are in memory)."""
         scores = self.search_lexical(query, allowed)
-        top = fusion.top(scores, pool)
-        return LexicalHits(top[scores[top] > 0], lambda rows: scores[rows])
+        best = top(scores, pool)
+        return LexicalHits(best[scores[best] > 0], lambda rows: scores[rows])
 
     def restrict(self, filters) -> np.ndarray:
         """Live global rows that pass the filters (search/filters.py's SQL, run on each segment)."""
-        from indexer.stores.filters import matching_rows
+        from indexer.stores.faiss.filters import matching_rows
 
         return self.filter_rows(lambda conn: matching_rows(conn, filters))
 
@@ -321,12 +314,7 @@ class Generation:
         return rows[offset : offset + limit]
 
 
-def descending(value: str | None) -> tuple:
-    """A sort key that puts later ISO dates first."""
-    return tuple(-ord(c) for c in (value or ""))
-
-
-def load(path: Path, opened: Mapping[str, Segment] | None = None) -> Generation:
+def load(path: Path, opened: Mapping[str, Segment] | None = None) -> FaissCommit:
     """Open a commit point (its manifest is checked first) and pin it while it is referenced; segments already
     open in `opened` are shared, not opened again (they are immutable)."""
     fd = _pin(path)
@@ -351,7 +339,7 @@ def _pin(path: Path) -> int | None:
         return None
 
 
-def _open(path: Path, opened: Mapping[str, Segment]) -> Generation:
+def _open(path: Path, opened: Mapping[str, Segment]) -> FaissCommit:
     info = manifest.read(path)
     if info.lexical_tokenizer != lexical.TOKENIZER:
         raise manifest.IndexMismatch(
@@ -365,4 +353,4 @@ def _open(path: Path, opened: Mapping[str, Segment]) -> Generation:
         segment = opened.get(entry.name) or open_segment(segments_dir / entry.name)
         parts.append(make_part(segment, offset, entry.deleted))
         offset += segment.rows
-    return Generation(path, info, tuple(parts))
+    return FaissCommit(path, info, tuple(parts))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,23 +11,13 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from corpus.article import Article
 from indexer.analysis import lexical
-from indexer.analysis.prepare import Passage
+from indexer.analysis.prepare import Prepared
 from indexer.stores.faiss import check, postings, vectors
 from indexer.stores.faiss import metadb as store
 
 INFO = "segment.json"
 LEXICAL = "lexical"
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """An article ready to write: its passages, their vectors' cache keys and their token counts."""
-
-    article: Article
-    passages: tuple[Passage, ...]
-    counts: tuple[Counter, ...]
 
 
 @dataclass(frozen=True)

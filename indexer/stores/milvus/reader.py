@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.analysis import lexical
-from indexer.stores import manifest
-from indexer.stores.faiss import postings
-from indexer.stores.faiss.reader import LexicalHits, descending
+from indexer.stores import bm25, manifest
+from indexer.stores.base import LexicalHits, descending
 from indexer.stores.milvus import client as mc
 from indexer.stores.milvus import head as mh
 from indexer.stores.milvus import sparse
@@ -72,7 +71,7 @@ def _article(r: Mapping) -> dict:
 
 
 @dataclass(frozen=True)
-class MilvusGeneration:
+class MilvusCommit:
     """The store as of one head; every read filters by it, so a later write never shows through half-done."""
 
     store: StoreSpec
@@ -134,7 +133,7 @@ class MilvusGeneration:
 
     def restrict(self, filters) -> str:
         """The filters as a Milvus expression, evaluated before ranking (search/filters.expression)."""
-        from indexer.stores.filters import expression
+        from indexer.stores.milvus.filters import expression
 
         return expression(filters)
 
@@ -187,11 +186,11 @@ class MilvusGeneration:
             got.update((int(h["entity"]["row"]), float(h["distance"])) for h in found)
         return np.array([got.get(int(r), 0.0) for r in rows], np.float32)
 
-    def lexical_stats(self, terms: list[str]) -> postings.Stats:
+    def lexical_stats(self, terms: list[str]) -> bm25.Stats:
         """BM25 statistics: the head's row count and mean length, and each term's document frequency (read by key)."""
         ids = {t: sparse.term_id(t) for t in set(terms)}
         df = self._df(tuple(sorted(set(ids.values()))))
-        return postings.Stats(
+        return bm25.Stats(
             self.head.rows, self.head.avg_length, {t: df.get(i, 0) for t, i in ids.items()}
         )
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from indexer.stores.faiss import postings
+from indexer.stores import bm25
 
 DIMS = 2**32 - 1  # Milvus sparse dimensions are uint32 below this
 
@@ -28,7 +28,7 @@ def doc_vector(counts: Counter, length: int, avg_length: float) -> dict[int, flo
     if not counts:
         return out
     terms = list(counts)
-    weights = postings.tf_part(
+    weights = bm25.tf_part(
         np.array([counts[t] for t in terms]), np.full(len(terms), length), avg_length
     )
     for term, weight in zip(terms, weights.tolist()):
@@ -42,7 +42,7 @@ def query_vector(terms: Iterable[str], df: Mapping[int, int], rows: int) -> dict
     out: dict[int, float] = {}
     for term in terms:
         key = term_id(term)
-        out[key] = out.get(key, 0.0) + float(postings.idf(df.get(key, 0), rows))
+        out[key] = out.get(key, 0.0) + float(bm25.idf(df.get(key, 0), rows))
     return {k: v for k, v in out.items() if v > 0}
 
 

@@ -1,4 +1,4 @@
-"""Writes to the Milvus store: the same plan as the FAISS store (build.plan), rows under the next commit, then one
+"""Writes to the Milvus store: the same plan as the FAISS store (changes.plan), rows under the next commit, then one
 switch of the head (see head.py); the embedding and prepare caches stay in the local index directory."""
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ import numpy as np
 from corpus.article import Article
 from indexer.analysis import lexical
 from indexer.analysis.chunker import CHUNKER_VERSION
+from indexer.analysis.prepare import Prepared
 from indexer.model.base import Embedder
 from indexer.places.gazetteer import Gazetteer
-from indexer.stores.faiss import commit, layout
-from indexer.stores.faiss.segment import Prepared
 from indexer.stores.milvus import client as mc
 from indexer.stores.milvus import head as mh
 from indexer.stores.milvus import sparse
 from indexer.stores.spec import StoreSpec
-from indexer.write import build
+from indexer.write import changes
+from indexer.write.changes import Ref
+from indexer.write.lock import acquire, cache_dir
+from indexer.write.pipeline import LOCAL, Pipeline, prepare_and_embed
 
 BATCH = 512  # rows per insert
 RETIRE_SECONDS = (
@@ -33,16 +35,16 @@ RETIRE_SECONDS = (
 def apply(
     store: StoreSpec,
     index_dir: Path,
-    change: build.Change,
+    change: changes.Change,
     embedder: Embedder,
     gazetteer: Gazetteer | None = None,
     progress: bool = False,
     lock_timeout: float = 30,
-    pipeline: build.Pipeline = build.LOCAL,
-) -> build.Report:
+    pipeline: Pipeline = LOCAL,
+) -> changes.Report:
     """Make the change as one new commit of the store."""
     began = time.perf_counter()
-    lock = layout.acquire(layout.IndexDir(index_dir), lock_timeout)
+    lock = acquire(index_dir, lock_timeout)
     try:
         client = mc.connect(store)
         return mc.guarded(
@@ -50,7 +52,7 @@ def apply(
             _apply,
             client,
             store,
-            layout.IndexDir(index_dir),
+            cache_dir(index_dir),
             change,
             embedder,
             gazetteer or Gazetteer.load(),
@@ -65,14 +67,14 @@ def apply(
 def _apply(
     client,
     store: StoreSpec,
-    index: layout.IndexDir,
-    change: build.Change,
+    caches: Path,
+    change: changes.Change,
     embedder: Embedder,
     gazetteer: Gazetteer,
     progress: bool,
-    pipeline: build.Pipeline,
+    pipeline: Pipeline,
     began: float,
-) -> build.Report:
+) -> changes.Report:
     n = mc.names(store)
     old = mh.read(client, n)
     if old is not None:
@@ -83,11 +85,11 @@ def _apply(
     refs = live_refs(
         client, n, old, None if change.replace_all or change.prune_missing else _ids(change)
     )
-    work = build.plan(refs, change, old.articles if old else 0)
+    work = changes.plan(refs, change, old.articles if old else 0)
     if work.live_articles <= 0:
-        raise build.NoArticles()
-    items, keys, matrix, embedded, prepared = build.prepare_and_embed(
-        work.write, embedder, gazetteer, index.cache, progress, pipeline
+        raise changes.NoArticles()
+    items, keys, matrix, embedded, prepared = prepare_and_embed(
+        work.write, embedder, gazetteer, caches, progress, pipeline
     )
     head = _next_head(client, n, old, change, embedder, sum(len(i.passages) for i in items))
     gone = [] if change.replace_all else list(work.gone)
@@ -116,7 +118,7 @@ def _apply(
         client.flush(
             name
         )  # sealed segments are indexed; Milvus Lite searched unsealed rows 5x slower (measured)
-    return build.Report(
+    return changes.Report(
         head.name,
         head.articles,
         head.rows,
@@ -134,11 +136,11 @@ def _apply(
     )
 
 
-def _ids(change: build.Change) -> list[str]:
+def _ids(change: changes.Change) -> list[str]:
     return [a.id for a in change.upsert] + list(change.remove)
 
 
-def _sources(old: mh.Head | None, change: build.Change) -> list[str]:
+def _sources(old: mh.Head | None, change: changes.Change) -> list[str]:
     kept = old.sources if old and not change.replace_all else []
     return sorted(set(change.sources) | set(kept))
 
@@ -160,7 +162,7 @@ def _next_head(
     client,
     n: mc.Names,
     old: mh.Head | None,
-    change: build.Change,
+    change: changes.Change,
     embedder: Embedder,
     new_rows: int,
 ) -> mh.Head:
@@ -216,14 +218,14 @@ def recover(client, n: mc.Names, head: mh.Head) -> mh.Head:
 
 def live_refs(
     client, n: mc.Names, head: mh.Head | None, ids: Sequence[str] | None
-) -> dict[str, commit.Ref]:
-    """The live articles among `ids` (all of them when None): what build.plan compares against."""
+) -> dict[str, Ref]:
+    """The live articles among `ids` (all of them when None): what changes.plan compares against."""
     if head is None or (ids is not None and not ids):
         return {}
     expr = mh.visible(head) + (f" and article_id in {mh.literal(ids)}" if ids is not None else "")
     fields = ["article_id", "content_hash", "path", "chunks"]
     return {
-        r["article_id"]: commit.Ref("", r["content_hash"], r["path"], int(r["chunks"]))
+        r["article_id"]: Ref("", r["content_hash"], r["path"], int(r["chunks"]))
         for r in query_all(client, n.articles, expr, fields)
     }
 

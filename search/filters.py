@@ -1,0 +1,56 @@
+"""Filters as a request gives them, checked (known prefecture, code shape, real dates in order) before a store applies them."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from indexer.stores.base import Filters
+from search.errors import QueryError
+
+_CODE = re.compile(r"^\d{5,6}$")
+
+
+def _iso(value: str | None, field: str) -> str | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise QueryError(
+            field,
+            f"日付の形式が正しくありません: {value}（YYYY-MM-DD）",
+            f"invalid date {value!r}; use YYYY-MM-DD",
+        ) from None
+
+
+def validate(filters: Filters, prefectures: set[str]) -> Filters:
+    """Checked filters: known prefecture, 5/6-digit code, real dates in order."""
+    if filters.prefecture and filters.prefecture not in prefectures:
+        raise QueryError(
+            "prefecture",
+            f"都道府県名が不明です: {filters.prefecture}",
+            f"unknown prefecture {filters.prefecture!r}",
+        )
+    if filters.municipality and not _CODE.match(filters.municipality):
+        raise QueryError(
+            "municipality",
+            f"団体コードは5桁か6桁の数字です: {filters.municipality}",
+            f"a municipality code has 5 or 6 digits, not {filters.municipality!r}",
+        )
+    start, end = _iso(filters.date_from, "date_from"), _iso(filters.date_to, "date_to")
+    if start and end and start > end:
+        raise QueryError(
+            "date_from",
+            f"期間の開始 {start} が終了 {end} より後です",
+            f"the date range is empty: {start} is after {end}",
+        )
+    return Filters(filters.prefecture, filters.municipality, filters.source, start, end)
+
+
+def allowed_rows(generation, filters: Filters):
+    """What a search may return under the filters, as the store evaluates it before ranking: live global rows for
+    the FAISS store, an expression for Milvus; None when nothing is filtered."""
+    if filters.empty():
+        return None
+    return generation.restrict(filters)
