@@ -492,7 +492,7 @@ def serve_cmd(
     store: StoreOpt = None,
 ) -> None:
     """HTTP API と検索ページを起動する / run the HTTP API and the search page."""
-    from api.server import run
+    from api.main import run
 
     config = settings()
     _store(store)

@@ -1,10 +1,15 @@
-"""The JSON answers of the HTTP API as pydantic models: what /docs and /openapi.json show (the README's contract)."""
+"""The HTTP API's models as pydantic: the JSON answers (what /docs and /openapi.json show, the public contract) and the request bodies with their validators."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from corpus.loaders import MAX_CHARS
+from corpus.metadata import parse_date
 
 Role = Literal["subject", "inherited", "mention"]
 Level = Literal["prefecture", "municipality"]
@@ -184,3 +189,69 @@ def errors(*statuses: int) -> dict:
         503: "索引を読めない / index unavailable",
     }
     return {s: {"model": ErrorAnswer, "description": words.get(s, "error")} for s in statuses}
+
+
+# ---------------------------------------------------------------- requests
+
+
+class ArticleIn(BaseModel):
+    """An article sent as JSON."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=500, description="題名 / title")
+    body: str = Field(min_length=1, max_length=MAX_CHARS, description="本文 / text")
+    source: str = Field("", max_length=200, description="掲載元 / source")
+    published: str | None = Field(None, description="掲載日 YYYY-MM-DD / date")
+    url: str = Field("", max_length=2000, description="元記事の URL（http/https）")
+
+    @field_validator("title", "body", "source", "url", "published")
+    @classmethod
+    def _clean(cls, value: str | None, info) -> str | None:
+        return checked_text(value, multiline=info.field_name == "body")
+
+    @field_validator("published")
+    @classmethod
+    def _date(cls, value: str | None) -> str | None:
+        return checked_date(value)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return checked_url(value)
+
+
+def checked_text(value: str | None, multiline: bool = False) -> str | None:
+    """Text without lone surrogates or control characters (tabs and, in a body, line breaks allowed)."""
+    if value is None:
+        return None
+    allowed = "\t\n\r" if multiline else "\t"
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise ValueError(
+            "対になっていないサロゲート文字が含まれています / the text contains a lone surrogate"
+        )
+    if any((ord(c) < 32 or 0x7F <= ord(c) < 0xA0) and c not in allowed for c in value):
+        raise ValueError("制御文字が含まれています / the text contains control characters")
+    return value
+
+
+def checked_url(value: str) -> str:
+    """Only http(s) links: a `javascript:` URL would run when a reader clicks the title."""
+    if value and not re.match(r"^https?://[^\s<>\"]+$", value, re.I):
+        raise ValueError(
+            "URL は http:// か https:// で始めてください / the url must start with http:// or https://"
+        )
+    return value
+
+
+def checked_date(value: str | None) -> str | None:
+    """ISO date from `2024-05-01`, `2024.5.1` or `2024年5月1日`; a date that does not exist is refused."""
+    if not value:
+        return None
+    iso = parse_date(value)
+    try:
+        return date.fromisoformat(iso or "").isoformat()
+    except ValueError:
+        raise ValueError(
+            f"日付の形式が正しくありません: {value}（YYYY-MM-DD） / invalid date {value!r}; use YYYY-MM-DD"
+        ) from None

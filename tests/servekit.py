@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from api.server import create_app
+from api.main import create_app
 from api.settings import Settings
 
 

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import replace
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from api import schemas
 from api.deps import ApiError, EngineDep, ReadKeyDep, WriteKeyDep
-from corpus.article import Article, article_id
-from corpus.loaders import MAX_CHARS, parse_bytes
-from corpus.metadata import find_urls, parse_date
+from api.schemas import ArticleIn, checked_date, checked_text, checked_url
+from corpus.article import Article
+from corpus.identity import upload_id
+from corpus.loaders import parse_bytes
+from corpus.metadata import find_urls
 from indexer.write import changes
 from search.engine import Engine
 from search.passages import PLACE_FIELDS
@@ -32,69 +32,6 @@ router = APIRouter(tags=["記事 / articles"])
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ArticleId = Annotated[str, Path(description="記事 ID（16 桁の英数字）/ article id")]
 UPLOAD_FIELDS = ("title", "source", "published", "url")
-
-
-class ArticleIn(BaseModel):
-    """An article sent as JSON."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    title: str = Field(min_length=1, max_length=500, description="題名 / title")
-    body: str = Field(min_length=1, max_length=MAX_CHARS, description="本文 / text")
-    source: str = Field("", max_length=200, description="掲載元 / source")
-    published: str | None = Field(None, description="掲載日 YYYY-MM-DD / date")
-    url: str = Field("", max_length=2000, description="元記事の URL（http/https）")
-
-    @field_validator("title", "body", "source", "url", "published")
-    @classmethod
-    def _clean(cls, value: str | None, info) -> str | None:
-        return checked_text(value, multiline=info.field_name == "body")
-
-    @field_validator("published")
-    @classmethod
-    def _date(cls, value: str | None) -> str | None:
-        return checked_date(value)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return checked_url(value)
-
-
-def checked_text(value: str | None, multiline: bool = False) -> str | None:
-    """Text without lone surrogates or control characters (tabs and, in a body, line breaks allowed)."""
-    if value is None:
-        return None
-    allowed = "\t\n\r" if multiline else "\t"
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-        raise ValueError(
-            "対になっていないサロゲート文字が含まれています / the text contains a lone surrogate"
-        )
-    if any((ord(c) < 32 or 0x7F <= ord(c) < 0xA0) and c not in allowed for c in value):
-        raise ValueError("制御文字が含まれています / the text contains control characters")
-    return value
-
-
-def checked_url(value: str) -> str:
-    """Only http(s) links: a `javascript:` URL would run when a reader clicks the title."""
-    if value and not re.match(r"^https?://[^\s<>\"]+$", value, re.I):
-        raise ValueError(
-            "URL は http:// か https:// で始めてください / the url must start with http:// or https://"
-        )
-    return value
-
-
-def checked_date(value: str | None) -> str | None:
-    """ISO date from `2024-05-01`, `2024.5.1` or `2024年5月1日`; a date that does not exist is refused."""
-    if not value:
-        return None
-    iso = parse_date(value)
-    try:
-        return date.fromisoformat(iso or "").isoformat()
-    except ValueError:
-        raise ValueError(
-            f"日付の形式が正しくありません: {value}（YYYY-MM-DD） / invalid date {value!r}; use YYYY-MM-DD"
-        ) from None
 
 
 def _unknown(article: str) -> ApiError:
@@ -285,14 +222,6 @@ async def _write(request: Request, article: Article) -> JSONResponse:
         status_code=201 if status == "added" else 200,
         headers={"Location": f"/articles/{article.id}"},
     )
-
-
-def upload_id(article: Article) -> str:
-    """An uploaded article's id: from its URL if it has one, else from its title and text (never its file name)."""
-    if article.url:
-        return article_id(article.url)
-    digest = hashlib.sha256(f"{article.title}\x1f{article.text}".encode()).hexdigest()
-    return article_id(f"upload:{digest}")
 
 
 async def _from_json(request: Request) -> Article:

@@ -1,0 +1,140 @@
+"""The HTTP API's app factory: the index loaded once at start-up, the routers, error handlers and middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from api.deps import Refresher
+from api.errors import install_handlers
+from api.middleware import BodyLimit, SecurityHeaders
+from api.routers import articles, health, jobs, municipalities, pages, passages, search
+from api.settings import Settings
+from indexer.write.group import GroupWriter
+from search.batcher import QueryBatcher
+from search.engine import Engine
+
+if TYPE_CHECKING:
+    from indexer.model.base import Embedder
+
+DESCRIPTION = (
+    "自治体DX記事のセマンティック検索 API。書き込みには `Authorization: Bearer <JSEARCH_API_KEY>` が必要です。"
+    'エラーはすべて `{"error": {"code", "field", "ja", "en"}}` の形で返ります。\n\n'
+    "Semantic search over municipal DX articles. Writes need the API key as a Bearer token; every error "
+    "has the shape above."
+)
+
+
+def load_engine(settings: Settings) -> Engine:
+    """The embedder and the current generation, loaded once (raises the user errors if there is no index)."""
+    from indexer.stores.factory import open_store
+
+    store = settings.store_spec()
+    open_store(
+        store, settings.index_dir
+    ).require_index()  # fails before the model takes seconds to load
+    return Engine(
+        settings.index_dir,
+        load_embedder(settings),
+        dense_weight=settings.dense_weight,
+        word_evidence=settings.word_evidence,
+        store=store,
+    )
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The model on the configured engine, precision and threads."""
+    from indexer.model.base import Embedder
+
+    return Embedder.load(
+        settings.model, settings.cache_dir, settings.engine, settings.precision, settings.threads
+    )
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """The app; without an engine, the lifespan loads one from the settings at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loaded = engine or load_engine(settings)
+        batcher = None
+        if not isinstance(loaded.embedder, QueryBatcher):
+            batcher = QueryBatcher(
+                loaded.embedder, settings.batch_max, settings.batch_window_ms / 1000
+            )
+            loaded.embedder = batcher
+        app.state.engine = loaded
+        app.state.refresher = refresher = Refresher(loaded, settings.refresh_seconds)
+        app.state.jobs = jobs.Jobs()
+        app.state.writer = GroupWriter(
+            settings.index_dir,
+            loaded.embedder,
+            settings.lock_timeout,
+            after=lambda: refresher(force=True),
+            merging=settings.merge,
+            store=settings.store_spec(),
+        )
+        try:
+            yield
+        finally:
+            if (
+                batcher is not None
+            ):  # an engine handed in may serve another app later: give it back unwrapped
+                loaded.embedder = batcher.inner
+
+    app = FastAPI(
+        title="jichitai-search 自治体DX検索 API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_parameters={"validatorUrl": None, "tryItOutEnabled": True},
+    )
+    app.state.settings = settings
+    for router in (
+        search.router,
+        municipalities.router,
+        passages.router,
+        articles.router,
+        jobs.router,
+        health.router,
+        pages.router,
+    ):
+        app.include_router(router)
+    pages.mount_assets(app)
+    install_handlers(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def run(settings: Settings, host: str, port: int) -> None:
+    """Serve with uvicorn; the index is loaded before the port opens, so a missing index fails at once."""
+    import uvicorn
+
+    app = create_app(settings, load_engine(settings))
+    print(
+        f"検索ページ / search page: http://{host}:{port}/  API: http://{host}:{port}/docs",
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        server_header=False,
+        log_level="info",
+        timeout_graceful_shutdown=8,
+    )
