@@ -19,7 +19,7 @@ from indexer.places.mentions import (
     subject_of,
 )
 
-CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "data"
+CORPUS = Path(__file__).resolve().parents[3] / "corpus" / "data"
 
 
 @pytest.fixture(scope="module")

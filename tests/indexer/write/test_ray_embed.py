@@ -27,7 +27,7 @@ from indexer.write.pipeline import LOCAL, passage_keys, prepare_versions
 from indexer.write.preparecache import PrepareCache, prepare_key
 from search.engine import Engine
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 QUERIES = (
     "窓口キャッシュレスの事例",
     "宇佐市の取り組み",

@@ -185,9 +185,9 @@ def test_build_model_dir_writes_a_complete_directory(tmp_path):
 
 def test_kill_9_during_conversion_leaves_nothing_at_dest(tmp_path):
     dest = tmp_path / "e5"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
     code = (
-        "import sys; from pathlib import Path; from indexer.model_convert import build_model_dir; "
+        "import sys; from pathlib import Path; from indexer.model.convert import build_model_dir; "
         "build_model_dir(Path(sys.argv[1]))"
     )
     proc = subprocess.Popen(

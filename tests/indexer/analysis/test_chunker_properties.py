@@ -246,7 +246,7 @@ def test_every_line_of_the_self_authored_fixtures_is_searchable() -> None:
     from pathlib import Path
 
     fixtures = json.loads(
-        (Path(__file__).with_name("data") / "self_authored.json").read_text("utf-8")
+        (Path(__file__).resolve().parents[1] / "data" / "self_authored.json").read_text("utf-8")
     )["articles"]
     assert len(fixtures) >= 40
     for item in fixtures:

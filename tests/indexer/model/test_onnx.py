@@ -19,7 +19,7 @@ from indexer.stores.faiss.layout import IndexDir
 from indexer.write import changes
 from search.engine import Engine
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TEXTS = [
     "窓口キャッシュレス化の実証実験を実施",
     "LINE で住民票の写しを請求できる",

@@ -15,7 +15,7 @@ from indexer.analysis.prepare import place_mentions
 from indexer.places.gazetteer import Gazetteer
 from indexer.places.mentions import extract, find_mentions
 
-FIXTURES = Path(__file__).with_name("data") / "self_authored.json"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "self_authored.json"
 
 
 def attributed(article: Article, gazetteer: Gazetteer) -> tuple[str, str] | None:
