@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -39,7 +39,7 @@ StoreOpt = Annotated[
 ]
 
 
-def fail(exc: Exception, code: int = 1) -> None:
+def fail(exc: Exception, code: int = 1) -> NoReturn:
     """Print a user error in Japanese and English and exit non-zero."""
     typer.echo(bilingual(exc), err=True)
     raise typer.Exit(code)

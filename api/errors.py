@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -63,10 +65,13 @@ def install_handlers(app: FastAPI) -> None:
         )
 
 
-def validation_error(errors: list[dict]) -> ApiError:
+def validation_error(errors: Sequence[Any]) -> ApiError:
     """The first validation problem, worded for people; k and mode reuse the engine's own wording."""
-    first = errors[0] if errors else {"type": "value_error", "loc": ("body",), "msg": "invalid"}
-    kind, ctx, given = first.get("type", ""), first.get("ctx") or {}, first.get("input")
+    first: dict[str, Any] = (
+        errors[0] if errors else {"type": "value_error", "loc": ("body",), "msg": "invalid"}
+    )
+    kind, ctx = first.get("type", ""), first.get("ctx") or {}
+    given: Any = first.get("input")
     names = [str(p) for p in first.get("loc", ()) if isinstance(p, str)]
     field = names[-1] if len(names) > 1 else (names[0] if names else "body")
     if field in ("k", "mode") and kind != "missing":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -66,7 +66,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             batcher = QueryBatcher(
                 loaded.embedder, settings.batch_max, settings.batch_window_ms / 1000
             )
-            loaded.embedder = batcher
+            loaded.embedder = cast("Embedder", batcher)  # it answers as the embedder it wraps
         app.state.engine = loaded
         app.state.refresher = refresher = Refresher(loaded, settings.refresh_seconds)
         app.state.jobs = jobs.Jobs()

@@ -163,6 +163,7 @@ def _trafilatura_text(html: str) -> str:
     doc = trafilatura.bare_extraction(
         html, favor_recall=True, include_comments=False, include_tables=True, prune_xpath=PRUNE
     )
+    assert not isinstance(doc, dict)  # as_dict=False (the default): a Document or None
     return _tidy(doc.text) if doc and doc.text and doc.text.strip() else ""
 
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from common.errors import UserError
 from corpus.article import Article, article_id
@@ -209,7 +209,7 @@ def _pdf_date(value: str) -> str | None:
 
 def _info_text(info: dict, key: str) -> str:
     """A text entry of the PDF's document info; '' when missing or not text (a nested dictionary, say)."""
-    value = info.get(key)
+    value: Any = info.get(key)
     value = value.get_object() if hasattr(value, "get_object") else value
     return str(value) if isinstance(value, str) else ""
 
@@ -223,7 +223,7 @@ def parse_pdf(data: bytes, name: str) -> dict:
     try:
         reader = PdfReader(io.BytesIO(data))
         text = _pdf_pages_text(reader, name)
-        info = reader.metadata or {}
+        info: dict = reader.metadata or {}
         title, author, date = (
             _info_text(info, key) for key in ("/Title", "/Author", "/CreationDate")
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -17,6 +17,10 @@ WINDOW_SECONDS = 0.002
 
 class _Item:
     __slots__ = ("text", "vector", "error", "done")
+    text: str
+    vector: np.ndarray | None
+    error: BaseException | None
+    done: bool
 
     def __init__(self, text: str) -> None:
         self.text, self.vector, self.error, self.done = text, None, None, False
@@ -61,7 +65,8 @@ class QueryBatcher:
         failed = next((item.error for item in items if item.error is not None), None)
         if failed is not None:
             raise failed
-        return np.stack([item.vector for item in items])
+        # every item is done and none failed, so each has its vector
+        return np.stack([cast(np.ndarray, item.vector) for item in items])
 
     def _lead(self) -> None:
         """Run one batch (called holding the lock, which is let go during the forward pass)."""

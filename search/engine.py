@@ -103,8 +103,7 @@ class Engine:
         self.gazetteer = gazetteer or Gazetteer.load()
         self.prefectures = {p.name for p in self.gazetteer.prefectures()}
         self._lock = threading.Lock()
-        self._generation: CommitView | None = None
-        self._generation = self._open_current()
+        self._generation: CommitView = self._open_current()
         self._failed: str | None = None
         self._calls: ThreadPoolExecutor | None = None  # started for a remote store only
         self.query_vector = (
@@ -124,7 +123,8 @@ class Engine:
         return generation
 
     def _open_current(self) -> CommitView:
-        generation = self.source.open_current(self._generation)
+        """The first generation, from __init__: none is served yet to share segments with."""
+        generation = self.source.open_current(None)
         manifest.check_model(generation.manifest, self.embedder.info)
         return generation
 

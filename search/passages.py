@@ -50,10 +50,10 @@ def ranked_passages(
     terms: frozenset[str],
 ) -> list[dict]:
     """Passage objects in the given order, highlighted with the query's words."""
-    rows = [int(r) for r in rows]
-    if not rows:
+    ids = [int(r) for r in rows]
+    if not ids:
         return []
-    chunks, mentions = generation.fetch(np.array(rows, np.int64))
+    chunks, mentions = generation.fetch(np.array(ids, np.int64))
     places = places_by_row(mentions)
     return [
         passage(
@@ -64,7 +64,7 @@ def ranked_passages(
             float(lx),
             spans_of_terms(chunks[row]["text"], terms, stored_words(chunks[row])),
         )
-        for row, s, d, lx in zip(rows, scores, dense, lexical)
+        for row, s, d, lx in zip(ids, scores, dense, lexical)
     ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from indexer.places.gazetteer import Gazetteer, Place, is_full_code
@@ -44,7 +46,7 @@ def _order(found: list[tuple[int, str, str | None, str, int]]) -> list[tuple[int
 
 
 def place_page(
-    generation: CommitView, place: Place, limit: int, offset: int, former: list[str] = ()
+    generation: CommitView, place: Place, limit: int, offset: int, former: Sequence[str] = ()
 ) -> dict:
     """The page of a place: its facts and one page of the passages that name it (name highlighted)."""
     ordered = _order(generation.place_rows(place.code))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -266,10 +267,10 @@ async def _from_upload(request: Request) -> Article:
     article = await run_in_threadpool(
         parse_bytes, data, name, f"upload/{name}"
     )  # a big PDF must not stall others
-    extra = {
+    extra: dict[str, Any] = {
         f: str(form.get(f) or "").strip() for f in UPLOAD_FIELDS if str(form.get(f) or "").strip()
     }
-    checks = {"published": checked_date, "url": checked_url}
+    checks: dict[str, Callable[[Any], Any]] = {"published": checked_date, "url": checked_url}
     for field, value in list(extra.items()):
         try:
             extra[field] = checks.get(field, lambda v: v)(checked_text(value))

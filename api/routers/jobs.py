@@ -96,7 +96,7 @@ class Jobs:
             job.status, job.error = (
                 "failed",
                 {"code": type(exc).__name__, "ja": exc.ja, "en": exc.en},
-            )  # type: ignore
+            )
         except Exception as exc:  # noqa: BLE001 - a job must always end in a state a client can read
             log.exception("ジョブが失敗しました / job failed")
             job.status, job.error = (

@@ -178,7 +178,7 @@ def split_long(line: Line, config: ChunkerConfig) -> list[Line]:
 
 def _hard_wrap(spans: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
     """Spans cut so that none is longer than `limit`."""
-    out = []
+    out: list[tuple[int, int]] = []
     for s, e in spans:
         out.extend((i, min(i + limit, e)) for i in range(s, e, limit))
     return out

@@ -36,6 +36,7 @@ def bundled_model_dir(cache_dir: Path | None = None) -> Path:
 def resolve_model(name: str | None = None, cache_dir: Path | None = None) -> Path | str:
     """The bundled model's directory (converted on first use), or any other name unchanged."""
     if not is_bundled(name):
+        assert name is not None  # is_bundled(None) is True
         return name
     directory = bundled_model_dir(cache_dir)
     if is_current(directory):

@@ -14,6 +14,7 @@ from importlib import metadata, resources
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import DTypeLike
 from safetensors.numpy import save_file
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
@@ -168,7 +169,7 @@ def read_bundle(path: Path | None = None) -> Bundle:
 
 
 def dequantize_q4_0(
-    raw: bytes, rows: int, cols: int, dtype: np.dtype = STORAGE_DTYPE
+    raw: bytes, rows: int, cols: int, dtype: DTypeLike = STORAGE_DTYPE
 ) -> np.ndarray:
     """Q4_0 rows of 18-byte blocks (fp16 scale, 16 bytes: low nibble j, high nibble j+16) → matrix."""
     blocks = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _Q4_BLOCK_BYTES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -39,7 +39,8 @@ def _dimension(model: SentenceTransformer) -> int:
 
 
 def _model_info(model: SentenceTransformer, name: str) -> ModelInfo:
-    prompts = dict(model.prompts or {})
+    # typed dict[str, str | None], but sentence-transformers turns a None prompt into "" when it loads
+    prompts = cast("dict[str, str]", dict(model.prompts or {}))
     return ModelInfo(
         name=name,
         dimension=_dimension(model),

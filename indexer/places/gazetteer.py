@@ -14,10 +14,11 @@ import datetime
 import functools
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
+from typing import TypeVar
 
 LEVELS = ("prefecture", "municipality")
 KINDS = ("prefecture", "city", "designated_city", "ward", "special_ward", "town", "village")
@@ -27,6 +28,7 @@ _SUFFIX_KIND = {"市": "city", "町": "town", "村": "village", "区": "special_
 _FLAG_KIND = {"1": "ward", "2": "designated_city"}
 CHANGE_KINDS = ("new", "abolished")
 _CHANGES = "data/gazetteer_changes.csv"
+_T = TypeVar("_T")
 
 
 def check_digit(five: str) -> str:
@@ -279,8 +281,8 @@ def _prefecture(code: int, name: str, rows: list[_Row]) -> Place:
     )
 
 
-def _group(places: Iterable[Place], key) -> dict[str, tuple[Place, ...]]:
-    grouped: dict[str, list[Place]] = {}
+def _group(places: Iterable[_T], key: Callable[[_T], str]) -> dict[str, tuple[_T, ...]]:
+    grouped: dict[str, list[_T]] = {}
     for place in places:
         grouped.setdefault(key(place), []).append(place)
     return {k: tuple(v) for k, v in grouped.items()}

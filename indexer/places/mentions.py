@@ -393,7 +393,9 @@ def _line_heads(text: str) -> Iterable[int]:
     for line in text.split("\n"):
         marked = line.lstrip()[:1] in _ITEM_MARKS and line.strip() != ""
         if marked or (line.strip() and len(line) <= _HEAD_LINE_CHARS and "。" not in line):
-            yield offset + _HEAD_RE.match(line).end()
+            head = _HEAD_RE.match(line)
+            assert head is not None  # every part of the pattern is optional: it always matches
+            yield offset + head.end()
         offset += len(line) + 1
 
 
@@ -706,7 +708,7 @@ def resolve_chunks(
     writer = writer_of(source, article.subjects, article_text, gazetteer)
     sections = _sections(chunks)
     positions = _positions([text for text, _ in chunks], article_text)
-    context = {
+    context: dict[str | None, list[str]] = {  # a chunk outside any section has key None
         key: _unique(
             [
                 *named_prefectures("\n".join(chunks[i][0] for i in members), gazetteer),

@@ -51,6 +51,7 @@ class BlobCache:
 
     def get_many(self, keys: Sequence[str]) -> dict:
         """The cached values of the keys it has; a damaged file is set aside and nothing is found."""
+        assert self.conn is not None  # set by __init__ (None only while it opens the file)
         try:
             rows = select_in(
                 self.conn, f"SELECT key, {self.column} FROM {self.table} WHERE key IN ({{}})", keys
@@ -61,6 +62,7 @@ class BlobCache:
             return {}
 
     def put_many(self, items: dict) -> None:
+        assert self.conn is not None  # set by __init__ (None only while it opens the file)
         with self.conn:
             self.conn.executemany(
                 f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)",
@@ -68,4 +70,5 @@ class BlobCache:
             )
 
     def close(self) -> None:
+        assert self.conn is not None  # set by __init__ (None only while it opens the file)
         self.conn.close()

@@ -115,6 +115,7 @@ def code_version() -> str:
 
     digest = hashlib.sha1()
     for module in (chunker, municipalities, normalize, prepare_module, lexical):
+        assert module.__file__ is not None  # modules loaded from source files
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]
 

@@ -91,7 +91,7 @@ class Building:
         name = f".tmp-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**9}"
         self.path = parent / name
         self.path.mkdir()
-        self._fd = os.open(self.path / BUILDING, os.O_RDONLY | os.O_CREAT, 0o644)
+        self._fd: int | None = os.open(self.path / BUILDING, os.O_RDONLY | os.O_CREAT, 0o644)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
 
     def finish(self, final: Path) -> Path:

@@ -104,15 +104,15 @@ class FaissCommit:
         self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, global rows) by inner product over all segments' live rows."""
-        scores, rows = [], []
+        score_parts, row_parts = [], []
         for part in self.parts:
             local = self.allowed_in(part, allowed)
             s, r = vectors.search(part.segment.dense, vector, k, local)
-            scores.append(s)
-            rows.append(r + part.offset)
-        if not scores:
+            score_parts.append(s)
+            row_parts.append(r + part.offset)
+        if not score_parts:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        scores, rows = np.concatenate(scores), np.concatenate(rows)
+        scores, rows = np.concatenate(score_parts), np.concatenate(row_parts)
         order = np.lexsort((rows, -scores))[:k]
         return scores[order], rows[order]
 

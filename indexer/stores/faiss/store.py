@@ -81,7 +81,7 @@ class FaissSource:
     def require_current(self) -> Path:
         return self.index.require_current()
 
-    def open(self, current: Path, previous: FaissCommit | None) -> FaissCommit:
+    def open(self, current: Path, previous: FaissCommit | None = None) -> FaissCommit:
         opened = {p.segment.name: p.segment for p in previous.parts} if previous else {}
         return load(current, opened)
 

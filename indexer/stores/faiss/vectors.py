@@ -54,6 +54,7 @@ def build(vectors: np.ndarray, kind: str | None = None) -> faiss.Index:
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     kind = kind or kind_for(len(vectors))
     dim = vectors.shape[1]
+    index: faiss.Index
     if kind == "ivf" and len(vectors):
         index = _trained_ivf(vectors)
     elif kind == "hnsw":
@@ -140,14 +141,16 @@ def _params(index: faiss.Index, selector: faiss.IDSelector, allowed: int) -> fai
     # only allowed rows are scored, so extra IVF lists cost little. Cube root: ×2.7 for a 5% filter.
     boost = min(FILTER_BOOST_MAX, max(1.0, (index.ntotal / allowed) ** (1 / 3)))
     if isinstance(index, faiss.IndexHNSWFlat):
-        return faiss.SearchParametersHNSW(
+        # SearchParametersHNSW exists in faiss but is missing from its stubs
+        return faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
             sel=selector, efSearch=math.ceil(index.hnsw.efSearch * boost)
         )
     if isinstance(index, faiss.IndexIVF):
-        return faiss.SearchParametersIVF(
+        # faiss's stubs declare no keyword arguments; its SearchParameters take fields as keywords
+        return faiss.SearchParametersIVF(  # type: ignore[call-arg]
             sel=selector, nprobe=min(index.nlist, math.ceil(index.nprobe * boost))
         )
-    return faiss.SearchParameters(sel=selector)
+    return faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # see above
 
 
 def _exhaustive(
@@ -156,11 +159,19 @@ def _exhaustive(
     """Exact search among the selected rows: every IVF list, or the flat storage under HNSW."""
     if isinstance(index, faiss.IndexIVF):
         return index.search(
-            query, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=index.nlist)
+            query,
+            k,
+            params=faiss.SearchParametersIVF(  # type: ignore[call-arg]  # see _params
+                sel=selector, nprobe=index.nlist
+            ),
         )
     if isinstance(index, faiss.IndexHNSWFlat):
         index = faiss.downcast_index(index.storage)
-    return index.search(query, k, params=faiss.SearchParameters(sel=selector))
+    return index.search(
+        query,
+        k,
+        params=faiss.SearchParameters(sel=selector),  # type: ignore[call-arg]  # see _params
+    )
 
 
 def _exact_among(

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -293,7 +294,7 @@ def _insert_chunks(
     for item in items:
         a = item.article
         for p in item.passages:
-            mentions = [
+            mentions: list[dict[str, Any]] = [
                 {
                     "code": m.place.code,
                     "name": m.place.name,
@@ -353,7 +354,12 @@ def _update_terms(client, head: mh.Head, previous: mh.Head | None, deltas: Count
             else {}
         )
         for term in part:
-            before = mh.document_frequency(stored[term], previous) if term in stored else 0
+            # `stored` is read only when there is a previous head
+            before = (
+                mh.document_frequency(stored[term], previous)
+                if previous is not None and term in stored
+                else 0
+            )
             rows.append(
                 {
                     "term": term,
