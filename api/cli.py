@@ -88,9 +88,9 @@ def _pipeline(address: str | None):
 
     if not address:
         return LOCAL
-    from indexer.write import ray_pipeline as ray_embed
+    from indexer.write import ray_pipeline
 
-    return ray_embed.pipeline_for(address, cache_dir=settings().cache_dir)
+    return ray_pipeline.pipeline_for(address, cache_dir=settings().cache_dir)
 
 
 def _store(given: str | None):
@@ -119,14 +119,14 @@ def model_cmd(model: ModelOpt = None, json_out: JsonOpt = False) -> None:
     """モデルを用意する（同梱モデルの変換と ONNX 書き出し）/ prepare the model (convert, export to ONNX)."""
     from dataclasses import asdict
 
-    from indexer.model import export as onnx_model
+    from indexer.model import export
     from indexer.model.base import resolve_model
 
     config = settings()
     path = resolve_model(model or config.model, config.cache_dir)
     info = asdict(_embedder(model).info)
     exported = (
-        onnx_model.export_dir(Path(path), _cache_dir()) / onnx_model.FILES[config.precision]
+        export.export_dir(Path(path), _cache_dir()) / export.FILES[config.precision]
         if config.engine == "onnx"
         else None
     )
@@ -358,7 +358,7 @@ def watch_cmd(
 def check_cmd(
     index_dir: IndexDirOpt = None, json_out: JsonOpt = False, store: StoreOpt = None
 ) -> None:
-    """索引のファイルが揃って壊れていないか確かめる / verify the served generation's files."""
+    """索引のファイルが揃って壊れていないか確かめる / verify the served commit point's files."""
     from indexer.stores.factory import open_store
 
     target = index_dir or settings().index_dir

@@ -36,7 +36,7 @@ class ApiError(UserError):
 
 
 class Refresher:
-    """Switches the engine to a newer generation, at most every `seconds` unless forced."""
+    """Switches the engine to a newer commit point, at most every `seconds` unless forced."""
 
     def __init__(self, engine: Engine, seconds: float) -> None:
         self.engine, self.seconds = engine, seconds
@@ -51,12 +51,12 @@ class Refresher:
         if not force and not self.due():
             return
         if not self._lock.acquire(blocking=force):
-            return  # another request is refreshing; this one keeps the generation it has
+            return  # another request is refreshing; this one keeps the commit point it has
         try:
             if force or time.monotonic() - self._last >= self.seconds:
                 self._last = time.monotonic()
                 self.engine.refresh()
-        except Exception as exc:  # noqa: BLE001 - a broken newer generation: keep serving the loaded one
+        except Exception as exc:  # noqa: BLE001 - a broken newer commit point: keep serving the loaded one
             log.warning("索引の切り替えに失敗しました / could not switch generations: %s", exc)
         finally:
             self._lock.release()
@@ -67,10 +67,10 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def get_engine(request: Request) -> Engine:
-    """The engine, on the newest generation published at most `refresh_seconds` ago.
+    """The engine, on the newest commit point published at most `refresh_seconds` ago.
 
     Dependencies that never block are `async`: each sync one costs a trip through the thread pool. The look at
-    `current` (file system, and loading a newer generation) runs in a worker thread, and only when due.
+    `current` (file system, and loading a newer commit point) runs in a worker thread, and only when due.
     """
     refresher = request.app.state.refresher
     if refresher.due():

@@ -30,7 +30,7 @@ DESCRIPTION = (
 
 
 def load_engine(settings: Settings) -> Engine:
-    """The embedder and the current generation, loaded once (raises the user errors if there is no index)."""
+    """The embedder and the current commit point, loaded once (raises the user errors if there is no index)."""
     from indexer.stores.factory import open_store
 
     store = settings.store_spec()

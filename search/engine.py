@@ -1,4 +1,4 @@
-"""The search engine: one query in, the public JSON answer out, from the generation being served."""
+"""The search engine: one query in, the public JSON answer out, from the commit point being served."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def check_request(k: int, mode: str) -> None:
 
 
 class Engine:
-    """Serves searches from the current generation and switches to a newer one between requests."""
+    """Serves searches from the current commit point and switches to a newer one between requests."""
 
     def __init__(
         self,
@@ -103,7 +103,7 @@ class Engine:
         self.gazetteer = gazetteer or Gazetteer.load()
         self.prefectures = {p.name for p in self.gazetteer.prefectures()}
         self._lock = threading.Lock()
-        self._generation: CommitView = self._open_current()
+        self._view: CommitView = self._open_current()
         self._failed: str | None = None
         self._calls: ThreadPoolExecutor | None = None  # started for a remote store only
         self.query_vector = (
@@ -118,35 +118,35 @@ class Engine:
 
     def _open(self, current) -> CommitView:
         """Open a commit, sharing what the served one already has open (segments never change)."""
-        generation = self.source.open(current, self._generation)
-        manifest.check_model(generation.manifest, self.embedder.info)
-        return generation
+        view = self.source.open(current, self._view)
+        manifest.check_model(view.manifest, self.embedder.info)
+        return view
 
     def _open_current(self) -> CommitView:
-        """The first generation, from __init__: none is served yet to share segments with."""
-        generation = self.source.open_current(None)
-        manifest.check_model(generation.manifest, self.embedder.info)
-        return generation
+        """The first commit point, from __init__: none is served yet to share segments with."""
+        view = self.source.open_current(None)
+        manifest.check_model(view.manifest, self.embedder.info)
+        return view
 
     @property
-    def generation(self) -> CommitView:
-        return self._generation
+    def view(self) -> CommitView:
+        return self._view
 
     def refresh(self) -> bool:
-        """Load the newest generation if `current` names another one; in-flight searches keep the old one.
+        """Load the newest commit point if `current` names another one; in-flight searches keep the old one.
 
-        Generations are compared by name, never by path: the one being served may be gone from disk (it
-        stays readable through its open files). A generation that failed to load is not retried until
+        Commit points are compared by name, never by path: the one being served may be gone from disk (it
+        stays readable through its open files). A commit point that failed to load is not retried until
         `current` moves again; the error is raised once, for the caller to log.
         """
         current = self.source.current()
-        if current is None or current.name in (self._generation.name, self._failed):
+        if current is None or current.name in (self._view.name, self._failed):
             return False
         with self._lock:
-            if current.name == self._generation.name:
+            if current.name == self._view.name:
                 return False
             try:
-                self._generation = self._open(current)
+                self._view = self._open(current)
             except BaseException:
                 self._failed = current.name
                 raise
@@ -161,37 +161,35 @@ class Engine:
         text = clean_query(query)
         check_request(k, mode)
         checked = validate(filters, self.prefectures)
-        generation = self._generation
+        view = self._view
         asked = asked_kinds(text)
-        ranked = self._rank(generation, text, k, mode, allowed_rows(generation, checked), asked)
+        ranked = self._rank(view, text, k, mode, allowed_rows(view, checked), asked)
         passages = ranked_passages(
-            generation, ranked.rows, ranked.scores, ranked.dense, ranked.lexical, query_terms(text)
+            view, ranked.rows, ranked.scores, ranked.dense, ranked.lexical, query_terms(text)
         )
         return {
             "query": text,
             "took_ms": round((time.perf_counter() - began) * 1000, 1),
             "mode": mode,
-            "generation": generation.name,
+            "generation": view.name,
             "passages": passages,
             "municipalities": rank_places(passages, asked),
-            "facets": facets(generation.facet_rows(ranked.pool)),
+            "facets": facets(view.facet_rows(ranked.pool)),
         }
 
     def place_page(self, code: str, limit: int = 20, offset: int = 0) -> dict:
         """A municipality's or prefecture's page: the passages that name it, about it first, newest first."""
         place = checked_place(code, self.gazetteer)
-        return place_page(
-            self._generation, place, limit, offset, self.gazetteer.former_names(place.code)
-        )
+        return place_page(self._view, place, limit, offset, self.gazetteer.former_names(place.code))
 
     def similar(self, passage_id: str, k: int = 10) -> dict:
         """The passages nearest to one passage, from other articles, with their municipalities ranked."""
         check_request(k, "hybrid")
-        return similar(self._generation, passage_id, k)
+        return similar(self._view, passage_id, k)
 
     def _rank(
         self,
-        generation: CommitView,
+        view: CommitView,
         query: str,
         k: int,
         mode: str,
@@ -202,25 +200,21 @@ class Engine:
             return Ranked(*(np.zeros(0, np.int64),) * 5)
         pool = max(MIN_CANDIDATES, 2 * k)
         vector = self.query_vector(query) if mode != "lexical" else None
-        both = self._both if generation.remote else _one_after_other
+        both = self._both if view.remote else _one_after_other
         hits, dense_rows = both(
-            lambda: _lexical_hits(generation, query, pool, allowed) if mode != "dense" else None,
-            lambda: (
-                generation.search_dense(vector, pool, allowed)[1] if vector is not None else None
-            ),
+            lambda: _lexical_hits(view, query, pool, allowed) if mode != "dense" else None,
+            lambda: view.search_dense(vector, pool, allowed)[1] if vector is not None else None,
         )
         lex_rows = hits.rows if hits is not None else None
         rows = np.unique(
             np.concatenate([r for r in (dense_rows, lex_rows) if r is not None])
         ).astype(np.int64)
         dense, lex = both(
-            lambda: (
-                generation.dense_scores(vector, rows) if vector is not None else np.zeros(len(rows))
-            ),
+            lambda: view.dense_scores(vector, rows) if vector is not None else np.zeros(len(rows)),
             lambda: hits.score_of(rows) if hits is not None else np.zeros(len(rows)),
         )
         final = {"dense": dense, "lexical": lex}.get(mode)
-        final = self._hybrid(generation, query, rows, dense, lex, asked) if final is None else final
+        final = self._hybrid(view, query, rows, dense, lex, asked) if final is None else final
         final = np.asarray(final, dtype=np.float64)
         order = fusion.top(final, k)
         return Ranked(
@@ -243,7 +237,7 @@ class Engine:
 
     def _hybrid(
         self,
-        generation: CommitView,
+        view: CommitView,
         query: str,
         rows: np.ndarray,
         dense: np.ndarray,
@@ -258,12 +252,12 @@ class Engine:
         use = self.word_evidence and len(rows) and fusion.has_japanese(query)
         words = evidence.query_words(query) if use else ()
         if words:
-            weights = evidence.idf_weights(words, generation.lexical_stats(list(words)))
-            parts = evidence.scores(query, words, weights, generation.texts(rows[chosen]))
+            weights = evidence.idf_weights(words, view.lexical_stats(list(words)))
+            parts = evidence.scores(query, words, weights, view.texts(rows[chosen]))
             fused = fusion.with_evidence(fused, chosen, parts)
         if not asked or not len(rows):
             return fused
-        _, mentions = generation.fetch(rows[chosen])
+        _, mentions = view.fetch(rows[chosen])
         return fusion.for_kind(
             fused,
             chosen,
@@ -275,9 +269,9 @@ def _one_after_other(first: Callable[[], object], second: Callable[[], object]) 
     return first(), second()
 
 
-def _lexical_hits(generation: CommitView, query: str, pool: int, allowed) -> LexicalHits:
+def _lexical_hits(view: CommitView, query: str, pool: int, allowed) -> LexicalHits:
     """The best rows by BM25; memory-mapped arrays damaged on disk become a clear 503, not a crash."""
     try:
-        return generation.lexical_hits(query, pool, allowed)
+        return view.lexical_hits(query, pool, allowed)
     except (IndexError, ValueError) as exc:
         raise IndexUnavailable(exc) from exc

@@ -15,7 +15,7 @@ class QueryError(UserError, ValueError):
 
 
 class IndexUnavailable(UserError):
-    """The served generation's files were damaged under the running server: refuse instead of crashing."""
+    """The served commit point's files were damaged under the running server: refuse instead of crashing."""
 
     status, code = 503, "index_unavailable"
 

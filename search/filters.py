@@ -48,9 +48,9 @@ def validate(filters: Filters, prefectures: set[str]) -> Filters:
     return Filters(filters.prefecture, filters.municipality, filters.source, start, end)
 
 
-def allowed_rows(generation, filters: Filters):
+def allowed_rows(view, filters: Filters):
     """What a search may return under the filters, as the store evaluates it before ranking: live global rows for
     the FAISS store, an expression for Milvus; None when nothing is filtered."""
     if filters.empty():
         return None
-    return generation.restrict(filters)
+    return view.restrict(filters)

@@ -42,7 +42,7 @@ def passage(
 
 
 def ranked_passages(
-    generation: CommitView,
+    view: CommitView,
     rows: np.ndarray,
     scores: np.ndarray,
     dense: np.ndarray,
@@ -53,7 +53,7 @@ def ranked_passages(
     ids = [int(r) for r in rows]
     if not ids:
         return []
-    chunks, mentions = generation.fetch(np.array(ids, np.int64))
+    chunks, mentions = view.fetch(np.array(ids, np.int64))
     places = places_by_row(mentions)
     return [
         passage(

@@ -46,12 +46,12 @@ def _order(found: list[tuple[int, str, str | None, str, int]]) -> list[tuple[int
 
 
 def place_page(
-    generation: CommitView, place: Place, limit: int, offset: int, former: Sequence[str] = ()
+    view: CommitView, place: Place, limit: int, offset: int, former: Sequence[str] = ()
 ) -> dict:
     """The page of a place: its facts and one page of the passages that name it (name highlighted)."""
-    ordered = _order(generation.place_rows(place.code))
+    ordered = _order(view.place_rows(place.code))
     window = ordered[offset : offset + limit]
-    chunks, mentions = generation.fetch(np.array([row for row, _ in window], np.int64))
+    chunks, mentions = view.fetch(np.array([row for row, _ in window], np.int64))
     places = places_by_row(mentions)
     items = []
     for row, role in window:

@@ -21,16 +21,16 @@ def _about_only(subjects: set[str], mine: set[str]) -> bool:
     return bool(subjects) and bool(mine) and subjects <= mine
 
 
-def similar(generation: CommitView, passage_id: str, k: int) -> dict:
+def similar(view: CommitView, passage_id: str, k: int) -> dict:
     """{passage, passages, municipalities}: nearest passages by cosine from other articles; those about the same
     places as the passage come after the others; the passage's own places are left out of the ranking."""
-    row = generation.find_chunk(passage_id)
+    row = view.find_chunk(passage_id)
     if row is None:
         raise NotFound(
             "id", f"この ID の文章はありません: {passage_id}", f"no passage has id {passage_id!r}"
         )
-    scores, rows = generation.search_dense(generation.vector_of(row), max(POOL, 5 * k))
-    chunks, mentions = generation.fetch(np.concatenate([[row], rows]).astype(np.int64))
+    scores, rows = view.search_dense(view.vector_of(row), max(POOL, 5 * k))
+    chunks, mentions = view.fetch(np.concatenate([[row], rows]).astype(np.int64))
     places = places_by_row(mentions)
     own = chunks[row]
     mine = _subjects(places.get(row, []))

@@ -1,4 +1,4 @@
-"""`/articles`: list, read, add (JSON or an uploaded file) and delete articles; each write is a new generation."""
+"""`/articles`: list, read, add (JSON or an uploaded file) and delete articles; each write is a new commit point."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _unknown(article: str) -> ApiError:
 
 def _found(engine: Engine, article: str):
     """The part holding the live article and its row; 404 when the served index has no such article."""
-    found = engine.generation.find_article(article) if re.match(ID_PATTERN, article) else None
+    found = engine.view.find_article(article) if re.match(ID_PATTERN, article) else None
     if found is None:
         raise _unknown(article)
     return found
@@ -68,11 +68,11 @@ def list_articles(
     limit: Annotated[int, Query(ge=1, le=200, description="件数 / page size")] = 50,
 ) -> dict:
     """掲載日の新しい順 / newest first."""
-    generation = engine.generation
-    total = generation.manifest.articles
-    rows = generation.articles_page(LIST_FIELDS, offset, limit)
+    served = engine.view
+    total = served.manifest.articles
+    rows = served.articles_page(LIST_FIELDS, offset, limit)
     return {
-        "generation": generation.name,
+        "generation": served.name,
         "total": total,
         "offset": offset,
         "limit": limit,
@@ -87,7 +87,7 @@ def list_articles(
 )
 def get_article(engine: EngineDep, _: ReadKeyDep, article_id: ArticleId) -> dict:
     """本文と、索引された文章（自治体の言及つき）/ the text and its indexed passages with their places."""
-    view = engine.generation.article_view(article_id) if re.match(ID_PATTERN, article_id) else None
+    view = engine.view.article_view(article_id) if re.match(ID_PATTERN, article_id) else None
     if view is None:
         raise _unknown(article_id)
     row, chunks, places = view
@@ -292,7 +292,7 @@ async def _from_upload(request: Request) -> Article:
 def delete_article(
     request: Request, _: WriteKeyDep, engine: EngineDep, article_id: ArticleId
 ) -> dict:
-    """記事を索引から外します（新しい世代）/ remove the article as a new generation."""
+    """記事を索引から外します（新しい世代）/ remove the article as a new commit point."""
     _found(engine, article_id)
     report = request.app.state.writer.submit(changes.Change(remove=(article_id,)))
     if article_id not in report.removed:  # removed meanwhile by another writer

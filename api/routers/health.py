@@ -14,17 +14,17 @@ router = APIRouter(tags=["状態 / health"])
     "/health", summary="稼働状態 / health", responses={200: {"model": Health}, **errors(503)}
 )
 def health(engine: EngineDep) -> dict:
-    """索引の世代・記事数・文章数・モデル・セグメント数（閲覧キー不要）/ generation, counts, model, segments (no key)."""
-    generation = engine.generation
-    info = generation.manifest
+    """索引の世代・記事数・文章数・モデル・セグメント数（閲覧キー不要）/ commit point, counts, model, segments (no key)."""
+    served = engine.view
+    info = served.manifest
     return {
         "status": "ok",
-        "generation": generation.name,
+        "generation": served.name,
         "articles": info.articles,
         "chunks": info.chunks,
         "model": info.model,
         "created": info.created,
-        "segments": len(generation.parts),
+        "segments": len(served.parts),
         "deleted_chunks": sum(s.get("deleted_rows", 0) for s in info.segments),
         "embedding": embedding(engine.embedder),
     }

@@ -11,7 +11,8 @@ from corpus.metadata import find_urls
 from indexer.analysis.chunker import Chunk, ChunkerConfig, chunk_text
 from indexer.analysis.normalize import nfkc, nfkc_with_map
 from indexer.places.gazetteer import Gazetteer
-from indexer.places.mentions import Mention, resolve_chunks
+from indexer.places.mentions import Mention
+from indexer.places.subjects import resolve_chunks
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from common.errors import UserError
-from indexer.model import export as onnx_model
+from indexer.model import export
 from indexer.model.base import Embedder, ModelInfo
 
 PASSAGE_BATCH = (
@@ -88,15 +88,15 @@ def open_session(path: Path, threads: int):
 
 def load_session(directory: Path, precision: str, threads: int, cache_dir: Path | None = None):
     """The session of the exported file; a file ONNX Runtime cannot read is exported again once, then refused."""
-    path = onnx_model.ensure(directory, precision, cache_dir=cache_dir)
+    path = export.ensure(directory, precision, cache_dir=cache_dir)
     try:
         return open_session(path, threads)
     except Exception as first:  # noqa: BLE001 - onnxruntime raises its own unexported error types
-        path = onnx_model.ensure(directory, precision, rebuild=True, cache_dir=cache_dir)
+        path = export.ensure(directory, precision, rebuild=True, cache_dir=cache_dir)
         try:
             return open_session(path, threads)
         except Exception as exc:  # noqa: BLE001
-            raise onnx_model.ModelUnavailable(
+            raise export.ModelUnavailable(
                 f"ONNX モデルを読めません（作り直しても失敗しました）: {path}: {exc}",
                 f"cannot load the ONNX model, even after exporting it again: {path}: {exc}",
             ) from first

@@ -1,4 +1,4 @@
-"""The manifest of an index generation: what built it, and the checks that refuse a mismatch."""
+"""The manifest of an index commit point: what built it, and the checks that refuse a mismatch."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from common.errors import UserError
 
 FORMAT_VERSION = (
-    2  # 2: a commit point listing segments and their deletions; 1: one whole generation
+    2  # 2: a commit point listing segments and their deletions; 1: one whole commit point
 )
 FILE = "manifest.json"
 
@@ -22,7 +22,7 @@ class IndexMismatch(UserError):
 
 @dataclass(frozen=True)
 class Manifest:
-    """Model, sizes and versions of one index generation."""
+    """Model, sizes and versions of one index commit point."""
 
     model: str
     dimension: int
@@ -60,14 +60,14 @@ class OldFormat(IndexMismatch):
 
 
 def write(manifest: Manifest, directory: Path) -> None:
-    """Write manifest.json into a generation directory."""
+    """Write manifest.json into a commit point directory."""
     (directory / FILE).write_text(
         json.dumps(asdict(manifest), ensure_ascii=False, indent=2), "utf-8"
     )
 
 
 def read(directory: Path) -> Manifest:
-    """Read and check the manifest of a generation directory."""
+    """Read and check the manifest of a commit point directory."""
     try:
         data = json.loads((directory / FILE).read_text("utf-8"))
     except (OSError, ValueError) as exc:

@@ -44,7 +44,7 @@ class Report:
     seconds: float = 0.0
     faiss_index: str = "flat"
     repaired_from: str | None = (
-        None  # the older generation built on when the served one was damaged
+        None  # the older commit point built on when the served one was damaged
     )
     segment: str | None = None  # the segment this write added, if it added one
     segments: int = 0  # live segments after the write

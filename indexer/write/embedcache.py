@@ -15,7 +15,7 @@ def embed_key(model: str, prompt: str, text: str) -> str:
 
 
 class EmbeddingCache(BlobCache):
-    """Vectors in a SQLite file beside the generations; safe to lose, never half-written.
+    """Vectors in a SQLite file beside the commit points; safe to lose, never half-written.
 
     A damaged cache file is set aside (`*.damaged`) and started afresh: it only costs re-embedding.
     """

@@ -111,10 +111,10 @@ def code_version() -> str:
     """A digest of the modules that shape prepared passages: editing any of them invalidates the prepare cache."""
     from indexer.analysis import chunker, normalize
     from indexer.analysis import prepare as prepare_module
-    from indexer.places import mentions as municipalities
+    from indexer.places import mentions, subjects
 
     digest = hashlib.sha1()
-    for module in (chunker, municipalities, normalize, prepare_module, lexical):
+    for module in (chunker, mentions, subjects, normalize, prepare_module, lexical):
         assert module.__file__ is not None  # modules loaded from source files
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]

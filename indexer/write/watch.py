@@ -96,7 +96,7 @@ def run(
     stop_event=None,
     store: StoreSpec = StoreSpec(),
 ) -> None:
-    """Apply each batch as a new generation; a batch that fails is reported and the watch goes on."""
+    """Apply each batch as a new commit point; a batch that fails is reported and the watch goes on."""
     for batch in batches(root, stop_event):
         change = batch.change
         if not change.upsert and not change.remove:

@@ -27,7 +27,7 @@ def test_generations_order_by_name_whatever_the_clock_says(small_index, embedder
         small_index, changes.Change(upsert=(town_article(4),)), embedder, gazetteer
     )
     assert index.require_current().name == third.generation > second.generation > first.name
-    assert engine.refresh() and engine.generation.name == third.generation
+    assert engine.refresh() and engine.view.name == third.generation
     fourth = faiss_writer.apply(
         small_index, changes.Change(upsert=(town_article(5),)), embedder, gazetteer
     )

@@ -13,13 +13,12 @@ import pytest
 from faultkit import jsearch, serve_in_thread, settings_for, town_article
 
 from indexer.stores import manifest
-from indexer.stores.faiss import check, layout, vectors
-from indexer.stores.faiss import metadb as store
+from indexer.stores.faiss import check, layout, metadb, vectors
 from indexer.stores.faiss import writer as faiss_writer
 from indexer.write import changes
 from search.engine import Engine
 
-FILES = [store.FILE, vectors.FILE, "lexical"]
+FILES = [metadb.FILE, vectors.FILE, "lexical"]
 
 
 def newest_segment(index_dir):
@@ -82,7 +81,7 @@ def test_damage_is_served_around_reported_and_repaired(small_index, embedder, ga
                 report.articles == 5
             )  # the damaged segment's own articles were rewritten: nothing lost
         else:  # its SQLite was lost: built on the newest intact commit point, as `jsearch check` said
-            assert name == store.FILE and report.articles == 4 and "g000001" in checked.stdout
+            assert name == metadb.FILE and report.articles == 4 and "g000001" in checked.stdout
 
 
 def test_a_served_generation_that_cannot_be_read_is_rebuilt_from_the_newest_intact_one(
@@ -90,20 +89,20 @@ def test_a_served_generation_that_cannot_be_read_is_rebuilt_from_the_newest_inta
 ):
     faiss_writer.apply(small_index, changes.Change(upsert=(town_article(3),)), embedder, gazetteer)
     current = layout.IndexDir(small_index).require_current()
-    (newest_segment(small_index) / store.FILE).write_bytes(b"not a database" * 100)
+    (newest_segment(small_index) / metadb.FILE).write_bytes(b"not a database" * 100)
     report = faiss_writer.apply(
         small_index, changes.Change(upsert=(town_article(4),)), embedder, gazetteer
     )
     assert report.repaired_from is not None and report.repaired_from < current.name
     engine = Engine(small_index, embedder, gazetteer)
-    stored = engine.generation.article_ids()
+    stored = engine.view.article_ids()
     assert town_article(4).id in stored and town_article(0).id in stored
 
 
 def test_damage_with_no_intact_generation_is_refused_clearly_and_rebuild_repairs(
     tmp_path, small_index, embedder, gazetteer
 ):
-    (newest_segment(small_index) / store.FILE).unlink()
+    (newest_segment(small_index) / metadb.FILE).unlink()
     with pytest.raises(faiss_writer.IndexDamaged) as refused:
         faiss_writer.apply(
             small_index, changes.Change(upsert=(town_article(3),)), embedder, gazetteer

@@ -65,7 +65,7 @@ for step, limit in enumerate(limits):
             setattr(*patched)
     engine = Engine(index, embedder, gazetteer)
     served = engine.search("電子申請サービス", 5)
-    print(json.dumps({"limit": limit, "id": article.id, "before": before, "after": engine.generation.name,
+    print(json.dumps({"limit": limit, "id": article.id, "before": before, "after": engine.view.name,
                       "passages": len(served["passages"]), **outcome}), flush=True)
 """
 
@@ -141,7 +141,7 @@ def test_disk_full_at_each_write_step_loses_nothing_acknowledged(
         assert step["after"] == (step["generation"] if step["ok"] else step["before"]), step
     acknowledged = {town_article(i).id for i in range(3)} | {s["id"] for s in steps if s["ok"]}
     engine = Engine(small_index, embedder, gazetteer)
-    stored = engine.generation.article_ids()
+    stored = engine.view.article_ids()
     assert acknowledged <= stored
     index = layout.IndexDir(small_index)
     assert not [

@@ -42,13 +42,13 @@ def test_generation_pinned_by_an_idle_reader_is_kept_until_it_lets_go(
     small_index, embedder, gazetteer
 ):
     engine = Engine(small_index, embedder, gazetteer)
-    pinned = engine.generation.path
+    pinned = engine.view.path
     for i in range(3, 7):
         faiss_writer.apply(
             small_index, changes.Change(upsert=(town_article(i),)), embedder, gazetteer
         )
     assert pinned.is_dir(), "cleanup deleted a generation a reader still serves"
-    assert engine.refresh() and engine.generation.name != pinned.name
+    assert engine.refresh() and engine.view.name != pinned.name
     faiss_writer.apply(small_index, changes.Change(upsert=(town_article(7),)), embedder, gazetteer)
     assert not pinned.exists(), "a generation nobody serves any more is cleaned up"
     assert len(list(layout.IndexDir(small_index).generations.glob("g*"))) <= layout.KEEP + 1

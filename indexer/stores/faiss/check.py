@@ -9,8 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from indexer.stores import manifest
-from indexer.stores.faiss import layout, postings, vectors
-from indexer.stores.faiss import metadb as store
+from indexer.stores.faiss import layout, metadb, postings, vectors
 
 SEGMENT_INFO = "segment.json"
 SKIP = (manifest.FILE, layout.READERS, SEGMENT_INFO, layout.BUILDING)
@@ -18,7 +17,7 @@ SKIP = (manifest.FILE, layout.READERS, SEGMENT_INFO, layout.BUILDING)
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with one file of a generation."""
+    """One thing wrong with one file of a commit point."""
 
     generation: str
     file: str
@@ -35,7 +34,7 @@ def _sha256(path: Path) -> str:
 
 
 def file_digests(directory: Path) -> dict[str, dict]:
-    """Size and SHA-256 of every file of a generation (the manifest records them)."""
+    """Size and SHA-256 of every file of a commit point (the manifest records them)."""
     files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name not in SKIP)
     return {
         p.relative_to(directory).as_posix(): {"size": p.stat().st_size, "sha256": _sha256(p)}
@@ -67,7 +66,7 @@ def _consistency(directory: Path, rows: int) -> list[Problem]:
     """Open each store of a segment and compare its row count with the recorded one."""
     problems: list[Problem] = []
     checks = (
-        (store.FILE, lambda: _sqlite_chunks(directory)),
+        (metadb.FILE, lambda: _sqlite_chunks(directory)),
         (vectors.FILE, lambda: int(vectors.load(directory).ntotal)),
         ("lexical", lambda: postings.load(directory / "lexical").size),
     )
@@ -103,7 +102,7 @@ def verify_segment(directory: Path, rows: int) -> list[Problem]:
 
 
 def _sqlite_chunks(directory: Path) -> int:
-    conn = store.open_readonly(directory)
+    conn = metadb.open_readonly(directory)
     try:
         verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
         if verdict != "ok":
@@ -173,7 +172,7 @@ def articles_readable(directory: Path) -> bool:
     try:
         info = json.loads((directory / SEGMENT_INFO).read_text("utf-8"))
         return (
-            not _digest_problems(directory, {store.FILE: info["files"][store.FILE]})
+            not _digest_problems(directory, {metadb.FILE: info["files"][metadb.FILE]})
             and _sqlite_chunks(directory) >= 0
         )
     except (OSError, ValueError, KeyError, TypeError, sqlite3.DatabaseError):

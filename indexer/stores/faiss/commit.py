@@ -12,8 +12,7 @@ from pathlib import Path
 
 from corpus.article import Article
 from indexer.stores import manifest
-from indexer.stores.faiss import check, layout
-from indexer.stores.faiss import metadb as store
+from indexer.stores.faiss import check, layout, metadb
 from indexer.write.changes import Ref
 
 
@@ -77,7 +76,7 @@ def lookup(
     refs: dict[str, Ref] = {}
     for entry in entries:
         gone = set(entry.deleted)
-        conn = store.open_readonly(index.segments / entry.name)
+        conn = metadb.open_readonly(index.segments / entry.name)
         try:
             for row in _article_rows(conn, wanted):
                 if row["id"] not in gone:
@@ -94,7 +93,7 @@ def _article_rows(conn: sqlite3.Connection, ids: list[str] | None) -> list[sqlit
     return (
         conn.execute(sql).fetchall()
         if ids is None
-        else store.select_in(conn, sql + " WHERE id IN ({})", ids)
+        else metadb.select_in(conn, sql + " WHERE id IN ({})", ids)
     )
 
 
@@ -135,8 +134,8 @@ def listing(info: manifest.Manifest, entries: Sequence[Entry]) -> manifest.Manif
 
 
 def stored_articles(generation: Path) -> dict[str, Article]:
-    """All articles stored in a SQLite store (a segment, or a generation of the old format 1), by id."""
-    conn = store.open_readonly(generation)
+    """All articles stored in a SQLite store (a segment, or a commit point of the old format 1), by id."""
+    conn = metadb.open_readonly(generation)
     try:
         rows = conn.execute(
             "SELECT id, title, text, source, published, url, path, urls FROM articles"
@@ -159,7 +158,7 @@ def stored_articles(generation: Path) -> dict[str, Article]:
 
 
 def publish(index: layout.IndexDir, info: manifest.Manifest) -> str:
-    """Write the commit point as the next generation and switch `current` to it; returns its name."""
+    """Write the commit point as the next commit point and switch `current` to it; returns its name."""
     name = layout.next_name(index.generations, "g")
     tmp = layout.new_generation(index)
     try:

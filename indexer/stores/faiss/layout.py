@@ -1,4 +1,4 @@
-"""The index directory: immutable segments, commit points (generations) listing them, a `current` link switched
+"""The index directory: immutable segments, commit points (folders `generations/gNNNNNN`) listing them, a `current` link switched
 atomically, a writer lock."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class IndexDir:
         return cache_dir(self.root)
 
     def current(self) -> Path | None:
-        """The generation being served, or None before the first build."""
+        """The commit point being served, or None before the first build."""
         link = self.root / CURRENT
         if not link.is_symlink():
             return None
@@ -152,7 +152,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def publish(index: IndexDir, tmp: Path, generation: str) -> Path:
-    """Make a finished generation durable, then switch `current` to it in one rename."""
+    """Make a finished commit point durable, then switch `current` to it in one rename."""
     _fsync_tree(tmp)
     final = index.generations / generation
     tmp.rename(final)
@@ -167,10 +167,10 @@ def publish(index: IndexDir, tmp: Path, generation: str) -> Path:
 
 
 def pin(generation: Path) -> int:
-    """A shared lock on the generation's reader file, held by every process that serves it.
+    """A shared lock on the commit point's reader file, held by every process that serves it.
 
-    `clean` never deletes a pinned generation; the lock dies with the process, kill -9 included.
-    Raises FileNotFoundError when the generation was removed before it could be pinned.
+    `clean` never deletes a pinned commit point; the lock dies with the process, kill -9 included.
+    Raises FileNotFoundError when the commit point was removed before it could be pinned.
     """
     fd = os.open(generation / READERS, os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_SH)
@@ -182,16 +182,18 @@ def unpin(fd: int) -> None:
 
 
 def mark_readable(generation: Path) -> None:
-    """The reader file readers pin (written before the generation is published)."""
+    """The reader file readers pin (written before the commit point is published)."""
     (generation / READERS).touch()
 
 
 def _remove_unpinned(path: Path) -> bool:
-    """Delete a generation unless a reader pins it; True if it was deleted."""
+    """Delete a commit point unless a reader pins it; True if it was deleted."""
     try:
         fd = os.open(path / READERS, os.O_RDONLY)
     except FileNotFoundError:
-        shutil.rmtree(path, ignore_errors=True)  # a generation from before pins: nobody can hold it
+        shutil.rmtree(
+            path, ignore_errors=True
+        )  # a commit point from before pins: nobody can hold it
         return True
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

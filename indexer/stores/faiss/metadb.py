@@ -69,14 +69,14 @@ class MentionRow:
 
 
 def create(directory: Path) -> sqlite3.Connection:
-    """A new, empty metadata database in a generation directory."""
+    """A new, empty metadata database in a commit point directory."""
     conn = sqlite3.connect(directory / FILE)
     conn.executescript(SCHEMA)
     return conn
 
 
 def open_readonly(directory: Path) -> sqlite3.Connection:
-    """The metadata of a served generation, read-only, usable from any thread."""
+    """The metadata of a served commit point, read-only, usable from any thread."""
     uri = f"file:{(directory / FILE).resolve()}?mode=ro&immutable=1"
     conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
     conn.row_factory = sqlite3.Row

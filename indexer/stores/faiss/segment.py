@@ -13,8 +13,7 @@ import numpy as np
 
 from indexer.analysis import lexical
 from indexer.analysis.prepare import Prepared
-from indexer.stores.faiss import check, postings, vectors
-from indexer.stores.faiss import metadb as store
+from indexer.stores.faiss import check, metadb, postings, vectors
 
 INFO = "segment.json"
 LEXICAL = "lexical"
@@ -42,7 +41,7 @@ class Segment:
 def open_segment(path: Path) -> Segment:
     """Open a finished segment directory."""
     info = json.loads((path / INFO).read_text("utf-8"))
-    conn = store.open_readonly(path)
+    conn = metadb.open_readonly(path)
     return Segment(
         path,
         int(info["rows"]),
@@ -50,7 +49,7 @@ def open_segment(path: Path) -> Segment:
         vectors.load(path),
         postings.load(path / LEXICAL),
         conn,
-        store.has_table(conn, "words"),
+        metadb.has_table(conn, "words"),
     )
 
 
@@ -58,15 +57,15 @@ def write(
     directory: Path, items: Sequence[Prepared], matrix: np.ndarray, keys: Sequence[str]
 ) -> dict:
     """Write a new segment from prepared articles (row order: article by article); returns its info."""
-    conn = store.create(directory)
+    conn = metadb.create(directory)
     row = 0
     with conn:
         for item in items:
-            store.insert_article(conn, item.article, len(item.passages))
+            metadb.insert_article(conn, item.article, len(item.passages))
             rows = []
             for p in item.passages:
                 rows.append(
-                    store.ChunkRow(
+                    metadb.ChunkRow(
                         row,
                         p.id,
                         item.article.id,
@@ -79,10 +78,10 @@ def write(
                         keys[row],
                     )
                 )
-                store.insert_mentions(
+                metadb.insert_mentions(
                     conn,
                     [
-                        store.MentionRow(
+                        metadb.MentionRow(
                             row,
                             m.place.code,
                             m.place.name,
@@ -98,8 +97,8 @@ def write(
                     ],
                 )
                 row += 1
-            store.insert_chunks(conn, rows)
-            store.insert_words(conn, [(r.row, r.text, lexical.word_spans(r.text)) for r in rows])
+            metadb.insert_chunks(conn, rows)
+            metadb.insert_words(conn, [(r.row, r.text, lexical.word_spans(r.text)) for r in rows])
     conn.close()
     terms = postings.from_counts([c for item in items for c in item.counts])
     return _finish(directory, matrix, terms, len(items))
@@ -107,7 +106,7 @@ def write(
 
 def deleted_rows(segment: Segment, deleted: Sequence[str]) -> np.ndarray:
     """Local rows of the segment that belong to deleted articles."""
-    rows = store.select_in(
+    rows = metadb.select_in(
         segment.conn, "SELECT row FROM chunks WHERE article_id IN ({})", list(deleted)
     )
     return np.array(sorted(r[0] for r in rows), np.int64)
@@ -125,7 +124,7 @@ def live_mask(segment: Segment, deleted: Sequence[str]) -> np.ndarray | None:
 
 def write_merged(directory: Path, sources: Sequence[tuple[Segment, Sequence[str]]]) -> dict:
     """A segment holding the live articles of older segments (in that order), deleted ones purged."""
-    conn = store.create(directory)
+    conn = metadb.create(directory)
     offset, parts, lexical_parts = 0, [], []
     with conn:
         for segment, deleted in sources:
@@ -148,7 +147,7 @@ def _copy_rows(
     deleted: Sequence[str],
 ) -> None:
     conn.execute(
-        "ATTACH DATABASE ? AS src", (f"file:{(segment.path / store.FILE).resolve()}?mode=ro",)
+        "ATTACH DATABASE ? AS src", (f"file:{(segment.path / metadb.FILE).resolve()}?mode=ro",)
     )
     try:
         conn.execute("CREATE TEMP TABLE gone (id TEXT PRIMARY KEY)")
@@ -176,7 +175,9 @@ def _copy_rows(
             texts = conn.execute(
                 "SELECT c.row, c.text FROM chunks c JOIN remap r ON r.new = c.row"
             ).fetchall()
-            store.insert_words(conn, [(row, text, lexical.word_spans(text)) for row, text in texts])
+            metadb.insert_words(
+                conn, [(row, text, lexical.word_spans(text)) for row, text in texts]
+            )
         conn.execute("DROP TABLE remap")
         conn.execute("DROP TABLE gone")
         conn.commit()

@@ -86,7 +86,7 @@ class FaissSource:
         return load(current, opened)
 
     def open_current(self, previous: FaissCommit | None = None) -> FaissCommit:
-        """The generation `current` names; retried when a writer switches and cleans up meanwhile."""
+        """The commit point `current` names; retried when a writer switches and cleans up meanwhile."""
         for _ in range(5):
             path = self.index.require_current()
             try:

@@ -21,7 +21,7 @@ from indexer.write.pipeline import LOCAL, Pipeline, prepare_and_embed
 
 
 class IndexDamaged(UserError):
-    """The served generation's articles cannot be read and no older generation is intact."""
+    """The served commit point's articles cannot be read and no older commit point is intact."""
 
     status, code = 503, "index_damaged"
 
@@ -36,7 +36,7 @@ class IndexDamaged(UserError):
 
 
 class WriteFailed(UserError):
-    """The disk refused a write (full, over quota, I/O error); the served generation is untouched."""
+    """The disk refused a write (full, over quota, I/O error); the served commit point is untouched."""
 
     status, code = 507, "write_failed"
 

@@ -1,4 +1,4 @@
-"""One served commit of the Milvus store: the same reads as a FAISS commit point (search/generation.py), answered by
+"""One served commit of the Milvus store: the same reads as a FAISS commit point (search/commit point.py), answered by
 Milvus with the head's visibility filter, so that any number of replicas pointed at one Milvus answer alike."""
 
 from __future__ import annotations

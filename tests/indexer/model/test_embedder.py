@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from tokenizers import normalizers
 
-from indexer.model import convert as model_convert
+from indexer.model import convert
 from indexer.model.base import Embedder, bundled_model_dir, default_cache_dir, resolve_model
 from indexer.model.convert import BUNDLED_MODEL_NAME, build_model_dir, is_current
 
@@ -110,8 +110,8 @@ def test_long_texts_are_counted_beyond_the_limit(embedder):
 
 
 def test_char_map_normaliser_reproduces_the_bundled_map():
-    bundle = model_convert.read_bundle()
-    normaliser = normalizers.Precompiled(model_convert.precompiled_charsmap(bundle.charmap))
+    bundle = convert.read_bundle()
+    normaliser = normalizers.Precompiled(convert.precompiled_charsmap(bundle.charmap))
     for code in range(1, 0x10000):
         if not 0xD800 <= code < 0xE000:
             assert normaliser.normalize_str(chr(code)) == bundle.charmap.get(
@@ -122,7 +122,7 @@ def test_char_map_normaliser_reproduces_the_bundled_map():
 def test_bundled_directory_is_reused_on_second_load(embedder):
     directory = bundled_model_dir(default_cache_dir())
     marker, weights = (
-        (directory / model_convert.MARKER_FILE).stat(),
+        (directory / convert.MARKER_FILE).stat(),
         (directory / "model.safetensors").stat(),
     )
     assert resolve_model() == resolve_model(BUNDLED_MODEL_NAME) == directory and is_current(
@@ -130,7 +130,7 @@ def test_bundled_directory_is_reused_on_second_load(embedder):
     )
     again = Embedder.load()
     assert again.info == embedder.info
-    assert (directory / model_convert.MARKER_FILE).stat().st_ino == marker.st_ino
+    assert (directory / convert.MARKER_FILE).stat().st_ino == marker.st_ino
     assert (directory / "model.safetensors").stat().st_mtime_ns == weights.st_mtime_ns
 
 
@@ -177,7 +177,7 @@ def test_build_model_dir_writes_a_complete_directory(tmp_path):
         "config_sentence_transformers.json",
         "1_Pooling",
         "2_Normalize",
-        model_convert.MARKER_FILE,
+        convert.MARKER_FILE,
     }
     assert {p.name for p in dest.iterdir()} == expected
     assert 200 << 20 < (dest / "model.safetensors").stat().st_size < 260 << 20
@@ -199,5 +199,5 @@ def test_kill_9_during_conversion_leaves_nothing_at_dest(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert list(tmp_path.glob(".e5.*.tmp")) and not dest.exists()
-    model_convert.remove_leftovers(dest)
+    convert.remove_leftovers(dest)
     assert list(tmp_path.iterdir()) == []

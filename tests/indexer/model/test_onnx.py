@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.model import export as onnx_model
+from indexer.model import export
 from indexer.model.base import Embedder, bundled_model_dir, default_cache_dir
 from indexer.stores import manifest
 from indexer.stores.faiss import writer as faiss_writer
@@ -77,18 +77,18 @@ def test_int8_is_close_but_its_own_family(embedder, int8_embedder):
         int8_embedder.info.vectors != embedder.info.vectors
         and int8_embedder.info.precision == "int8"
     )
-    directory = onnx_model.export_dir(bundled_model_dir())
+    directory = export.export_dir(bundled_model_dir())
     assert (directory / "model.int8.onnx").stat().st_size < (
         directory / "model.onnx"
     ).stat().st_size / 3
 
 
 def test_the_export_is_made_once_and_recorded(embedder):
-    directory = onnx_model.export_dir(bundled_model_dir())
+    directory = export.export_dir(bundled_model_dir())
     before = (directory / "model.onnx").stat()
     again = Embedder.load()
     assert again.info == embedder.info and (directory / "model.onnx").stat().st_ino == before.st_ino
-    assert onnx_model.verify(directory, "fp32") and onnx_model.is_current(
+    assert export.verify(directory, "fp32") and export.is_current(
         directory, bundled_model_dir(), "fp32"
     )
 
@@ -97,7 +97,7 @@ def _linked_cache(tmp_path: Path, int8: bool = False) -> Path:
     """A cache directory whose model files are hard links to the shared ones (a test never writes through them)."""
     Embedder.load(precision="int8" if int8 else "fp32")
     source = default_cache_dir() / "models"
-    for directory in (bundled_model_dir(), onnx_model.export_dir(bundled_model_dir())):
+    for directory in (bundled_model_dir(), export.export_dir(bundled_model_dir())):
         shutil.copytree(directory, tmp_path / "models" / directory.name, copy_function=os.link)
     assert (source / bundled_model_dir().name).is_dir()
     return tmp_path
@@ -115,24 +115,24 @@ def _replace_file(path: Path, data: bytes, keep_stamp: bool = False) -> None:
 @pytest.mark.slow
 def test_a_truncated_export_is_made_again(tmp_path, embedder):
     cache = _linked_cache(tmp_path)
-    model = onnx_model.export_dir(bundled_model_dir(cache)) / "model.onnx"
+    model = export.export_dir(bundled_model_dir(cache)) / "model.onnx"
     _replace_file(model, model.read_bytes()[:4096])
     rebuilt = Embedder.load(cache_dir=cache)
     np.testing.assert_allclose(
         rebuilt.encode_queries(TEXTS), embedder.encode_queries(TEXTS), atol=1e-5
     )
-    assert model.stat().st_size > 100 << 20 and onnx_model.verify(model.parent, "fp32")
+    assert model.stat().st_size > 100 << 20 and export.verify(model.parent, "fp32")
 
 
 def test_an_unreadable_export_with_an_intact_stamp_is_made_again(tmp_path, int8_embedder):
     cache = _linked_cache(tmp_path, int8=True)
-    directory = onnx_model.export_dir(bundled_model_dir(cache))
+    directory = export.export_dir(bundled_model_dir(cache))
     fp32_inode = (directory / "model.onnx").stat().st_ino
     _replace_file(directory / "model.int8.onnx", b"not an onnx file " * 1000, keep_stamp=True)
-    assert onnx_model.is_current(
+    assert export.is_current(
         directory, bundled_model_dir(cache), "int8"
     )  # size and time say nothing changed
-    assert not onnx_model.verify(directory, "int8")
+    assert not export.verify(directory, "int8")
     rebuilt = Embedder.load(
         cache_dir=cache, precision="int8"
     )  # onnxruntime refuses the file: quantised again
@@ -140,14 +140,13 @@ def test_an_unreadable_export_with_an_intact_stamp_is_made_again(tmp_path, int8_
         rebuilt.encode_queries(TEXTS), int8_embedder.encode_queries(TEXTS), atol=1e-4
     )
     assert (
-        onnx_model.verify(directory, "int8")
-        and (directory / "model.onnx").stat().st_ino == fp32_inode
+        export.verify(directory, "int8") and (directory / "model.onnx").stat().st_ino == fp32_inode
     )
 
 
 def test_a_missing_export_without_torch_is_refused_clearly(tmp_path, bundled_index):
     cache = _linked_cache(tmp_path)
-    (onnx_model.export_dir(bundled_model_dir(cache)) / "model.onnx").unlink()
+    (export.export_dir(bundled_model_dir(cache)) / "model.onnx").unlink()
     code = "import sys; sys.modules['torch'] = None; from api.cli import main; main()"  # torch cannot be imported
     done = subprocess.run(
         [sys.executable, "-c", code, "search", "窓口", "--index-dir", str(bundled_index)],
@@ -197,10 +196,10 @@ def test_a_model_directory_of_the_user_is_never_written_to(tmp_path, embedder):
     own = tmp_path / "models-of-mine" / "e5"
     shutil.copytree(bundled_model_dir(), own, copy_function=os.link)
     cache = tmp_path / "cache"
-    target = onnx_model.export_dir(own, cache)
+    target = export.export_dir(own, cache)
     assert target.parent == (cache / "models" / "onnx").resolve() and target.name.startswith("e5-")
     # the export already made for the bundled copy serves (same files, same stamps): nothing is exported again
-    shutil.copytree(onnx_model.export_dir(bundled_model_dir()), target, copy_function=os.link)
+    shutil.copytree(export.export_dir(bundled_model_dir()), target, copy_function=os.link)
     before = sorted(p.name for p in own.parent.iterdir())
     mine = Embedder.load(str(own), cache_dir=cache)
     assert sorted(p.name for p in own.parent.iterdir()) == before == ["e5"]

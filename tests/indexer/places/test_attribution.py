@@ -13,7 +13,8 @@ from indexer.analysis.chunker import chunk_text
 from indexer.analysis.normalize import nfkc
 from indexer.analysis.prepare import place_mentions
 from indexer.places.gazetteer import Gazetteer
-from indexer.places.mentions import extract, find_mentions
+from indexer.places.mentions import find_mentions
+from indexer.places.subjects import extract
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "self_authored.json"
 

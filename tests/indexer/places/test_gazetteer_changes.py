@@ -8,7 +8,8 @@ import pytest
 
 from indexer.analysis.normalize import nfkc
 from indexer.places.gazetteer import CHANGE_KINDS, FormerName, Gazetteer, check_digit, read_changes
-from indexer.places.mentions import extract, find_mentions
+from indexer.places.mentions import find_mentions
+from indexer.places.subjects import extract
 
 NEW_WARDS = [("浜松市中央区", "221384"), ("浜松市浜名区", "221392"), ("浜松市天竜区", "221406")]
 OLD_WARDS = [

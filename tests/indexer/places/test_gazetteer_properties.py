@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer.analysis.normalize import nfkc
-from indexer.places.mentions import find_mentions, resolve_chunks
+from indexer.places.mentions import find_mentions
+from indexer.places.subjects import resolve_chunks
 
 PAD = st.text(alphabet="abcXYZ0123456789 ,.!?()-『』「」。、", max_size=12)
 PROPS = settings(

@@ -9,15 +9,8 @@ import pytest
 
 from indexer.analysis.normalize import nfkc
 from indexer.places.gazetteer import Gazetteer
-from indexer.places.mentions import (
-    Mention,
-    extract,
-    find_mentions,
-    inherit,
-    named_prefectures,
-    resolve_chunks,
-    subject_of,
-)
+from indexer.places.mentions import Mention, find_mentions, named_prefectures
+from indexer.places.subjects import extract, inherit, resolve_chunks, subject_of
 
 CORPUS = Path(__file__).resolve().parents[3] / "corpus" / "data"
 

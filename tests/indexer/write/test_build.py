@@ -15,8 +15,7 @@ import pytest
 
 from corpus.loaders import load_paths
 from indexer.stores import manifest
-from indexer.stores.faiss import check, layout, vectors
-from indexer.stores.faiss import metadb as store
+from indexer.stores.faiss import check, layout, metadb, vectors
 from indexer.stores.faiss import writer as faiss_writer
 from indexer.stores.manifest import IndexMismatch
 from indexer.write import changes
@@ -33,7 +32,7 @@ def _segment(index_dir: Path) -> Path:
 def test_generation_holds_consistent_faiss_sqlite_and_manifest(bundled_index, bundled_articles):
     current = layout.IndexDir(bundled_index).require_current()
     info = manifest.read(current)
-    conn = store.open_readonly(_segment(bundled_index))
+    conn = metadb.open_readonly(_segment(bundled_index))
     chunks = conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
     assert info.articles == len(bundled_articles) == 5
     assert info.chunks == chunks == vectors.load(_segment(bundled_index)).ntotal
@@ -44,7 +43,7 @@ def test_generation_holds_consistent_faiss_sqlite_and_manifest(bundled_index, bu
 
 
 def test_digest_items_name_their_municipality_as_subject(bundled_index):
-    conn = store.open_readonly(_segment(bundled_index))
+    conn = metadb.open_readonly(_segment(bundled_index))
     row = conn.execute("SELECT row FROM chunks WHERE text LIKE '■宇佐市、%'").fetchone()[0]
     roles = {
         (m["name"], m["role"]) for m in conn.execute("SELECT * FROM mentions WHERE row = ?", (row,))

@@ -64,7 +64,7 @@ def ranking(engine: Engine, query: str, mode: str) -> list[tuple[str, float, flo
 
 def raw_lexical(engine: Engine, query: str) -> dict[str, float]:
     """Unrounded BM25 scores by passage id (every row that scores)."""
-    generation = engine.generation
+    generation = engine.view
     scores = generation.search_lexical(query)
     rows = np.flatnonzero(scores > 0)
     chunks, _ = generation.fetch(rows)
@@ -168,7 +168,7 @@ def test_an_old_single_generation_index_is_refused_for_search_and_migrated_by_th
     import shutil
 
     from corpus.article import article_id
-    from indexer.stores.faiss import metadb as store
+    from indexer.stores.faiss import metadb
 
     added = Article(
         article_id("migrate/1"),
@@ -184,7 +184,7 @@ def test_an_old_single_generation_index_is_refused_for_search_and_migrated_by_th
     info = json.loads((served.require_current() / manifest.FILE).read_text("utf-8"))
     segment = served.segments / info["segments"][0]["name"]
     shutil.copy(
-        segment / store.FILE, old / store.FILE
+        segment / metadb.FILE, old / metadb.FILE
     )  # format 1 kept its SQLite, FAISS and bm25s files here
     (old / manifest.FILE).write_text(
         json.dumps({**info, "format_version": 1, "segments": []}), "utf-8"
@@ -197,7 +197,7 @@ def test_an_old_single_generation_index_is_refused_for_search_and_migrated_by_th
     assert report.articles == 6 and report.added == [added.id] and report.segments == 1
     engine = Engine(index.root, embedder, gazetteer)
     assert engine.search("宇佐市 窓口キャッシュレス", 3)["passages"][0]["title"]
-    assert len(engine.generation.article_ids()) == 6
+    assert len(engine.view.article_ids()) == 6
 
 
 def test_a_dropped_segment_name_is_not_reused_and_a_server_sees_the_new_one(
@@ -222,7 +222,7 @@ def test_a_dropped_segment_name_is_not_reused_and_a_server_sees_the_new_one(
     for _ in range(3):  # the segment is dropped, then cleaned away once no commit point lists it
         faiss_writer.apply(
             root, changes.Change(remove=(town(2, "").id,)), embedder, gazetteer
-        ) if town(2, "").id in engine.generation.article_ids() else None
+        ) if town(2, "").id in engine.view.article_ids() else None
         faiss_writer.apply(root, changes.Change(upsert=(town(1, "電子申請"),)), embedder, gazetteer)
     added = faiss_writer.apply(
         root, changes.Change(upsert=(town(3, "オンライン予約"),)), embedder, gazetteer

@@ -175,7 +175,7 @@ def test_place_page_and_similar_as_faiss(engine, milvus_engine):
 
 
 def test_articles_and_counts_as_faiss(engine, milvus_engine):
-    f, m = engine.generation, milvus_engine.generation
+    f, m = engine.view, milvus_engine.view
     assert (m.manifest.articles, m.manifest.chunks) == (f.manifest.articles, f.manifest.chunks)
     assert (m.manifest.model, m.manifest.dimension) == (f.manifest.model, f.manifest.dimension)
     columns = ("id", "title", "source", "published", "url", "chunks")
@@ -191,7 +191,7 @@ def test_articles_and_counts_as_faiss(engine, milvus_engine):
 def test_add_update_remove_are_visible_at_once(write_store, embedder, gazetteer):
     spec, ix = write_store
     served = Engine(ix, embedder, gazetteer, store=spec)
-    before = served.generation.manifest
+    before = served.view.manifest
     baseline = served.search(NEW_QUERY, 10)
     assert NEW_ID not in {p["article_id"] for p in baseline["passages"]}
 
@@ -203,21 +203,21 @@ def test_add_update_remove_are_visible_at_once(write_store, embedder, gazetteer)
     )
     for engine in (Engine(ix, embedder, gazetteer, store=spec), served):
         if engine is served:
-            assert served.refresh() is True and served.generation.name == added.generation
+            assert served.refresh() is True and served.view.name == added.generation
         top = engine.search(NEW_QUERY, 3)["passages"][0]
         assert (
             top["article_id"] == NEW_ID
             and top["title"] == NEW.title
             and top["published"] == "2024-05-01"
         )
-        manifest = engine.generation.manifest
+        manifest = engine.view.manifest
         assert (manifest.articles, manifest.chunks) == (added.articles, added.chunks)
-        assert engine.generation.find_article(NEW_ID)[1]["title"] == NEW.title
+        assert engine.view.find_article(NEW_ID)[1]["title"] == NEW.title
         mitaka = engine.place_page("132047", limit=50)
         assert NEW_ID in {p["article_id"] for p in mitaka["passages"]}
-        listed = engine.generation.articles_page(("id", "title", "published"), 0, 50)
+        listed = engine.view.articles_page(("id", "title", "published"), 0, 50)
         assert listed[0]["id"] == NEW_ID and len(listed) == manifest.articles  # newest first
-    assert added.chunks - before.chunks == len(served.generation.article_view(NEW_ID)[1])
+    assert added.chunks - before.chunks == len(served.view.article_view(NEW_ID)[1])
 
     changed = Article(
         NEW.id,
@@ -247,15 +247,12 @@ def test_add_update_remove_are_visible_at_once(write_store, embedder, gazetteer)
         if engine is served:
             assert served.refresh() is True
         assert NEW_ID not in {p["article_id"] for p in engine.search(NEW_QUERY, 50)["passages"]}
-        assert (
-            engine.generation.find_article(NEW_ID) is None
-            and engine.generation.article_view(NEW_ID) is None
-        )
+        assert engine.view.find_article(NEW_ID) is None and engine.view.article_view(NEW_ID) is None
         assert NEW_ID not in {
             p["article_id"] for p in engine.place_page("442119", limit=50)["passages"]
         }
-        assert NEW_ID not in {a["id"] for a in engine.generation.articles_page(("id",), 0, 200)}
-        manifest = engine.generation.manifest
+        assert NEW_ID not in {a["id"] for a in engine.view.articles_page(("id",), 0, 200)}
+        manifest = engine.view.manifest
         assert (manifest.articles, manifest.chunks) == (before.articles, before.chunks)
     same(without(served.search(NEW_QUERY, 10)), without(baseline))
     assert milvus_check.report(spec)["ok"]
@@ -295,8 +292,8 @@ def test_crash_before_the_head_switch_leaves_the_old_commit(
     for engine in (served, Engine(ix, embedder, gazetteer, store=spec)):
         for query, answer in answers.items():
             same(without(engine.search(query, 10)), without(answer))
-        assert engine.generation.find_article(NEW_ID) is None
-        assert NEW_ID not in {a["id"] for a in engine.generation.articles_page(("id",), 0, 200)}
+        assert engine.view.find_article(NEW_ID) is None
+        assert NEW_ID not in {a["id"] for a in engine.view.articles_page(("id",), 0, 200)}
         assert NEW_ID not in {
             p["article_id"] for p in engine.place_page("132047", limit=50)["passages"]
         }
@@ -354,8 +351,8 @@ def test_crash_after_the_head_switch_hides_the_replaced_rows(
     )  # both still stored
     assert count(client, n.articles, f'article_id == "{CRASH_ID}"') == 2
     engine = Engine(ix, embedder, gazetteer, store=spec)
-    assert engine.generation.find_article(CRASH_ID)[1]["title"] == crash_article(2).title
-    view = engine.generation.article_view(CRASH_ID)
+    assert engine.view.find_article(CRASH_ID)[1]["title"] == crash_article(2).title
+    view = engine.view.article_view(CRASH_ID)
     assert len(view[1]) == new_rows and "チャットボット" not in "".join(p["text"] for p in view[1])
     hits = [
         p
@@ -367,10 +364,8 @@ def test_crash_after_the_head_switch_hides_the_replaced_rows(
         and all(p["title"] == crash_article(2).title for p in hits)
         and "チャットボット" not in str(hits)
     )
-    assert engine.generation.manifest.articles == first.articles
-    assert (
-        sum(1 for a in engine.generation.articles_page(("id",), 0, 200) if a["id"] == CRASH_ID) == 1
-    )
+    assert engine.view.manifest.articles == first.articles
+    assert sum(1 for a in engine.view.articles_page(("id",), 0, 200) if a["id"] == CRASH_ID) == 1
     assert milvus_check.report(spec)["ok"]
 
     indexing.remove_ids(
