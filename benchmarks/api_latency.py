@@ -1,6 +1,6 @@
 """HTTP search latency against the bare query embedding in one run, then concurrent clients for a while.
 
-Usage: python benchmarks/api_latency.py [--index-dir DIR] [--queries N] [--seconds 60] [--clients 16]
+Usage: .venv/bin/python benchmarks/api_latency.py [--index-dir DIR] [--queries N] [--seconds 60] [--clients 16]
 
 Without --index-dir the bundled corpus is indexed into a temporary directory first. The server is a real
 `jsearch serve` subprocess on loopback (its own process, so client and server do not share a GIL).
@@ -10,95 +10,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
-
-ROOT = Path(__file__).resolve().parent.parent
-BUILT_IN = [
-    "窓口キャッシュレスの事例",
-    "LINEで行政手続きができる自治体",
-    "マイナンバーカードを使った独自サービス",
-    "職員向けのBPR研修",
-    "郵便物の集計業務の自動化",
-    "RPAで業務を効率化した市",
-    "オンライン申請の導入",
-    "ワクチン接種予約をLINEで",
-    "ガバメントクラウドへの移行",
-    "テレワークの導入支援",
-]
-
-
-def dev_queries() -> list[str]:
-    """Queries from shared/eval/dev_queries.json when it is there, else a built-in list."""
-    for path in (
-        ROOT.parent / "shared" / "eval" / "dev_queries.json",
-        Path("/work/shared/eval/dev_queries.json"),
-    ):
-        if path.is_file():
-            return [q["q"] for q in json.loads(path.read_text("utf-8"))["queries"]]
-    return BUILT_IN
-
-
-def pct(values: list[float], p: float) -> float:
-    """The p-th percentile (nearest rank) in milliseconds."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))] * 1000
-
-
-def bundled_index(embedder) -> Path:
-    from corpus.bundled import bundled_corpus_dir
-    from corpus.loaders import load_paths
-    from indexer.write import build
-
-    root = Path(tempfile.mkdtemp(prefix="jsearch-bench-")) / "index"
-    articles = load_paths([bundled_corpus_dir()]).articles
-    build.apply(root, build.Change(upsert=articles, sources=(str(bundled_corpus_dir()),)), embedder)
-    return root
-
-
-def start_server(index_dir: Path, model: str | None) -> tuple[subprocess.Popen, str]:
-    """`jsearch serve` on a free loopback port; returns once /health answers."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    cmd = [
-        sys.executable,
-        "-c",
-        "from api.cli import main; main()",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--index-dir",
-        str(index_dir),
-    ] + (["--model", model] if model else [])
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        try:
-            if httpx.get(base + "/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
+import kit
 
 
 def sequential(base: str, queries: list[str]) -> list[float]:
@@ -156,9 +75,9 @@ def main() -> None:
 
     settings = Settings()
     embedder = Embedder.load(args.model or settings.model, settings.cache_dir)
-    index_dir = args.index_dir or bundled_index(embedder)
+    index_dir = args.index_dir or kit.bundled_index(embedder)
     scratch = None if args.index_dir else index_dir.parent
-    base_queries = dev_queries()
+    base_queries = kit.dev_queries()
     queries = [base_queries[i % len(base_queries)] for i in range(args.queries)]
 
     embedder.encode_queries(base_queries[:3])  # warm-up
@@ -168,17 +87,20 @@ def main() -> None:
         embedder.encode_queries([q])
         bare.append(time.perf_counter() - began)
 
-    proc, base = start_server(index_dir, args.model)
+    server = kit.start_server(index_dir, model=args.model)
     try:
-        sequential(base, base_queries[:3])  # warm-up
-        http = sequential(base, queries)
-        soaked, errors, total = asyncio.run(soak(base, base_queries, args.clients, args.seconds))
+        sequential(server.base, base_queries[:3])  # warm-up
+        http = sequential(server.base, queries)
+        soaked, errors, total = asyncio.run(
+            soak(server.base, base_queries, args.clients, args.seconds)
+        )
     finally:
-        proc.terminate()
-        proc.wait(30)
+        server.stop()
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
 
+    bare, http, soaked = kit.millis(bare), kit.millis(http), kit.millis(soaked)
+    pct = kit.percentile
     print(
         f"model={embedder.info.name} index={index_dir} queries={len(queries)} (distinct {len(set(queries))}) "
         f"cpus={os.cpu_count()}\n"
@@ -187,11 +109,11 @@ def main() -> None:
     print("|---|---|---|---|---|")
     print(
         f"| bare encode_queries (1 query) | {len(bare)} | {pct(bare, 50):.1f} | {pct(bare, 95):.1f} | "
-        f"{statistics.mean(bare) * 1000:.1f} |"
+        f"{statistics.mean(bare):.1f} |"
     )
     print(
         f"| GET /search, 1 client | {len(http)} | {pct(http, 50):.1f} | {pct(http, 95):.1f} | "
-        f"{statistics.mean(http) * 1000:.1f} |"
+        f"{statistics.mean(http):.1f} |"
     )
     print(
         f"| ratio HTTP / bare | | {pct(http, 50) / pct(bare, 50):.2f} | {pct(http, 95) / pct(bare, 95):.2f} | "

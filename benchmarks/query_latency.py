@@ -1,7 +1,7 @@
 """Query latency in-process: the query embedding alone against the full search in each mode, and the query-time
 steps of the quality levers, one run.
 
-Usage: python benchmarks/query_latency.py [--index-dir DIR] [--repeat 3] [--questions 300]
+Usage: .venv/bin/python benchmarks/query_latency.py [--index-dir DIR] [--repeat 3] [--questions 300]
 
 Without --index-dir the bundled corpus is indexed into a temporary directory. Queries are the dev queries
 (cycled `--repeat` times) and the first `--questions` JSQuAD valid questions; every measurement sees the same
@@ -14,28 +14,23 @@ answer is the default engine's, word evidence on; "hybrid without word evidence"
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api_latency import bundled_index, dev_queries, pct  # noqa: E402
-
-SQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "jsquad" / "valid-v1.3.json"
+import kit
 
 
 def squad_questions(limit: int) -> list[str]:
     """The first `limit` JSQuAD valid questions (none when the file is not there)."""
-    if not limit or not SQUAD.is_file():
+    if not limit or not kit.JSQUAD.is_file():
         return []
-    data = json.loads(SQUAD.read_text("utf-8"))
-    return [
-        qa["question"] for doc in data["data"] for para in doc["paragraphs"] for qa in para["qas"]
-    ][:limit]
+    found = [
+        qa["question"] for doc in kit.jsquad() for para in doc["paragraphs"] for qa in para["qas"]
+    ]
+    return found[:limit]
 
 
 def lever_steps(engine, query: str, answer: dict) -> dict[str, float]:
@@ -54,16 +49,16 @@ def lever_steps(engine, query: str, answer: dict) -> dict[str, float]:
         ],
         "municipality ranking": lambda: rank_places(answer["passages"]),
         "cross-lingual weight": lambda: fusion.dense_weight_for(query, engine.dense_weight),
-        "facets (top 100 candidates)": lambda: facets(engine.generation.facet_rows(pool)),
+        "facets (top 100 candidates)": lambda: facets(engine.view.facet_rows(pool)),
         "word evidence (query words, IDF, 30 passages)": lambda: evidence.scores(
             query,
             words(),
-            evidence.idf_weights(words(), engine.generation.lexical_stats(list(words()))),
-            engine.generation.texts(pool[: fusion.EVIDENCE_DEPTH]),
+            evidence.idf_weights(words(), engine.view.lexical_stats(list(words()))),
+            engine.view.texts(pool[: fusion.EVIDENCE_DEPTH]),
         ),
         "kind of government asked": lambda: asked_kinds(query),
     }
-    pool = engine._rank(engine.generation, query, 10, "hybrid", None, asked_kinds(query)).pool
+    pool = engine._rank(engine.view, query, 10, "hybrid", None, asked_kinds(query)).pool
     words = lambda: evidence.query_words(query)  # noqa: E731
     took = {}
     for name, step in steps.items():
@@ -85,10 +80,10 @@ def main() -> None:
     from search.engine import Engine
 
     embedder = Embedder.load()
-    index_dir = args.index_dir or bundled_index(embedder)
+    index_dir = args.index_dir or kit.bundled_index(embedder)
     engine = Engine(index_dir, embedder)
     plain = Engine(index_dir, embedder, word_evidence=False)
-    queries = dev_queries() * args.repeat + squad_questions(args.questions)
+    queries = kit.dev_queries() * args.repeat + squad_questions(args.questions)
     engine.search(queries[0])  # warm-up
     times: dict[str, list[float]] = {
         "embed": [],
@@ -121,9 +116,12 @@ def main() -> None:
                     levers.setdefault(step, []).append(took)
     if not args.index_dir:
         shutil.rmtree(index_dir.parent, ignore_errors=True)
+    pct = kit.percentile
+    times = {name: kit.millis(values) for name, values in times.items()}
+    levers = {name: kit.millis(values) for name, values in levers.items()}
     embed50 = pct(times["embed"], 50)
     print(
-        f"index={index_dir} chunks={engine.generation.size} faiss={engine.generation.manifest.faiss_index} "
+        f"index={index_dir} chunks={engine.view.size} faiss={engine.view.manifest.faiss_index} "
         f"queries={len(queries)} cpus={os.cpu_count()}\n"
     )
     print("| measurement | p50 ms | p95 ms | mean ms | p50 / embed p50 |\n|---|---|---|---|---|")
@@ -133,7 +131,7 @@ def main() -> None:
             "similar": "similar cases of the top passage (k=10)",
         }.get(name, f"search mode={name} (k=10)")
         print(
-            f"| {label} | {pct(values, 50):.1f} | {pct(values, 95):.1f} | {statistics.mean(values) * 1000:.1f} | "
+            f"| {label} | {pct(values, 50):.1f} | {pct(values, 95):.1f} | {statistics.mean(values):.1f} | "
             f"{pct(values, 50) / embed50:.2f} |"
         )
     print("\n| lever step (on the hybrid answer) | p50 ms | p95 ms |\n|---|---|---|")

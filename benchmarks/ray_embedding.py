@@ -2,14 +2,13 @@
 cache-writing loop into a fresh temporary embedding cache; the per-worker rate and a (linear) projection for N
 workers; cosine between the two paths' vectors.
 
-Usage: python benchmarks/ray_embedding.py [--sample N] [--batch B] [--repeat R] [--project 4,8,16] [--note TEXT]
-                                         [--out FILE]
+Usage: .venv/bin/python benchmarks/ray_embedding.py [--sample N] [--batch B] [--repeat R] [--project 4,8,16]
+                                                   [--note TEXT] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -21,15 +20,13 @@ from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
+import kit
 import numpy as np
 
 from indexer.model.base import Embedder
-from indexer.write import build
+from indexer.write import pipeline
 from indexer.write import ray_pipeline as ray_embed
 from indexer.write.embedcache import EmbeddingCache
-
-ROOT = Path(__file__).resolve().parents[1]
-JSQUAD = ROOT.parent / "shared" / "data" / "jsquad" / "valid-v1.3.json"
 
 
 @dataclass(frozen=True)
@@ -56,9 +53,8 @@ class Run:
 
 def paragraphs(sample: int | None) -> list[str]:
     """JSQuAD validation paragraphs as the product embeds a passage: title, newline, body."""
-    data = json.loads(JSQUAD.read_text("utf-8"))["data"]
     texts = []
-    for article in data:
+    for article in kit.jsquad():
         for paragraph in article["paragraphs"]:
             title, _, body = paragraph["context"].partition(" [SEP] ")
             texts.append(f"{title}\n{body}" if body else title)
@@ -66,10 +62,11 @@ def paragraphs(sample: int | None) -> list[str]:
     return random.Random(0).sample(texts, sample) if sample and sample < len(texts) else texts
 
 
-def measure(name: str, texts: list[str], embedder: Embedder, pipeline: build.Pipeline) -> Run:
-    """Embed every text through `build.embed_passages` into an empty cache, timing the first block too."""
+def measure(name: str, texts: list[str], embedder: Embedder, path: pipeline.Pipeline) -> Run:
+    """Embed every text through `pipeline.embed_passages` on `path` (the single process or Ray) into an empty
+    cache, timing the first block too."""
     passages = [SimpleNamespace(embed_text=t) for t in texts]
-    keys = build.passage_keys(passages, embedder)
+    keys = pipeline.passage_keys(passages, embedder)
     first: dict = {}
 
     class Timed:
@@ -77,7 +74,7 @@ def measure(name: str, texts: list[str], embedder: Embedder, pipeline: build.Pip
             raise NotImplementedError
 
         def encode(self, pairs, model):
-            for block in pipeline.encode(pairs, model):
+            for block in path.encode(pairs, model):
                 first.setdefault("at", time.perf_counter() - began)
                 first.setdefault("n", len(block[0]))
                 yield block
@@ -86,7 +83,7 @@ def measure(name: str, texts: list[str], embedder: Embedder, pipeline: build.Pip
         cache = EmbeddingCache(Path(tmp) / "embeddings.sqlite")
         load = os.getloadavg()[0]
         began = time.perf_counter()
-        matrix, embedded = build.embed_passages(passages, keys, embedder, cache, False, Timed())
+        matrix, embedded = pipeline.embed_passages(passages, keys, embedder, cache, False, Timed())
         seconds = time.perf_counter() - began
         cache.close()
     assert embedded == len(texts)
@@ -118,15 +115,15 @@ def one_round(
 ) -> tuple[list[Run], float]:
     """Every path once: the single process first (no Ray running), then a fresh local Ray; returns its start time."""
     runs = [
-        measure("single process, 2 threads (build.LOCAL)", texts, embedder, build.LOCAL),
-        measure("single process, 1 thread", texts, single, build.LOCAL),
+        measure("single process, 2 threads (pipeline.LOCAL)", texts, embedder, pipeline.LOCAL),
+        measure("single process, 1 thread", texts, single, pipeline.LOCAL),
     ]
     began = time.perf_counter()
     cluster = ray_embed.connect(ray_embed.LOCAL)
     ray_start = time.perf_counter() - began
     print(f"  ray started in {ray_start:.1f} s", file=sys.stderr)
     for workers, threads in RAY_LAYOUTS:
-        pipeline = ray_embed.RayPipeline(
+        on_ray = ray_embed.RayPipeline(
             cluster, ray_embed.Layout(workers, threads, float(threads)), batch
         )
         runs.append(
@@ -135,7 +132,7 @@ def one_round(
                 f"{'s' * (threads > 1)}",
                 texts,
                 embedder,
-                pipeline,
+                on_ray,
             )
         )
     ray_embed.disconnect(cluster)
@@ -157,9 +154,7 @@ def main() -> None:
     parser.add_argument(
         "--note", default="", help="a sentence added to the report (e.g. what else was running)"
     )
-    parser.add_argument(
-        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "ray_embedding.md"
-    )
+    parser.add_argument("--out", type=Path, default=kit.RESULTS / "ray_embedding.md")
     args = parser.parse_args()
     texts = paragraphs(args.sample)
     embedder, single = Embedder.load(), Embedder.load(threads=1)
@@ -195,7 +190,7 @@ def render(runs: list[Run], starts: list[float], args, texts: list[str]) -> str:
         "",
         f"Passages: {len(texts)} JSQuAD v1.3 validation paragraphs (title + newline + body, as the product embeds "
         f"a passage), model intfloat/multilingual-e5-small on ONNX Runtime fp32, Ray batch {args.batch}. Each "
-        "row runs `build.embed_passages` (the build's own loop: blocks saved to the SQLite embedding cache as they "
+        "row runs `pipeline.embed_passages` (the build's own loop: blocks saved to the SQLite embedding cache as they "
         "come) into a fresh temporary cache. Ray rows include the actors' start and model load (see “to first "
         "block”; the single process writes its first block after 256 passages, so its column is not comparable), "
         f"not the start of Ray itself: **{' s, '.join(f'{s:.1f}' for s in starts)} s** (once per round). "

@@ -5,9 +5,9 @@ and their sentences, embedded with the project's model (passage prompt), each ro
 + Gaussian noise (sigma per dimension), re-normalised. Queries are real query embeddings (query prompt)
 of JSQuAD questions whose articles are held out of the base. Recall@10 is measured against exact search
 on the same vectors, unfiltered and with a random ~5% `allowed` subset (FAISS IDSelector path of
-indexer.vectors.search). Base embeddings are cached under /tmp.
+indexer.stores.faiss.vectors.search). Base embeddings are cached under /tmp.
 
-Usage: python benchmarks/scale.py [--sizes 100000 1000000] [--kinds flat hnsw ivf] [--sigma 0.02]
+Usage: .venv/bin/python benchmarks/scale.py [--sizes 100000 1000000] [--kinds flat hnsw ivf] [--sigma 0.02]
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
-import json
 import os
 import re
 import resource
@@ -23,12 +22,12 @@ import time
 from pathlib import Path
 
 import faiss
+import kit
 import numpy as np
 
 from corpus.bundled import bundled_corpus_dir
 from indexer.stores.faiss import vectors
 
-JSQUAD = Path("/work/shared/data/jsquad/valid-v1.3.json")
 CACHE = Path("/tmp/jsearch-scale-cache")
 HOLD_OUT_EVERY = (
     5  # every 5th JSQuAD article: its questions are queries, its paragraphs are not in the base
@@ -48,8 +47,7 @@ def base_texts() -> list[str]:
     texts: list[str] = []
     for path in sorted(bundled_corpus_dir().glob("*.txt")):
         texts += _sentences(path.read_text(encoding="utf-8"))
-    articles = json.loads(JSQUAD.read_text(encoding="utf-8"))["data"]
-    for i, article in enumerate(articles):
+    for i, article in enumerate(kit.jsquad()):
         if i % HOLD_OUT_EVERY == 0:
             continue
         for paragraph in article["paragraphs"]:
@@ -60,7 +58,7 @@ def base_texts() -> list[str]:
 
 
 def query_texts() -> list[str]:
-    articles = json.loads(JSQUAD.read_text(encoding="utf-8"))["data"]
+    articles = kit.jsquad()
     questions = [
         qa["question"]
         for i, a in enumerate(articles)
@@ -183,10 +181,10 @@ def measure(
         "build_s": seconds,
         "rss_mb": delta,
         "index_mb": index_mb(index),
-        "p50": np.percentile(millis, 50),
-        "p95": np.percentile(millis, 95),
+        "p50": kit.percentile(millis, 50),
+        "p95": kit.percentile(millis, 95),
         "recall": recall(found, truth),
-        "p50_f": np.percentile(millis_f, 50),
+        "p50_f": kit.percentile(millis_f, 50),
         "recall_f": recall(found_f, truth_filtered),
         "short_f": int(sum(len(f) < K for f in found_f)),
     }

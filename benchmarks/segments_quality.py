@@ -8,7 +8,8 @@ with 125 decoys (a real paragraph with a sentence added, under its own id) each 
 write the merge policy runs (`merge.maybe_merge`), as after `jsearch add`. Both indexes share one embedding cache and
 every query vector is computed once, so the two are compared on the same vectors.
 
-Usage: python benchmarks/segments_quality.py [--squad PATH] [--work /tmp/jsearch-segq] [--modes hybrid dense lexical]
+Usage: .venv/bin/python benchmarks/segments_quality.py [--squad PATH] [--work /tmp/jsearch-segq]
+                                                      [--modes hybrid dense lexical] [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import kit
+
 from indexer.model.base import Embedder
 from indexer.places.gazetteer import Gazetteer
 from indexer.stores import manifest
 from indexer.stores.faiss import layout, merge
-from indexer.write import build
+from indexer.write import changes, indexing
 from search.engine import Engine
 from search.evaluation import K_PASSAGES, evaluate, read_eval_file
 
@@ -59,11 +62,16 @@ def fresh_dir(work: Path, name: str) -> Path:
     return path
 
 
-def grow(target: Path, articles: list, embedder, gazetteer, rng: random.Random) -> dict:
+def searcher(engine: Engine):
+    """What `evaluate` calls for each query and mode."""
+    return lambda query, mode: engine.search(query, K_PASSAGES, mode)
+
+
+def grow(target: Path, articles: list, embedder, rng: random.Random) -> dict:
     """Build all but the held-back articles, then 500 single-article writes with merges; returns counts."""
     held = rng.sample(range(len(articles)), HELD_BACK)
     kept = [a for i, a in enumerate(articles) if i not in set(held)]
-    build.apply(target, build.Change(upsert=tuple(kept)), embedder, gazetteer)
+    indexing.apply(target, changes.Change(upsert=tuple(kept)), embedder)
     decoys = [
         replace(
             a,
@@ -73,15 +81,17 @@ def grow(target: Path, articles: list, embedder, gazetteer, rng: random.Random) 
         )
         for i, a in enumerate(rng.sample(articles, DECOYS))
     ]
-    writes: list[build.Change] = [build.Change(upsert=(articles[i],)) for i in held]
+    writes: list[changes.Change] = [changes.Change(upsert=(articles[i],)) for i in held]
     for decoy in decoys:
         at = rng.randrange(len(writes) + 1)
-        writes.insert(at, build.Change(upsert=(decoy,)))
-        writes.insert(rng.randrange(at + 1, len(writes) + 1), build.Change(remove=(decoy.id,)))
+        writes.insert(at, changes.Change(upsert=(decoy,)))
+        writes.insert(rng.randrange(at + 1, len(writes) + 1), changes.Change(remove=(decoy.id,)))
     merges, seconds = 0, []
     for change in writes:
-        seconds.append(build.apply(target, change, embedder, gazetteer).seconds)
-        merges += merge.maybe_merge(target) is not None
+        seconds.append(indexing.apply(target, change, embedder).seconds)
+        merges += (
+            indexing.merge_after(target) is not None
+        )  # the tiered policy, as after `jsearch add`
     info = manifest.read(layout.IndexDir(target).require_current())
     return {
         "writes": len(writes),
@@ -89,16 +99,14 @@ def grow(target: Path, articles: list, embedder, gazetteer, rng: random.Random) 
         "segments": len(info.segments),
         "articles": info.articles,
         "deleted_marks": sum(len(s["deleted"]) for s in info.segments),
-        "write_seconds_p50": sorted(seconds)[len(seconds) // 2],
+        "write_seconds_p50": kit.percentile(seconds, 50),
         "write_seconds_max": max(seconds),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--squad", type=Path, default=Path("/work/shared/data/jsquad/valid-v1.3.json")
-    )
+    parser.add_argument("--squad", type=Path, default=kit.JSQUAD)
     parser.add_argument("--work", type=Path, default=Path("/tmp/jsearch-segq"))
     parser.add_argument("--modes", nargs="+", default=["hybrid"])
     parser.add_argument("--out", type=Path)
@@ -109,26 +117,24 @@ def main() -> None:
     embedder, gazetteer = QueryCache(Embedder.load()), Gazetteer.load()
     began = time.perf_counter()
     one = fresh_dir(args.work, "fresh")
-    build.apply(one, build.Change(upsert=tuple(articles)), embedder, gazetteer)
+    indexing.apply(one, changes.Change(upsert=tuple(articles)), embedder)
     grown = fresh_dir(args.work, "grown")
-    history = grow(grown, articles, embedder, gazetteer, random.Random(7))
+    history = grow(grown, articles, embedder, random.Random(7))
     print(
         f"built both indexes in {time.perf_counter() - began:.0f} s; grown: {json.dumps(history)}",
         flush=True,
     )
     results = {}
     for name, path in (("fresh (1 write)", one), ("grown (500 writes, policy merges)", grown)):
-        engine = Engine(path, embedder, gazetteer)
-        results[name] = evaluate(evalset, lambda q, m: engine.search(q, K_PASSAGES, m), args.modes)
+        results[name] = evaluate(evalset, searcher(Engine(path, embedder, gazetteer)), args.modes)
         print(
             name,
             json.dumps({m: r["summary"] for m, r in results[name]["modes"].items()}),
             flush=True,
         )
     forced = merge.maybe_merge(grown, max_segments=1)
-    engine = Engine(grown, embedder, gazetteer)
     name = "grown, then merged to 1 segment"
-    results[name] = evaluate(evalset, lambda q, m: engine.search(q, K_PASSAGES, m), args.modes)
+    results[name] = evaluate(evalset, searcher(Engine(grown, embedder, gazetteer)), args.modes)
     print(f"forced merge: {forced}")
     print("\n| index | mode | nDCG@10 | R@1 | MRR@10 |\n|---|---|---|---|---|")
     for name, result in results.items():

@@ -1,20 +1,20 @@
 """Write path on a big synthetic index: one-article `jsearch add`, API writes under load, 20 segments against 1.
 
-Usage: python benchmarks/write_path.py [--articles 20000] [--writes 10] [--clients 12] [--segments-latency]
-                                       [--out FILE.json] [--work DIR --keep]
+Usage: .venv/bin/python benchmarks/write_path.py [--articles 20000] [--writes 10] [--clients 12]
+                                                [--segments-latency] [--out FILE.json] [--work DIR --keep]
 
 1. Synthetic base of N articles, written without running the model on N texts. JSQuAD validation paragraphs
    are split in two by paragraph: every 5th paragraph is held out (the real "new" articles of parts 2-4), the
    others are cut into sentences (split after 。！？ and at line ends, 10-300 characters), together with the
    lines/sentences of the bundled articles. Up to --pool distinct sentences are drawn from that (seeded); each
-   is tokenised once with indexer.lexical.counts and embedded once with the project's model (passage prompt;
+   is tokenised once with indexer.analysis.lexical.counts and embedded once with the project's model (passage prompt;
    the matrix is cached under /tmp/jsearch-write-path-cache). A synthetic article = the title of its first
    sentence's JSQuAD article (or bundled file) + 2-5 random pool sentences joined as one paragraph; one passage
    (one chunk spanning the whole text, no municipality mentions); its token counts = counts(title) + the sum of
    its sentences' counts (character bigrams across sentence joints are the only tokens missing); its vector =
    the normalised mean of its sentences' embeddings + N(0, sigma²) per dimension, re-normalised. The N
-   articles are written as ONE segment (indexer.segment.write inside a layout.Building) and published as a
-   commit point (commit.publish with the manifest build._commit makes); no embedding/prepare cache is filled.
+   articles are written as ONE segment (indexer.stores.faiss.segment.write inside a layout.Building) and published as a
+   commit point (commit.publish with the manifest the FAISS writer's _commit makes); no embedding/prepare cache is filled.
 2. --cli-adds (5) successive `jsearch add FILE --index-dir D --json` runs through the real CLI (own process), each a
    held-out JSQuAD paragraph as a .txt file: the summary's `seconds` (write start → switch, model load
    excluded; target ≤ 1.0 s), wall time of the process, its peak RSS (wait4 rusage), and the index size without
@@ -30,7 +30,7 @@ Usage: python benchmarks/write_path.py [--articles 20000] [--writes 10] [--clien
    visible when the probe's response arrives (targets: add ≤ 1 s, update ≤ 1 s, delete ≤ 0.5 s). The
    clients' requests, failures (non-200 or exception; must be 0) and p50/p99 latency over the write rounds
    are reported, and the latency over the second half of the warm-up (no writes) for comparison.
-4. --segments-latency: in-process, small batches of held-out paragraphs are added with build.apply (no merge)
+4. --segments-latency: in-process, small batches of held-out paragraphs are added with indexing.apply (no merge)
    until the index has --segments (20) live segments; Engine.search (hybrid, k=10) p50/p95 over
    --latency-queries (200) distinct JSQuAD questions (query vectors cached after a warm-up pass, so the times
    are ranking + fetch only); then merge.maybe_merge(dir, max_segments=1) and the same again.
@@ -44,36 +44,31 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import httpx
+import kit
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from corpus.article import Article, article_id  # noqa: E402
-from corpus.bundled import bundled_corpus_dir  # noqa: E402
+from corpus.article import Article, article_id
+from corpus.bundled import bundled_corpus_dir
 from indexer.analysis import lexical
-from indexer.analysis.chunker import CHUNKER_VERSION, Chunk  # noqa: E402
-from indexer.analysis.normalize import nfkc  # noqa: E402
-from indexer.analysis.prepare import Passage  # noqa: E402
-from indexer.stores import manifest  # noqa: E402
+from indexer.analysis.chunker import CHUNKER_VERSION, Chunk
+from indexer.analysis.normalize import nfkc
+from indexer.analysis.prepare import Passage, Prepared
+from indexer.stores import manifest
 from indexer.stores.faiss import commit, layout, merge, segment
-from indexer.write import build
-from indexer.write.embedcache import embed_key  # noqa: E402
+from indexer.write import changes, indexing
+from indexer.write.embedcache import embed_key
 
-JSQUAD = Path("/work/shared/data/jsquad/valid-v1.3.json")
 CACHE = Path("/tmp/jsearch-write-path-cache")
 HOLD_OUT_EVERY = 5
 KEY = "bench-key-" + os.urandom(8).hex()
@@ -84,14 +79,6 @@ TARGETS = {
     "update_visible": 1.0,
     "delete_visible": 0.5,
 }
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (NaN for no values)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 # ---------------------------------------------------------------- real texts
@@ -119,7 +106,7 @@ class Texts:
 
 
 def load_texts(pool: int, rng: np.random.Generator) -> Texts:
-    data = json.loads(JSQUAD.read_text("utf-8"))["data"]
+    data = kit.jsquad()
     sentences: dict[str, str] = {}
     held_out, questions, n = [], [], 0
     for article in data:
@@ -212,9 +199,7 @@ def build_base(
         chunk = Chunk(0, len(text), text, "", 0)
         embed = nfkc(f"{title}\n{text}")
         items.append(
-            segment.Prepared(
-                article, (Passage(f"{aid}-0000", 0, chunk, embed, url, ()),), (counts,)
-            )
+            Prepared(article, (Passage(f"{aid}-0000", 0, chunk, embed, url, ()),), (counts,))
         )
         keys.append(embed_key(info.name, info.passage_prompt, embed))
     for start in range(0, n, 100_000):
@@ -310,15 +295,6 @@ class DiskPeak:
         return self.peak
 
 
-def jsearch_cmd() -> list[str]:
-    script = Path(sys.executable).parent / "jsearch"
-    return (
-        [str(script)]
-        if script.exists()
-        else [sys.executable, "-c", "from api.cli import main; main()"]
-    )
-
-
 def cli_add(index_dir: Path, file: Path) -> dict:
     """One `jsearch add FILE --json` in its own process: summary, wall seconds, peak RSS, disk before/peak."""
     before = index_bytes(index_dir)
@@ -333,10 +309,10 @@ def cli_add(index_dir: Path, file: Path) -> dict:
         disk = DiskPeak(index_dir)
         began = time.perf_counter()
         proc = subprocess.Popen(
-            [*timer, *jsearch_cmd(), "add", str(file), "--index-dir", str(index_dir), "--json"],
+            [*timer, *kit.JSEARCH, "add", str(file), "--index-dir", str(index_dir), "--json"],
             stdout=out,
             stderr=err,
-            cwd=ROOT,
+            cwd=kit.ROOT,
         )
         _, status, usage = os.wait4(
             proc.pid, 0
@@ -384,104 +360,15 @@ def part_cli(index_dir: Path, texts: Texts, scratch: Path, runs: int) -> dict:
     seconds = [r["seconds"] for r in rows]
     return {
         "runs": rows,
-        "seconds_p50": percentile(seconds, 50),
+        "seconds_p50": kit.percentile(seconds, 50),
         "seconds_max": max(seconds),
-        "wall_p50": percentile([r["wall_s"] for r in rows], 50),
+        "wall_p50": kit.percentile([r["wall_s"] for r in rows], 50),
         "rss_mb_max": max(r["rss_mb"] for r in rows),
         "disk_ratio_max": max(r["disk_ratio"] for r in rows),
     }
 
 
 # ---------------------------------------------------------------- part 3: writes through the server under load
-
-
-def start_server(index_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """`jsearch serve` on a free loopback port (output to a log file); returns once /health answers."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "JSEARCH_API_KEY": KEY}
-    handle = open(log, "wb")
-    proc = subprocess.Popen(
-        [
-            *jsearch_cmd(),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--index-dir",
-            str(index_dir),
-        ],
-        env=env,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-        start_new_session=True,
-    )
-    handle.close()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text('utf-8', 'replace')[-2000:]}")
-        try:
-            if httpx.get(base + "/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop_server(proc)
-    raise RuntimeError("server did not start")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@dataclass
-class Load:
-    """What the query clients did: (start, seconds, ok) per request, and the first few failures."""
-
-    rows: list = field(default_factory=list)
-    errors: list = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, began: float, seconds: float, error: str | None) -> None:
-        with self.lock:
-            self.rows.append((began, seconds, error is None))
-            if error is not None and len(self.errors) < 10:
-                self.errors.append(error)
-
-    def window(self, start: float, end: float) -> list:
-        with self.lock:
-            return [r for r in self.rows if start <= r[0] < end]
-
-
-def query_client(
-    base: str, queries: list[str], offset: int, step: int, load: Load, stop: threading.Event
-) -> None:
-    with httpx.Client(base_url=base, timeout=60) as http:
-        i = offset
-        while not stop.is_set():
-            began = time.monotonic()
-            try:
-                response = http.get("/search", params={"q": queries[i % len(queries)], "k": 10})
-                error = (
-                    None
-                    if response.status_code == 200
-                    else f"{response.status_code}: {response.text[:200]}"
-                )
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            load.add(began, time.monotonic() - began, error)
-            i += step
 
 
 class Probe:
@@ -558,19 +445,13 @@ def timed_write(
 def part_server(
     index_dir: Path, texts: Texts, scratch: Path, writes: int, clients: int, warmup: float
 ) -> dict:
-    proc, base = start_server(index_dir, scratch / "server.log")
-    load, stop = Load(), threading.Event()
-    threads = [
-        threading.Thread(
-            target=query_client, args=(base, texts.questions, i, clients, load, stop), daemon=True
-        )
-        for i in range(clients)
-    ]
+    server = kit.start_server(index_dir, env={"JSEARCH_API_KEY": KEY}, log=scratch / "server.log")
+    base = server.base
+    crowd = kit.Clients(base, texts.questions, clients, distinct=True, params={"k": 10})
     auth = {"Authorization": f"Bearer {KEY}"}
     rounds = []
     try:
-        for t in threads:
-            t.start()
+        crowd.start()
         time.sleep(warmup)
         first = time.monotonic()
         with httpx.Client(base_url=base, timeout=120, headers=auth) as http:
@@ -588,14 +469,14 @@ def part_server(
                 }
                 aid = article_id(url)  # the server's id of a posted article with a url
                 add_s, add_req, added = timed_write(
-                    base, marker, aid, True, lambda: http.post("/articles", json=doc)
+                    base, marker, aid, True, partial(http.post, "/articles", json=doc)
                 )
                 changed = {**doc, "body": f"{body}\n改訂版の識別語 {marker2}。追記した一文です。"}
                 upd_s, upd_req, updated = timed_write(
-                    base, marker2, aid, True, lambda: http.post("/articles", json=changed)
+                    base, marker2, aid, True, partial(http.post, "/articles", json=changed)
                 )
                 del_s, del_req, _ = timed_write(
-                    base, marker2, aid, False, lambda: http.delete(f"/articles/{aid}")
+                    base, marker2, aid, False, partial(http.delete, f"/articles/{aid}")
                 )
                 row = {
                     "add_visible": add_s,
@@ -620,33 +501,32 @@ def part_server(
         last = time.monotonic()
         time.sleep(0.5)
     finally:
-        stop.set()
-        for t in threads:
-            t.join(90)
-        stop_server(proc)
-    window = load.window(first, last)
-    latencies = [s for _, s, _ in window]
-    quiet = [
-        s for _, s, _ in load.window(first - warmup / 2, first)
-    ]  # the second half of the warm-up
+        crowd.stop(90)
+        server.stop()
+    log = crowd.load
+    window = log.window(first, last)
+    latencies = kit.millis([s for _, s, _ in window])
+    quiet = kit.millis(
+        [s for _, s, _ in log.window(first - warmup / 2, first)]
+    )  # the second half of the warm-up
     result = {
         "rounds": rounds,
         "clients": clients,
         "requests": len(window),
         "failures": sum(not ok for _, _, ok in window),
-        "failures_all": sum(not ok for _, _, ok in load.rows),
-        "requests_all": len(load.rows),
-        "errors": load.errors,
-        "query_p50_ms": percentile(latencies, 50) * 1000,
-        "query_p99_ms": percentile(latencies, 99) * 1000,
-        "quiet_p50_ms": percentile(quiet, 50) * 1000,
-        "quiet_p99_ms": percentile(quiet, 99) * 1000,
+        "failures_all": sum(not ok for _, _, ok in log.rows),
+        "requests_all": len(log.rows),
+        "errors": log.errors,
+        "query_p50_ms": kit.percentile(latencies, 50),
+        "query_p99_ms": kit.percentile(latencies, 99),
+        "quiet_p50_ms": kit.percentile(quiet, 50),
+        "quiet_p99_ms": kit.percentile(quiet, 99),
         "seconds": round(last - first, 1),
     }
     for kind in ("add", "update", "delete"):
         seen = [r[f"{kind}_visible"] for r in rounds]
         found = [s for s in seen if s is not None]
-        result[f"{kind}_p50"] = percentile(found, 50)
+        result[f"{kind}_p50"] = kit.percentile(found, 50)
         result[f"{kind}_max"] = max(found) if len(found) == len(seen) else float("inf")
         result[f"{kind}_timeouts"] = len(seen) - len(found)
     return result
@@ -666,11 +546,11 @@ def engine_latency(index_dir: Path, embedder, queries: list[str]) -> dict:
         began = time.perf_counter()
         engine.search(q, 10)
         millis.append((time.perf_counter() - began) * 1000)
-    segments = len(engine.generation.parts)
+    segments = len(engine.view.parts)
     return {
         "segments": segments,
-        "p50_ms": percentile(millis, 50),
-        "p95_ms": percentile(millis, 95),
+        "p50_ms": kit.percentile(millis, 50),
+        "p95_ms": kit.percentile(millis, 95),
         "mean_ms": float(np.mean(millis)),
     }
 
@@ -682,9 +562,6 @@ def live_segments(index_dir: Path) -> int:
 def part_segments(
     index_dir: Path, texts: Texts, embedder, queries: list[str], target: int, batch: int
 ) -> dict:
-    from indexer.places.gazetteer import Gazetteer
-
-    gazetteer = Gazetteer.load()
     before = live_segments(index_dir)
     pre_merge = None
     if before > target:
@@ -698,7 +575,7 @@ def part_segments(
             articles.append(
                 Article(article_id(url), f"{title}（段落 {serial}）", body, "bench", None, url)
             )
-        report = build.apply(index_dir, build.Change(upsert=tuple(articles)), embedder, gazetteer)
+        report = indexing.apply(index_dir, changes.Change(upsert=tuple(articles)), embedder)
         write_s.append(report.seconds)
         batches += 1
     many = engine_latency(index_dir, embedder, queries)
@@ -714,7 +591,7 @@ def part_segments(
         "pre_merge_s": pre_merge,
         "batches": batches,
         "batch_articles": batch,
-        "batch_write_p50_s": percentile(write_s, 50),
+        "batch_write_p50_s": kit.percentile(write_s, 50),
         "many": many,
         "one": one,
         "merge_s": merged.seconds if merged else None,
