@@ -32,15 +32,13 @@ def bundled_articles():
 @pytest.fixture(scope="session")
 def bundled_index(tmp_path_factory, embedder, gazetteer, bundled_articles) -> Path:
     """An index directory of the five bundled articles; tests must not write to it."""
-    from indexer.stores.faiss import writer as faiss_writer
-    from indexer.write import changes
+    from indexer.write import changes, indexing
 
     root = tmp_path_factory.mktemp("bundled-index")
-    faiss_writer.apply(
+    indexing.apply(
         root,
         changes.Change(upsert=bundled_articles, sources=(str(bundled_corpus_dir()),)),
         embedder,
-        gazetteer,
     )
     return root
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from corpus.article import Article, article_id
-from indexer.stores.faiss import writer as faiss_writer
-from indexer.write import changes
+from indexer.write import changes, indexing
 from search.engine import Engine
 from search.errors import NotFound, QueryError
 
@@ -38,9 +37,9 @@ GONE = _article("gone", "宇佐市の古い計画", "宇佐市はかつて紙の
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory, embedder, gazetteer) -> Engine:
     root = tmp_path_factory.mktemp("places") / "ix"
-    faiss_writer.apply(root, changes.Change(upsert=(OLD, GONE)), embedder, gazetteer)
-    faiss_writer.apply(root, changes.Change(upsert=(NEW, MENTION)), embedder, gazetteer)
-    faiss_writer.apply(root, changes.Change(remove=(GONE.id,)), embedder, gazetteer)
+    indexing.apply(root, changes.Change(upsert=(OLD, GONE)), embedder)
+    indexing.apply(root, changes.Change(upsert=(NEW, MENTION)), embedder)
+    indexing.apply(root, changes.Change(remove=(GONE.id,)), embedder)
     return Engine(root, embedder, gazetteer)
 
 

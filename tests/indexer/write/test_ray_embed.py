@@ -19,8 +19,7 @@ from common.errors import UserError
 from corpus.bundled import bundled_corpus_dir
 from indexer.model.base import ModelInfo
 from indexer.stores.faiss import layout
-from indexer.stores.faiss import writer as faiss_writer
-from indexer.write import changes
+from indexer.write import changes, indexing
 from indexer.write import ray_pipeline as ray_embed
 from indexer.write.embedcache import EmbeddingCache
 from indexer.write.pipeline import LOCAL, passage_keys, prepare_versions
@@ -77,7 +76,7 @@ def test_an_index_built_on_ray_holds_the_same_passages_and_vectors_and_answers_a
     tmp_path, ray_pipeline, embedder, gazetteer, bundled_articles, bundled_index
 ):
     change = changes.Change(upsert=tuple(bundled_articles), sources=(str(bundled_corpus_dir()),))
-    report = faiss_writer.apply(tmp_path / "ix", change, embedder, gazetteer, pipeline=ray_pipeline)
+    report = indexing.apply(tmp_path / "ix", change, embedder, pipeline=ray_pipeline)
     assert (
         report.articles == 5
         and report.embedded_chunks == report.chunks == report.prepared_chunks > 100
@@ -120,9 +119,9 @@ def test_a_run_killed_half_way_resumes_from_the_embedding_cache(
         ray_pipeline.cluster, ray_pipeline.layout, 16, ray_pipeline.cache_dir
     )
     with pytest.raises(KeyboardInterrupt):
-        faiss_writer.apply(tmp_path / "ix", change, embedder, gazetteer, pipeline=killed)
+        indexing.apply(tmp_path / "ix", change, embedder, pipeline=killed)
     assert layout.IndexDir(tmp_path / "ix").current() is None  # nothing was committed
-    report = faiss_writer.apply(tmp_path / "ix", change, embedder, gazetteer, pipeline=ray_pipeline)
+    report = indexing.apply(tmp_path / "ix", change, embedder, pipeline=ray_pipeline)
     assert report.embedded_chunks == report.chunks - 16 and report.prepared_chunks == 0
 
 

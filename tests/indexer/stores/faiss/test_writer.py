@@ -145,7 +145,7 @@ def test_kill_9_during_a_build_leaves_the_previous_generation_served(
     before = index.require_current()
     corpus = tmp_path / "big"
     _big_corpus(corpus, bundled_articles, 6)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[4])}
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "index", str(corpus), "--index-dir", str(copy), "--json"],
         env=env,
