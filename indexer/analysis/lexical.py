@@ -1,4 +1,4 @@
-"""The lexical tokens of the index: character unigrams and bigrams plus SudachiPy words (scored in postings.py)."""
+"""The lexical tokens of the index: character unigrams and bigrams plus SudachiPy words (scored by indexer/stores/bm25.py)."""
 
 from __future__ import annotations
 

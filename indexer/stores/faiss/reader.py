@@ -157,7 +157,7 @@ class FaissCommit:
         return LexicalHits(best[scores[best] > 0], lambda rows: scores[rows])
 
     def restrict(self, filters) -> np.ndarray:
-        """Live global rows that pass the filters (search/filters.py's SQL, run on each segment)."""
+        """Live global rows that pass the filters (faiss/filters.py's SQL, run on each segment)."""
         from indexer.stores.faiss.filters import matching_rows
 
         return self.filter_rows(lambda conn: matching_rows(conn, filters))

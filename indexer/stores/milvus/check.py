@@ -8,7 +8,7 @@ from indexer.stores.spec import StoreSpec
 
 
 def report(store: StoreSpec) -> dict:
-    """The same shape as indexer.check.report: ok, commit point, problems (file, ja, en), repair_from."""
+    """The same shape as the FAISS store's check (faiss/check.py): ok, generation, problems (file, ja, en), repair_from."""
     client = mc.connect(store)
     n = mc.names(store)
     head = mc.guarded(store, mh.read, client, n)

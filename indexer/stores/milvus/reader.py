@@ -1,4 +1,4 @@
-"""One served commit of the Milvus store: the same reads as a FAISS commit point (search/commit point.py), answered by
+"""One served commit of the Milvus store: the same reads as a FAISS commit point (faiss/reader.py), answered by
 Milvus with the head's visibility filter, so that any number of replicas pointed at one Milvus answer alike."""
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class MilvusCommit:
     # ------------------------------------------------------------------ filters and ranking
 
     def restrict(self, filters) -> str:
-        """The filters as a Milvus expression, evaluated before ranking (search/filters.expression)."""
+        """The filters as a Milvus expression, evaluated before ranking (milvus/filters.py)."""
         from indexer.stores.milvus.filters import expression
 
         return expression(filters)

@@ -1,5 +1,5 @@
 """BM25 as sparse vectors: a passage stores each term's saturated frequency, a query each term's IDF, so that their
-inner product in Milvus is the BM25 score the FAISS store computes (indexer/postings.py)."""
+inner product in Milvus is the BM25 score the FAISS store computes (indexer/stores/bm25.py)."""
 
 from __future__ import annotations
 
