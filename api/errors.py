@@ -46,7 +46,10 @@ def install_handlers(app: FastAPI) -> None:
         code, ja, en = _STATUS.get(
             exc.status_code, ("http_error", str(exc.detail), str(exc.detail))
         )
-        return _json(exc.status_code, error_body(code, "", ja, en), getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return _json(exc.status_code, error_body(code, "", ja, en), headers)
 
     @app.exception_handler(sqlite3.DatabaseError)
     @app.exception_handler(OSError)
@@ -63,6 +66,23 @@ def install_handlers(app: FastAPI) -> None:
                 "internal_error", "", "サーバー内部でエラーが起きました", "internal server error"
             ),
         )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route that matched)."""
+    path = request.url.path
+    methods = {m for regex, served in request.app.state.routes if regex.match(path) for m in served}
+    return sorted(methods)
+
+
+def route_methods(routers: Sequence[Any]) -> list[tuple[Any, set[str]]]:
+    """(path regex, methods) of every route of the routers, for the `Allow` header of a 405."""
+    return [
+        (route.path_regex, set(route.methods))
+        for router in routers
+        for route in router.routes
+        if getattr(route, "methods", None) and getattr(route, "path_regex", None)
+    ]
 
 
 def validation_error(errors: Sequence[Any]) -> ApiError:

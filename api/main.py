@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, cast
@@ -10,8 +11,9 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from api.deps import Refresher
-from api.errors import install_handlers
+from api.errors import install_handlers, route_methods
 from api.middleware import BodyLimit, SecurityHeaders
+from api.openapi import contract
 from api.routers import articles, health, jobs, municipalities, pages, passages, search
 from api.settings import Settings
 from indexer.write.group import GroupWriter
@@ -96,7 +98,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         swagger_ui_parameters={"validatorUrl": None, "tryItOutEnabled": True},
     )
     app.state.settings = settings
-    for router in (
+    routers = (
         search.router,
         municipalities.router,
         passages.router,
@@ -104,8 +106,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         jobs.router,
         health.router,
         pages.router,
-    ):
+    )
+    for router in routers:
         app.include_router(router)
+    app.state.routes = route_methods(routers)
+    app.openapi = functools.partial(contract, app)  # type: ignore[method-assign]
     pages.mount_assets(app)
     install_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -193,17 +193,59 @@ def errors(*statuses: int) -> dict:
 
 # ---------------------------------------------------------------- requests
 
+MAX_OFFSET = 10_000_000  # a page offset beyond any archive; larger ones overflowed SQLite (500, found by Schemathesis)
+
+
+# What `checked_text`, `checked_url` and `checked_date` enforce, as patterns for the published schema (the
+# server keeps its own checks and wording; the schema only states them). No control characters (a tab in any
+# field, line breaks in a body), no lone surrogates; a title or body holds more than spaces.
+_LINE_CONTROL = r"\x00-\x08\x0a-\x1f\x7f-\x9f"
+_BODY_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+LINE_PATTERN = rf"^[^{_LINE_CONTROL}]*$"
+TITLE_PATTERN = rf"^[^{_LINE_CONTROL}]*[^\s{_LINE_CONTROL}][^{_LINE_CONTROL}]*$"
+BODY_PATTERN = rf"^[^{_BODY_CONTROL}]*[^\s{_BODY_CONTROL}][^{_BODY_CONTROL}]*$"
+URL_PATTERN = rf"^(\s*[hH][tT][tT][pP][sS]?://[^\s<>\"{_LINE_CONTROL}]+\s*)?$"
+_SPACE = rf"[^\S{_LINE_CONTROL}]*"
+PUBLISHED_PATTERN = (
+    rf"^([^{_LINE_CONTROL}]*(?:[1１][9９]|[2２][0０])\d{{2}}{_SPACE}[./年\-．／－]{_SPACE}\d{{1,2}}{_SPACE}"
+    rf"[./月\-．／－]{_SPACE}\d{{1,2}}[^{_LINE_CONTROL}]*)?$"
+)
+
 
 class ArticleIn(BaseModel):
     """An article sent as JSON."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: str = Field(min_length=1, max_length=500, description="題名 / title")
-    body: str = Field(min_length=1, max_length=MAX_CHARS, description="本文 / text")
-    source: str = Field("", max_length=200, description="掲載元 / source")
-    published: str | None = Field(None, description="掲載日 YYYY-MM-DD / date")
-    url: str = Field("", max_length=2000, description="元記事の URL（http/https）")
+    title: str = Field(
+        min_length=1,
+        max_length=500,
+        description="題名 / title",
+        json_schema_extra={"pattern": TITLE_PATTERN},
+    )
+    body: str = Field(
+        min_length=1,
+        max_length=MAX_CHARS,
+        description="本文 / text",
+        json_schema_extra={"pattern": BODY_PATTERN},
+    )
+    source: str = Field(
+        "",
+        max_length=200,
+        description="掲載元 / source",
+        json_schema_extra={"pattern": LINE_PATTERN},
+    )
+    published: str | None = Field(
+        None,
+        description="掲載日（2024-05-01、2024.5.1、2024年5月1日）/ date",
+        json_schema_extra={"pattern": PUBLISHED_PATTERN},
+    )
+    url: str = Field(
+        "",
+        max_length=2000,
+        description="元記事の URL（http/https）",
+        json_schema_extra={"pattern": URL_PATTERN},
+    )
 
     @field_validator("title", "body", "source", "url", "published")
     @classmethod

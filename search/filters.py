@@ -8,13 +8,37 @@ from datetime import date
 from indexer.stores.base import Filters
 from search.errors import QueryError
 
-_CODE = re.compile(r"^\d{5,6}$")
+# The rules below, as the published schema states them (a pattern matches the whole value; empty = no filter).
+CODE_PATTERN = r"^([0-9]{5,6})?$"
+DATE_SCHEMA = {  # a calendar date (RFC 3339 full-date, what the server reads), or empty for no filter
+    "anyOf": [
+        {"type": "string", "format": "date"},
+        {"type": "string", "maxLength": 0},
+        {"type": "null"},
+    ]
+}
+# Unicode's Cc (less the spaces that are folded) and Co: the private-use planes as literal characters, which
+# both ECMA (u flag) and Python regular expressions read.
+_CONTROL = r"\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ue000-\uf8ff" + "\U000f0000-\U0010ffff"
+QUERY_PATTERN = rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"  # a word, no control characters
+
+_CODE = re.compile(r"^[0-9]{5,6}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def prefecture_names(schema: dict) -> None:
+    """The prefectures a filter may name, into a parameter's published schema (empty = no filter)."""
+    from indexer.places.gazetteer import Gazetteer
+
+    schema["enum"] = ["", *(p.name for p in Gazetteer.load().prefectures())]
 
 
 def _iso(value: str | None, field: str) -> str | None:
     if not value:
         return None
     try:
+        if not _DATE.match(value):
+            raise ValueError(value)
         return date.fromisoformat(value).isoformat()
     except ValueError:
         raise QueryError(

@@ -19,7 +19,7 @@ from starlette.formparsers import MultiPartException
 
 from api import schemas
 from api.deps import ApiError, EngineDep, ReadKeyDep, WriteKeyDep
-from api.schemas import ArticleIn, checked_date, checked_text, checked_url
+from api.schemas import MAX_OFFSET, ArticleIn, checked_date, checked_text, checked_url
 from corpus.article import Article
 from corpus.identity import upload_id
 from corpus.loaders import parse_bytes
@@ -31,7 +31,13 @@ from search.passages import PLACE_FIELDS
 router = APIRouter(tags=["記事 / articles"])
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-ArticleId = Annotated[str, Path(description="記事 ID（16 桁の英数字）/ article id")]
+ArticleId = Annotated[
+    str,
+    Path(
+        description="記事 ID（16 桁の英数字）/ article id",
+        json_schema_extra={"pattern": ID_PATTERN},
+    ),
+]
 UPLOAD_FIELDS = ("title", "source", "published", "url")
 
 
@@ -64,7 +70,9 @@ LIST_FIELDS = ("id", "title", "source", "published", "url", "chunks")
 def list_articles(
     engine: EngineDep,
     _: ReadKeyDep,
-    offset: Annotated[int, Query(ge=0, description="先頭から何件飛ばすか / skip")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="先頭から何件飛ばすか / skip")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=200, description="件数 / page size")] = 50,
 ) -> dict:
     """掲載日の新しい順 / newest first."""
@@ -110,6 +118,23 @@ def _urls(stored: str | list) -> list[str]:
     return list(stored) if isinstance(stored, list) else list(json.loads(stored or "[]"))
 
 
+ARTICLE_LINKS = {
+    "links": {
+        "GetArticle": {
+            "operationId": "get_article_articles__article_id__get",
+            "parameters": {"article_id": "$response.body#/id"},
+        },
+        "ReplaceArticle": {
+            "operationId": "replace_article_articles__article_id__put",
+            "parameters": {"article_id": "$response.body#/id"},
+        },
+        "DeleteArticle": {
+            "operationId": "delete_article_articles__article_id__delete",
+            "parameters": {"article_id": "$response.body#/id"},
+        },
+    }
+}
+
 BODY_DOC = {
     "requestBody": {
         "required": True,
@@ -119,13 +144,18 @@ BODY_DOC = {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
+                    "additionalProperties": False,
                     "properties": {
                         "file": {
                             "type": "string",
                             "format": "binary",
-                            "description": ".txt .md .html .pdf",
+                            "description": "名前が .txt .md .html .pdf で終わるファイル / a file named "
+                            "*.txt, *.md, *.html or *.pdf",
                         },
-                        **{f: {"type": "string"} for f in UPLOAD_FIELDS},
+                        "title": {"type": "string", "pattern": schemas.LINE_PATTERN},
+                        "source": {"type": "string", "pattern": schemas.LINE_PATTERN},
+                        "published": {"type": "string", "pattern": schemas.PUBLISHED_PATTERN},
+                        "url": {"type": "string", "pattern": schemas.URL_PATTERN},
                     },
                 }
             },
@@ -141,9 +171,13 @@ BODY_DOC = {
     responses={
         200: {
             "description": "同じ内容がすでにある、または同じ url の記事を置き換えた / unchanged or "
-            "replaced by url"
+            "replaced by url",
+            **ARTICLE_LINKS,
         },
-        201: {"description": "追加した記事と新しい世代 / the article id and generation"},
+        201: {
+            "description": "追加した記事と新しい世代 / the article id and generation",
+            **ARTICLE_LINKS,
+        },
         401: {"description": "API キーが違う / bad key"},
         403: {"description": "書き込み無効"},
         409: {"description": "別の更新が実行中 / another writer"},
@@ -168,7 +202,7 @@ async def add_article(request: Request, _: WriteKeyDep) -> JSONResponse:
     "/articles/{article_id}",
     summary="記事を置き換える / replace an article",
     responses={
-        200: {"description": "置き換えた記事 / the replaced article"},
+        200: {"description": "置き換えた記事 / the replaced article", **ARTICLE_LINKS},
         404: {"description": "記事がない / unknown id"},
         409: {"description": "別の更新が実行中"},
         413: {"description": "大きすぎる / too large"},

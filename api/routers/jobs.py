@@ -143,7 +143,18 @@ def _view(job: Job) -> dict:
     "/reindex",
     status_code=202,
     summary="全件を索引し直す / reindex everything in the background",
-    responses={409: {"description": "別のジョブが実行中 / a job is running"}},
+    responses={
+        202: {
+            "description": "始めたジョブ / the job started",
+            "links": {
+                "FollowJob": {
+                    "operationId": "get_job_jobs__job_id__get",
+                    "parameters": {"job_id": "$response.body#/id"},
+                }
+            },
+        },
+        409: {"description": "別のジョブが実行中 / a job is running"},
+    },
 )
 def start_reindex(
     request: Request,

@@ -11,7 +11,8 @@ from api import export
 from api.deps import EngineDep, ReadKeyDep
 from api.schemas import SearchAnswer, errors
 from indexer.stores.base import Filters
-from search.engine import MAX_K
+from search.engine import MAX_K, MAX_QUERY
+from search.filters import CODE_PATTERN, DATE_SCHEMA, QUERY_PATTERN, prefecture_names
 
 router = APIRouter(tags=["検索 / search"])
 
@@ -20,6 +21,16 @@ ANSWERS = {
         "model": SearchAnswer,
         "description": "JSON（既定）か CSV（format=csv）/ JSON, or CSV with format=csv",
         "content": {"text/csv": {"schema": {"type": "string"}}},
+        "links": {
+            "SimilarToFirst": {
+                "operationId": "similar_passages__passage_id__similar_get",
+                "parameters": {"passage_id": "$response.body#/passages/0/id"},
+            },
+            "FirstMunicipality": {
+                "operationId": "municipality_municipalities__code__get",
+                "parameters": {"code": "$response.body#/municipalities/0/code"},
+            },
+        },
     },
     **errors(401, 422, 503),
 }
@@ -31,16 +42,36 @@ ANSWERS = {
 def search(
     engine: EngineDep,
     _: ReadKeyDep,
-    q: Annotated[str, Query(description="検索語（1,000 文字まで）/ query")],
+    q: Annotated[
+        str,
+        Query(
+            description="検索語（空白をまとめて 1,000 文字まで、制御文字なし）/ query (spaces folded, at most "
+            "1,000 characters, no control characters)",
+            json_schema_extra={"minLength": 1, "maxLength": MAX_QUERY, "pattern": QUERY_PATTERN},
+            examples=["窓口キャッシュレスの事例"],
+        ),
+    ],
     k: Annotated[int, Query(ge=1, le=MAX_K, description="文章の件数 / passages")] = 10,
     mode: Annotated[
         Literal["hybrid", "dense", "lexical"], Query(description="検索方式 / mode")
     ] = "hybrid",
-    prefecture: Annotated[str | None, Query(description="都道府県名（例: 東京都）")] = None,
-    municipality: Annotated[str | None, Query(description="団体コード 5〜6 桁 / code")] = None,
+    prefecture: Annotated[
+        str | None,
+        Query(description="都道府県名（例: 東京都）", json_schema_extra=prefecture_names),
+    ] = None,
+    municipality: Annotated[
+        str | None,
+        Query(description="団体コード 5〜6 桁 / code", json_schema_extra={"pattern": CODE_PATTERN}),
+    ] = None,
     source: Annotated[str | None, Query(description="掲載元 / source")] = None,
-    date_from: Annotated[str | None, Query(description="掲載日の下限 YYYY-MM-DD")] = None,
-    date_to: Annotated[str | None, Query(description="掲載日の上限 YYYY-MM-DD")] = None,
+    date_from: Annotated[
+        str | None,
+        Query(description="掲載日の下限 YYYY-MM-DD", json_schema_extra=DATE_SCHEMA),
+    ] = None,
+    date_to: Annotated[
+        str | None,
+        Query(description="掲載日の上限 YYYY-MM-DD", json_schema_extra=DATE_SCHEMA),
+    ] = None,
     format: Annotated[
         Literal["json", "csv"], Query(description="json か csv（Excel 用、BOM つき UTF-8）")
     ] = "json",

@@ -123,7 +123,7 @@ def test_watch_follows_files_that_appear_and_go(tmp_path, embedder, gazetteer):
 
 
 def _ids(idx: Path, embedder, gazetteer) -> set[str]:
-    return Engine(idx, embedder, gazetteer).generation.article_ids()
+    return Engine(idx, embedder, gazetteer).view.article_ids()
 
 
 def _wait(check, seconds: float = 30) -> bool:

@@ -51,7 +51,7 @@ def test_squad_eval_with_an_index_dir_leaves_that_index_alone(tmp_path, embedder
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["modes"]["hybrid"]["summary"]["R@1"] == 1.0
     assert layout.IndexDir(index).require_current().name == before
-    stored = Engine(index, embedder, gazetteer).generation.article_ids()
+    stored = Engine(index, embedder, gazetteer).view.article_ids()
     assert stored == {mine.id}
 
 
