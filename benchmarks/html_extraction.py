@@ -20,11 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import kit
-
-FIXTURES = (
-    kit.ROOT / "tests" / "corpus" / "data" / "html"
-)  # shared with tests/corpus/test_html_extraction.py
+# tests/corpus/test_html_extraction.py loads this file by path (the pages below are its fixtures too), so it
+# imports nothing from benchmarks/ and finds the repository from its own place.
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "corpus" / "data" / "html"
 
 
 @dataclass(frozen=True)
@@ -358,7 +357,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--out", type=Path, default=kit.RESULTS / "html_extraction.md")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "html_extraction.md"
+    )
     parser.add_argument(
         "--verbose", action="store_true", help="list the missed sentences and leaked strings"
     )

@@ -30,6 +30,7 @@ def run(*args: str, env: dict | None = None):
     return CliRunner().invoke(app, list(args), env=env or {})
 
 
+@pytest.mark.slow
 def test_index_then_reindex_embeds_nothing_new(cli_index):
     first = run("index", str(cli_index / "corpus"), "--index-dir", str(cli_index / "idx"), "--json")
     assert first.exit_code == 0, first.output

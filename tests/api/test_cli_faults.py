@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -16,6 +17,7 @@ from indexer.write import changes, watch
 from search.engine import Engine
 
 
+@pytest.mark.slow
 def test_squad_eval_with_an_index_dir_leaves_that_index_alone(tmp_path, embedder, gazetteer):
     index = tmp_path / "index"
     mine = Article(

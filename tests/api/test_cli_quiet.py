@@ -36,6 +36,7 @@ def test_search_on_onnx_runtime_prints_nothing_on_stderr_and_never_imports_torch
     assert json.loads(answer)["passages"] and modules.split() == ["False", "False"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["onnx", "torch"])
 def test_no_loading_bars_on_either_engine(bundled_index, engine):
     done = _jsearch(

@@ -31,6 +31,7 @@ def contract_server(tmp_path_factory, bundled_index, embedder, gazetteer, start_
         yield base
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_nothing(contract_server):
     schemathesis = Path(sys.executable).with_name("schemathesis")
     done = subprocess.run(

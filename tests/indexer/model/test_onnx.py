@@ -124,6 +124,7 @@ def test_a_truncated_export_is_made_again(tmp_path, embedder):
     assert model.stat().st_size > 100 << 20 and export.verify(model.parent, "fp32")
 
 
+@pytest.mark.slow
 def test_an_unreadable_export_with_an_intact_stamp_is_made_again(tmp_path, int8_embedder):
     cache = _linked_cache(tmp_path, int8=True)
     directory = export.export_dir(bundled_model_dir(cache))

@@ -72,6 +72,7 @@ def _cached(index_dir: Path, embedder, gazetteer, articles) -> tuple[list, dict[
         vectors.close()
 
 
+@pytest.mark.slow
 def test_an_index_built_on_ray_holds_the_same_passages_and_vectors_and_answers_alike(
     tmp_path, ray_pipeline, embedder, gazetteer, bundled_articles, bundled_index
 ):
@@ -111,6 +112,7 @@ class KilledAfterFirstBlock(ray_embed.RayPipeline):
         raise KeyboardInterrupt("killed after the first block")
 
 
+@pytest.mark.slow
 def test_a_run_killed_half_way_resumes_from_the_embedding_cache(
     tmp_path, ray_pipeline, embedder, gazetteer, bundled_articles
 ):
@@ -177,6 +179,7 @@ def test_missing_ray_is_refused_with_the_install_command():
     )
 
 
+@pytest.mark.slow
 def test_with_json_standard_output_holds_only_the_summary(tmp_path):
     """What `jsearch index --ray local --json` does: the progress bar and Ray's logs on standard error only."""
     pytest.importorskip("ray.data")

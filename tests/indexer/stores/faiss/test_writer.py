@@ -136,6 +136,7 @@ def _big_corpus(folder: Path, articles, copies: int) -> None:
             )
 
 
+@pytest.mark.slow
 def test_kill_9_during_a_build_leaves_the_previous_generation_served(
     tmp_path, bundled_index, bundled_articles, embedder
 ):

@@ -198,6 +198,7 @@ def test_a_second_process_on_a_held_lite_path_is_refused(api_store, milvus_base,
 # ---------------------------------------------------------------- the command line
 
 
+@pytest.mark.slow
 def test_cli_index_and_search_on_milvus(tmp_path, bundled_index):
     store = f"milvus:{tmp_path}/c.db"
     ix = seeded_index_dir(tmp_path / "ix", bundled_index)
@@ -275,6 +276,7 @@ def test_cli_bad_store_from_the_environment(tmp_path):
 # ---------------------------------------------------------------- two server processes on one Milvus
 
 
+@pytest.mark.slow
 def test_two_servers_share_one_milvus(tmp_path, bundled_index):
     port, ports = free_port(), (free_port(), free_port())
     store = f"milvus:http://127.0.0.1:{port}"
