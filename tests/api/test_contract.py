@@ -3,6 +3,7 @@ server on loopback finds nothing; the rules a schema cannot state are named in s
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,10 @@ def test_schemathesis_finds_nothing(contract_server):
             SEED,
             "--max-examples",
             EXAMPLES,
+            # Hypothesis's too_slow health check times data generation, which here shares two cores with the
+            # server and the model: a slow draw on a busy machine is not a finding about the contract.
+            "--suppress-health-check",
+            "too_slow",
         ],
         cwd=ROOT,  # schemathesis.toml: the rules the schema cannot state, each with its reason
         capture_output=True,
@@ -59,7 +64,11 @@ def test_schemathesis_finds_nothing(contract_server):
     summary = done.stdout[done.stdout.find("SUMMARY") :]
     print(summary)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
-    assert "Stateful" in done.stdout and "0 passed" not in summary, summary
+    counts = re.search(r"(\d+) generated, (\d+) passed", summary)
+    assert counts and int(counts[1]) > 500 and counts[1] == counts[2], summary
+    assert re.search(r"Stateful \(in [^)]*\)\s+Scenarios: +[1-9]", done.stdout), (
+        "the stateful phase ran no scenario"
+    )
 
 
 def test_reads_take_an_optional_key_and_writes_document_their_refusals(contract_server):
