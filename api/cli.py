@@ -354,6 +354,62 @@ def watch_cmd(
         fail(exc)
 
 
+@app.command("snapshot")
+def snapshot_cmd(
+    dest: Annotated[Path, typer.Argument(help="新しいフォルダ / a new folder")],
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """提供中の索引の一貫したコピーを取る（書き込みは止めない）/ a consistent copy of the served index."""
+    from indexer.stores.factory import open_store
+
+    target = index_dir or settings().index_dir
+    try:
+        done = open_store(_store(store), target).snapshot(dest)
+    except UserError as exc:
+        fail(exc)
+    if json_out:
+        _dump(done)
+    else:
+        typer.echo(
+            f"{done['commit_point']} のスナップショットを {done['path']} に作りました（記事 {done['articles']} 件、"
+            f"{done['files']} ファイル、{done['bytes']:,} バイト、SHA-256 つき）\nSnapshot of "
+            f"{done['commit_point']} written to {done['path']} ({done['files']} files, {done['bytes']:,} bytes)."
+        )
+
+
+@app.command("restore")
+def restore_cmd(
+    src: Annotated[Path, typer.Argument(help="jsearch snapshot のフォルダ / a snapshot folder")],
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """スナップショットを全部確かめてから、新しいコミット点として戻す / check a snapshot, then restore it."""
+    from indexer.stores.factory import open_store
+
+    target = index_dir or settings().index_dir
+    try:
+        done = open_store(_store(store), target).restore(src, settings().lock_timeout)
+    except UserError as exc:
+        fail(exc)
+    if json_out:
+        _dump(done)
+    else:
+        typer.echo(
+            f"{done['snapshot_of']} を {done['generation']} として {done['index_dir']} に戻しました"
+            f"（記事 {done['articles']} 件。"
+            + (
+                f"前の {done['previous']} はひとつ前のコミット点として残ります"
+                if done["previous"]
+                else "新しい索引"
+            )
+            + "）\n"
+            f"Restored {done['snapshot_of']} as {done['generation']} in {done['index_dir']}."
+        )
+
+
 @app.command("check")
 def check_cmd(
     index_dir: IndexDirOpt = None, json_out: JsonOpt = False, store: StoreOpt = None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from indexer.model.base import Embedder
 from indexer.stores import manifest
 from indexer.stores.base import Merged
-from indexer.stores.faiss import check, commit, merge, writer
+from indexer.stores.faiss import check, commit, merge, snapshot, writer
 from indexer.stores.faiss.layout import IndexDir
 from indexer.stores.faiss.reader import FaissCommit, load
 from indexer.stores.spec import StoreSpec
@@ -67,6 +68,12 @@ class FaissStore:
     def scratch(self, folder: Path) -> StoreSpec:
         """The store a throw-away index (an evaluation) is written to: FAISS in the folder."""
         return StoreSpec()
+
+    def snapshot(self, dest: Path) -> dict:
+        return asdict(snapshot.take(self.index_dir, dest))
+
+    def restore(self, src: Path, lock_timeout: float = 30) -> dict:
+        return asdict(snapshot.restore(src, self.index_dir, lock_timeout))
 
 
 class FaissSource:

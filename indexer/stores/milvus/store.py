@@ -6,11 +6,27 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from common.errors import UserError
 from indexer.model.base import Embedder
 from indexer.stores.base import Merged
 from indexer.stores.spec import StoreSpec
 from indexer.write.changes import Change, Report
 from indexer.write.pipeline import LOCAL, Pipeline
+
+
+class NoSnapshot(UserError):
+    """Snapshots are the FAISS store's; a Milvus deployment is backed up with Milvus's own tool."""
+
+    status, code, field = 422, "not_supported", "store"
+
+    def __init__(self, spec: StoreSpec) -> None:
+        super().__init__(
+            f"{spec.describe()} には jsearch snapshot / restore を使えません。Milvus のバックアップは milvus-backup"
+            "（Milvus 公式のバックアップツール）で取り、索引ディレクトリの埋め込みキャッシュは通常のファイルとして"
+            "複製してください",
+            f"jsearch snapshot / restore do not apply to {spec.describe()}: back Milvus up with milvus-backup "
+            "(Milvus's own backup tool) and copy the index directory's embedding caches as plain files",
+        )
 
 
 class MilvusStore:
@@ -68,6 +84,12 @@ class MilvusStore:
 
     def commits(self) -> MilvusSource:
         return MilvusSource(self.spec)
+
+    def snapshot(self, dest: Path) -> dict:
+        raise NoSnapshot(self.spec)
+
+    def restore(self, src: Path, lock_timeout: float = 30) -> dict:
+        raise NoSnapshot(self.spec)
 
     def scratch(self, folder: Path) -> StoreSpec:
         """A throw-away store of the same kind: a Lite file in the folder, or collections under another prefix."""
