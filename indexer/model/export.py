@@ -192,8 +192,11 @@ def export_fp32(source: Path, target: Path) -> None:
         from transformers.utils import logging as hf_logging
     except ImportError as exc:
         raise ModelUnavailable(
-            f"ONNX モデルがなく、作るための torch もありません（{exc}）。pip install torch==2.13.0 を入れてください",
-            f"the ONNX model is missing and torch, needed to export it, is not installed ({exc})",
+            f"ONNX モデルがなく、作るための torch もありません（{exc}）。pip install 'jichitai-search[convert]'"
+            "（torch==2.13.0 を先に）を入れるか、書き出し済みのモデルを含むオフライン一式を使ってください",
+            f"the ONNX model is missing and torch, needed to export it, is not installed ({exc}); install "
+            "'jichitai-search[convert]' (torch==2.13.0 first) or use an offline bundle, which ships the exported "
+            "model",
         ) from None
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
