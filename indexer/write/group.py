@@ -72,7 +72,7 @@ class GroupWriter:
         return done.result()
 
     def request_merge(self) -> None:
-        """Let the background merger look at the index (after a write that did not go through `submit`)."""
+        """Let the background merger look at the index (after each committed batch)."""
         if self.merging:
             self._merge_wanted.set()
 
