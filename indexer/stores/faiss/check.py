@@ -25,7 +25,7 @@ class Problem:
     en: str
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -33,11 +33,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_digests(directory: Path) -> dict[str, dict]:
-    """Size and SHA-256 of every file of a commit point (the manifest records them)."""
-    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name not in SKIP)
+def file_digests(directory: Path, skip: tuple[str, ...] = SKIP) -> dict[str, dict]:
+    """Size and SHA-256 of every file under `directory` but those named in `skip` (by default what a commit
+    point's manifest records: every file but the manifest, the segment info and the lock files)."""
+    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name not in skip)
     return {
-        p.relative_to(directory).as_posix(): {"size": p.stat().st_size, "sha256": _sha256(p)}
+        p.relative_to(directory).as_posix(): {"size": p.stat().st_size, "sha256": sha256(p)}
         for p in files
     }
 
@@ -50,7 +51,7 @@ def _digest_problems(directory: Path, recorded: dict[str, dict]) -> list[Problem
             problems.append(
                 Problem(directory.name, name, "ファイルがありません", "the file is missing")
             )
-        elif path.stat().st_size != expected["size"] or _sha256(path) != expected["sha256"]:
+        elif path.stat().st_size != expected["size"] or sha256(path) != expected["sha256"]:
             problems.append(
                 Problem(
                     directory.name,

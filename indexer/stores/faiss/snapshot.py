@@ -4,7 +4,6 @@ installs it as a new commit point beside the index's own (the previous one stays
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from common.errors import UserError
 from indexer.stores import manifest
-from indexer.stores.faiss import commit, layout
+from indexer.stores.faiss import check, commit, layout
 from indexer.write.lock import acquire
 
 FORMAT = 1
@@ -76,21 +75,9 @@ class Restored:
     seconds: float
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _listing(root: Path) -> dict[str, dict]:
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != INDEX_FILE)
-    return {
-        p.relative_to(root).as_posix(): {"size": p.stat().st_size, "sha256": _sha256(p)}
-        for p in files
-        if p.name not in (layout.READERS, layout.BUILDING)
-    }
+    """Every file of the snapshot folder but its own list and lock files, by size and SHA-256."""
+    return check.file_digests(root, skip=(INDEX_FILE, layout.READERS, layout.BUILDING))
 
 
 def take(index_dir: Path, dest: Path) -> Snapshot:
@@ -182,7 +169,7 @@ def verify(src: Path) -> tuple[dict, manifest.Manifest]:
             problems.append(f"{name}: ない / missing")
         elif path.stat().st_size != want["size"]:
             problems.append(f"{name}: 大きさが違う / size {path.stat().st_size} != {want['size']}")
-        elif _sha256(path) != want["sha256"]:
+        elif check.sha256(path) != want["sha256"]:
             problems.append(f"{name}: SHA-256 が違う / checksum differs")
     if problems:
         raise SnapshotDamaged(src, problems)
