@@ -38,6 +38,22 @@ MIN_CANDIDATES = (
 
 
 @dataclass(frozen=True)
+class Words:
+    """The query's content words and their IDF weights, for word evidence (none: evidence off)."""
+
+    words: tuple[str, ...]
+    weights: np.ndarray
+
+
+@dataclass(frozen=True)
+class LexicalSide:
+    """The half of a search that needs no query vector, worked out while the model embeds the query."""
+
+    hits: LexicalHits
+    words: Words
+
+
+@dataclass(frozen=True)
 class Ranked:
     """Rows in answer order with their final, dense and lexical scores, and the best candidates facets count."""
 
@@ -105,7 +121,7 @@ class Engine:
         self._lock = threading.Lock()
         self._view: CommitView = self._open_current()
         self._failed: str | None = None
-        self._calls: ThreadPoolExecutor | None = None  # started for a remote store only
+        self._calls: ThreadPoolExecutor | None = None  # started on the first search
         self.query_vector = (
             functools.lru_cache(maxsize=query_cache)(self._query_vector)
             if query_cache
@@ -199,22 +215,32 @@ class Engine:
         if getattr(allowed, "size", None) == 0:
             return Ranked(*(np.zeros(0, np.int64),) * 5)
         pool = max(MIN_CANDIDATES, 2 * k)
+        side = None
+        if mode == "hybrid":  # in a worker during the forward pass (ONNX Runtime lets go of the GIL)
+            side = self._workers().submit(self._lexical_side, view, query, pool, allowed, mode)
         vector = self.query_vector(query) if mode != "lexical" else None
-        both = self._both if view.remote else _one_after_other
-        hits, dense_rows = both(
-            lambda: _lexical_hits(view, query, pool, allowed) if mode != "dense" else None,
-            lambda: view.search_dense(vector, pool, allowed)[1] if vector is not None else None,
+        dense_rows = view.search_dense(vector, pool, allowed)[1] if vector is not None else None
+        lexical = (
+            side.result()
+            if side is not None
+            else self._lexical_side(view, query, pool, allowed, mode)
+            if mode == "lexical"
+            else None
         )
+        hits = lexical.hits if lexical is not None else None
         lex_rows = hits.rows if hits is not None else None
         rows = np.unique(
             np.concatenate([r for r in (dense_rows, lex_rows) if r is not None])
         ).astype(np.int64)
+        both = self._both if view.remote else _one_after_other
         dense, lex = both(
             lambda: view.dense_scores(vector, rows) if vector is not None else np.zeros(len(rows)),
             lambda: hits.score_of(rows) if hits is not None else np.zeros(len(rows)),
         )
         final = {"dense": dense, "lexical": lex}.get(mode)
-        final = self._hybrid(view, query, rows, dense, lex, asked) if final is None else final
+        if final is None:
+            words = lexical.words if lexical is not None else Words((), np.zeros(0))
+            final = self._hybrid(view, query, rows, dense, lex, asked, words)
         final = np.asarray(final, dtype=np.float64)
         order = fusion.top(final, k)
         return Ranked(
@@ -225,14 +251,30 @@ class Engine:
             rows[fusion.top(final, FACET_DEPTH)],
         )
 
-    def _both(self, first: Callable[[], object], second: Callable[[], object]) -> tuple:
-        """Two store calls at once: a remote store (Milvus) answers each over the network."""
+    def _lexical_side(
+        self, view: CommitView, query: str, pool: int, allowed: np.ndarray | None, mode: str
+    ) -> LexicalSide:
+        """What needs no query vector: the BM25 hits and, for a hybrid answer, the query's words with their IDF."""
+        hits = _lexical_hits(view, query, pool, allowed)
+        use = mode == "hybrid" and self.word_evidence and fusion.has_japanese(query)
+        found = evidence.query_words(query) if use else ()
+        weights = (
+            evidence.idf_weights(found, view.lexical_stats(list(found))) if found else np.zeros(0)
+        )
+        return LexicalSide(hits, Words(found, weights))
+
+    def _workers(self) -> ThreadPoolExecutor:
+        """Threads for the work that overlaps another: the lexical side, and a remote store's second call."""
         if self._calls is None:
             with self._lock:
                 self._calls = self._calls or ThreadPoolExecutor(
-                    max_workers=16, thread_name_prefix="jsearch-store"
+                    max_workers=16, thread_name_prefix="jsearch-search"
                 )
-        later = self._calls.submit(second)
+        return self._calls
+
+    def _both(self, first: Callable[[], object], second: Callable[[], object]) -> tuple:
+        """Two store calls at once: a remote store (Milvus) answers each over the network."""
+        later = self._workers().submit(second)
         return first(), later.result()
 
     def _hybrid(
@@ -243,17 +285,15 @@ class Engine:
         dense: np.ndarray,
         lex: np.ndarray,
         asked: frozenset[str],
+        words: Words,
     ) -> np.ndarray:
         """Dense and BM25 fused. For a Japanese query the best fused candidates also count how much of the query's
         words (by IDF), their adjacent pairs and its longest stretch they hold (word evidence, on unless turned
         off); when the query asks for a kind of government (「…できる区」), those about none weigh less."""
         fused = fusion.weighted(dense, lex, fusion.dense_weight_for(query, self.dense_weight))
         chosen = fusion.top(fused, fusion.EVIDENCE_DEPTH)
-        use = self.word_evidence and len(rows) and fusion.has_japanese(query)
-        words = evidence.query_words(query) if use else ()
-        if words:
-            weights = evidence.idf_weights(words, view.lexical_stats(list(words)))
-            parts = evidence.scores(query, words, weights, view.texts(rows[chosen]))
+        if words.words and len(rows):
+            parts = evidence.scores(query, words.words, words.weights, view.texts(rows[chosen]))
             fused = fusion.with_evidence(fused, chosen, parts)
         if not asked or not len(rows):
             return fused

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
+from api.responses import JSONAnswer
 
 from api.deps import EngineDep, ReadKeyDep
 from api.schemas import MAX_OFFSET, PlacePage, errors
@@ -34,7 +34,7 @@ def municipality(
     offset: Annotated[
         int, Query(ge=0, le=MAX_OFFSET, description="先頭から何件飛ばすか / skip")
     ] = 0,
-) -> JSONResponse:
+) -> JSONAnswer:
     """名前・都道府県・位置と、その自治体を挙げる文章（主題のものが先、新しい順、名前を強調）
     / its facts and the passages naming it: about it first, then mentions, newest first, the name highlighted."""
-    return JSONResponse(engine.place_page(code, limit, offset))
+    return JSONAnswer(engine.place_page(code, limit, offset))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
+from api.responses import JSONAnswer
 
 from api.deps import EngineDep, ReadKeyDep
 from api.schemas import SimilarAnswer, errors
@@ -24,7 +24,7 @@ def similar(
     _: ReadKeyDep,
     passage_id: Annotated[str, Path(description="文章 ID（/search の passages[].id）/ passage id")],
     k: Annotated[int, Query(ge=1, le=MAX_K, description="文章の件数 / passages")] = 10,
-) -> JSONResponse:
+) -> JSONAnswer:
     """その文章に意味の近い、ほかの記事の文章と自治体（同じ自治体の事例は後ろ）
     / the nearest passages of other articles, other places' first, with their municipalities ranked."""
-    return JSONResponse(engine.similar(passage_id, k))
+    return JSONAnswer(engine.similar(passage_id, k))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from api import export
+from api.responses import JSONAnswer
 from api.deps import EngineDep, ReadKeyDep
 from api.schemas import SearchAnswer, errors
 from indexer.stores.base import Filters
@@ -83,7 +84,7 @@ def search(
     )
     answer = engine.search(q, k, mode, filters)
     if format == "json":
-        return JSONResponse(answer)
+        return JSONAnswer(answer)
     return Response(
         export.to_csv(answer),
         media_type="text/csv; charset=utf-8",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 QUERY = "窓口キャッシュレス"
@@ -124,3 +126,19 @@ def test_odd_bytes_and_methods_are_4xx_json(client, assert_error):
     assert weird.status_code in (200, 422)
     assert_error(client.post("/search", params={"q": QUERY}), 405)
     assert_error(client.get("/no/such/route"), 404)
+
+
+def test_answers_are_compact_utf8_json(client):
+    """orjson writes what Starlette's JSONResponse wrote: compact separators, Japanese as UTF-8, not \\u escapes."""
+    answer = client.get("/search", params={"q": QUERY})
+    first = answer.json()["passages"][0]
+    code = answer.json()["municipalities"][0]["code"]
+    for response in (
+        answer,
+        client.get(f"/passages/{first['id']}/similar"),
+        client.get(f"/municipalities/{code}"),
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        expected = json.dumps(response.json(), ensure_ascii=False, separators=(",", ":"))
+        assert response.content == expected.encode("utf-8") and "宇佐" in response.text

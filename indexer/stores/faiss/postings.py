@@ -122,28 +122,51 @@ def load(directory: Path) -> Postings:
     return Postings({t: i for i, t in enumerate(terms)}, **arrays)
 
 
-def term_scores(
-    postings: Postings, term: str, stats: Stats, live: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, BM25 contribution) of one query term in one segment; deleted rows left out."""
-    rows, tfs = postings.slice(term)
+def gather(
+    postings: Postings, terms: Sequence[str], live: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every live posting of the terms in one gather: (position of its term in `terms`, local row, tf)."""
+    found = [(i, postings.vocab[t]) for i, t in enumerate(terms) if t in postings.vocab]
+    if not found:
+        return np.zeros(0, np.int64), _EMPTY_ROWS, _EMPTY_TFS
+    position, ids = np.array(found, np.int64).T
+    starts, ends = postings.indptr[ids], postings.indptr[ids + 1]
+    sizes = ends - starts
+    index = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+    owner, rows, tfs = np.repeat(position, sizes), postings.rows[index], postings.tfs[index]
     if live is not None and len(rows):
         keep = live[rows]
-        rows, tfs = rows[keep], tfs[keep]
-    weight = idf(stats.df.get(term, 0), stats.rows)
-    return rows, weight * tf_part(tfs, postings.lengths[rows], stats.avg_length)
+        owner, rows, tfs = owner[keep], rows[keep], tfs[keep]
+    return owner, rows, tfs
+
+
+def weighted_scores(
+    postings: Postings,
+    gathered: tuple[np.ndarray, np.ndarray, np.ndarray],
+    weights: np.ndarray,
+    avg_length: float,
+) -> np.ndarray:
+    """BM25 score of every row of the segment: each gathered posting's term weight (its IDF times how often the
+    query holds it) times its saturated frequency, summed per row."""
+    owner, rows, tfs = gathered
+    if not len(rows):
+        return np.zeros(postings.size, np.float64)
+    parts = weights[owner] * tf_part(tfs, postings.lengths[rows], avg_length)
+    return np.bincount(rows, weights=parts, minlength=postings.size)
 
 
 def scores(
     postings: Postings, terms: Iterable[str], stats: Stats, live: np.ndarray | None
 ) -> np.ndarray:
     """BM25 score of every row of the segment for the query terms (a repeated term counts again)."""
-    parts = [term_scores(postings, t, stats, live) for t in terms]
-    parts = [p for p in parts if len(p[0])]
-    if not parts or stats.rows == 0:
+    counted = Counter(terms)
+    unique = list(counted)
+    if stats.rows == 0:
         return np.zeros(postings.size, np.float64)
-    rows = np.concatenate([p[0] for p in parts])
-    return np.bincount(rows, weights=np.concatenate([p[1] for p in parts]), minlength=postings.size)
+    weights = np.array(
+        [idf(stats.df.get(t, 0), stats.rows) * counted[t] for t in unique], np.float64
+    )
+    return weighted_scores(postings, gather(postings, unique, live), weights, stats.avg_length)
 
 
 def live_df(postings: Postings, term: str, live: np.ndarray | None) -> int:

@@ -7,6 +7,8 @@ dense candidates are merged over all segments, so a ranking does not depend on h
 
 from __future__ import annotations
 
+from collections import Counter
+
 import sqlite3
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -134,12 +136,26 @@ class FaissCommit:
         return bm25.Stats(n, length / n if n else 1.0, df)
 
     def search_lexical(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray:
-        """The BM25 score of every global row (0 for deleted rows and rows outside the filter)."""
-        terms = lexical.tokenize(query)
-        stats = self.lexical_stats(terms)
+        """The BM25 score of every global row (0 for deleted rows and rows outside the filter): each segment's
+        postings of the query terms gathered once, for the document frequencies and then the scores."""
+        counted = Counter(lexical.tokenize(query))
+        unique = list(counted)
+        gathered = [postings.gather(p.segment.lexical, unique, p.live) for p in self.parts]
+        df = sum(
+            (np.bincount(owner, minlength=len(unique)) for owner, _, _ in gathered),
+            np.zeros(len(unique), np.int64),
+        )
+        n = self.live_rows
+        avg = sum(p.live_length for p in self.parts) / n if n else 1.0
+        weights = bm25.idf(df, n) * np.array([counted[t] for t in unique], np.float64)
         scores = (
             np.concatenate(
-                [postings.scores(p.segment.lexical, terms, stats, p.live) for p in self.parts]
+                [
+                    postings.weighted_scores(p.segment.lexical, g, weights, avg)
+                    if n
+                    else np.zeros(p.segment.lexical.size)
+                    for p, g in zip(self.parts, gathered)
+                ]
             )
             if self.parts
             else np.zeros(0)
