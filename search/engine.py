@@ -216,7 +216,9 @@ class Engine:
             return Ranked(*(np.zeros(0, np.int64),) * 5)
         pool = max(MIN_CANDIDATES, 2 * k)
         side = None
-        if mode == "hybrid":  # in a worker during the forward pass (ONNX Runtime lets go of the GIL)
+        if (
+            mode == "hybrid"
+        ):  # a worker does it during the forward pass (ONNX Runtime lets go of the GIL)
             side = self._workers().submit(self._lexical_side, view, query, pool, allowed, mode)
         vector = self.query_vector(query) if mode != "lexical" else None
         dense_rows = view.search_dense(vector, pool, allowed)[1] if vector is not None else None

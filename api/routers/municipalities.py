@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from api.responses import JSONAnswer
 
 from api.deps import EngineDep, ReadKeyDep
+from api.responses import JSONAnswer
 from api.schemas import MAX_OFFSET, PlacePage, errors
 from search.places import MAX_LIMIT
 

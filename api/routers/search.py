@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api import export
-from api.responses import JSONAnswer
 from api.deps import EngineDep, ReadKeyDep
+from api.responses import JSONAnswer
 from api.schemas import SearchAnswer, errors
 from indexer.stores.base import Filters
 from search.engine import MAX_K, MAX_QUERY

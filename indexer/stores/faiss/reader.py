@@ -7,10 +7,9 @@ dense candidates are merged over all segments, so a ranking does not depend on h
 
 from __future__ import annotations
 
-from collections import Counter
-
 import sqlite3
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
