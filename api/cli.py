@@ -63,12 +63,15 @@ def settings() -> Settings:
         )
 
 
-def _embedder(model: str | None):
+def _embedder(model: str | None, target: Path | None = None, spec=None, rebuild: bool = False):
+    """The model at the precision of the index at `target` (settings' index by default; a rebuild takes the
+    default precision)."""
     from indexer.model.base import Embedder
 
     config = settings()
+    precision = config.model_precision(target, spec, rebuild)
     return Embedder.load(
-        model or config.model, config.cache_dir, config.engine, config.precision, config.threads
+        model or config.model, config.cache_dir, config.engine, precision, config.threads
     )
 
 
@@ -126,7 +129,7 @@ def model_cmd(model: ModelOpt = None, json_out: JsonOpt = False) -> None:
     path = resolve_model(model or config.model, config.cache_dir)
     info = asdict(_embedder(model).info)
     exported = (
-        export.export_dir(Path(path), _cache_dir()) / export.FILES[config.precision]
+        export.export_dir(Path(path), _cache_dir()) / export.FILES[info["precision"]]
         if config.engine == "onnx"
         else None
     )
@@ -173,7 +176,7 @@ def index_cmd(
             target,
             loaded.articles,
             sources,
-            _embedder(model),
+            _embedder(model, target, spec, rebuild),
             prune=prune,
             rebuild=rebuild,
             progress=not json_out,
@@ -267,7 +270,7 @@ def add_cmd(
     try:
         pipeline = _pipeline(ray)
         report, loaded = indexing.add_files(
-            target, paths, _embedder(model), settings().lock_timeout, spec, pipeline
+            target, paths, _embedder(model, target, spec), settings().lock_timeout, spec, pipeline
         )
     except UserError as exc:
         fail(exc)
@@ -294,7 +297,9 @@ def remove_cmd(
 
     target, spec = index_dir or settings().index_dir, _store(store)
     try:
-        report = indexing.remove_ids(target, ids, _embedder(model), settings().lock_timeout, spec)
+        report = indexing.remove_ids(
+            target, ids, _embedder(model, target, spec), settings().lock_timeout, spec
+        )
     except UserError as exc:
         fail(exc)
     summary = {**indexing.summary(report, target, store=spec), "merge": _merge_after(target, spec)}
@@ -315,7 +320,7 @@ def watch_cmd(
     target, spec = index_dir or settings().index_dir, _store(store)
     if not folder.is_dir():
         fail(indexing.LoadError(str(folder), "フォルダではありません", "not a folder"))
-    embedder = _embedder(model)
+    embedder = _embedder(model, target, spec)
 
     def report(result, batch) -> None:
         for error in batch.errors:
@@ -479,9 +484,10 @@ def search_cmd(
 
     try:
         spec = _store(store)
+        target = index_dir or settings().index_dir
         engine = Engine(
-            index_dir or settings().index_dir,
-            _embedder(model),
+            target,
+            _embedder(model, target, spec),
             dense_weight=settings().dense_weight,
             word_evidence=settings().word_evidence,
             store=spec,
@@ -517,15 +523,17 @@ def eval_cmd(
     try:
         for mode in modes or []:
             check_request(1, mode)
+        target, spec = index_dir or settings().index_dir, _store(store)
+        squad = evaluation.read_eval_file(file).kind != "dev"  # indexed anew: the default precision
         result = evaluation.run_file(
             file,
             modes or ["hybrid", "dense", "lexical"],
-            index_dir or settings().index_dir,
-            _embedder(model),
+            target,
+            _embedder(model, target, spec, rebuild=squad),
             cache_dir=_cache_dir(),
             dense_weight=settings().dense_weight,
             word_evidence=settings().word_evidence,
-            store=_store(store),
+            store=spec,
         )
     except UserError as exc:
         fail(exc, 2)

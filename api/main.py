@@ -49,11 +49,15 @@ def load_engine(settings: Settings) -> Engine:
 
 
 def load_embedder(settings: Settings) -> Embedder:
-    """The model on the configured engine, precision and threads."""
+    """The model on the configured engine and threads, at the index's precision unless one is configured."""
     from indexer.model.base import Embedder
 
     return Embedder.load(
-        settings.model, settings.cache_dir, settings.engine, settings.precision, settings.threads
+        settings.model,
+        settings.cache_dir,
+        settings.engine,
+        settings.model_precision(),
+        settings.threads,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from common.errors import UserError
 from indexer.stores.spec import StoreSpec, parse
 from search.fusion import DENSE_WEIGHT
 
@@ -53,8 +54,8 @@ class Settings(BaseSettings):
     engine: Literal["onnx", "torch"] = (
         "onnx"  # ONNX Runtime (exported once into cache_dir) or sentence-transformers
     )
-    precision: Literal["fp32", "int8"] = (
-        "fp32"  # int8: dynamic quantisation, ONNX Runtime only; an index keeps one
+    precision: Literal["fp32", "int8"] | None = (
+        None  # unset: the index's own, else the default for a new index; int8 is ONNX Runtime only
     )
     threads: int | None = Field(
         None, ge=1, le=256
@@ -67,6 +68,22 @@ class Settings(BaseSettings):
     def store_spec(self) -> StoreSpec:
         """The store these settings name (indexer.stores.BadStore when it names none)."""
         return parse(self.store, self.milvus_token, self.milvus_collection)
+
+    def model_precision(
+        self, index_dir: Path | None = None, spec: StoreSpec | None = None, rebuild: bool = False
+    ) -> str:
+        """The precision to load the model at for this index (a rebuild takes the default)."""
+        from indexer.model.base import choose_precision
+        from indexer.stores.factory import open_store
+
+        built = None
+        if not self.precision and not rebuild:
+            try:
+                store = open_store(spec or self.store_spec(), index_dir or self.index_dir)
+                built = store.precision()
+            except UserError:
+                built = None  # unreadable here: the store's own check speaks when it is opened
+        return choose_precision(self.precision, self.engine, built)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -116,6 +116,17 @@ class Embedder:
 
 
 ENGINES = ("onnx", "torch")
+DEFAULT_PRECISION = "fp32"  # of a new index on ONNX Runtime (benchmarks/results/quantization.md)
+
+
+def choose_precision(configured: str | None, engine: str, built: str | None) -> str:
+    """The precision to load: the one configured, else the one the index was built with (an index keeps its
+    vectors' precision until it is rebuilt), else the default for a new index (torch runs fp32 only)."""
+    if configured:
+        return configured
+    if built:
+        return built
+    return DEFAULT_PRECISION if engine == "onnx" else "fp32"
 
 
 def check_engine(engine: str, precision: str) -> None:

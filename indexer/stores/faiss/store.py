@@ -56,6 +56,11 @@ class FaissStore:
     def require_index(self) -> None:
         self.index.require_current()
 
+    def precision(self) -> str | None:
+        """The precision of the vectors the current commit point holds; None when there is none."""
+        current = self.index.current()
+        return manifest.read(current).precision if current else None
+
     def check(self) -> dict:
         return check.report(self.index)
 

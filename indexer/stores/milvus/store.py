@@ -74,6 +74,11 @@ class MilvusStore:
     def require_index(self) -> None:
         MilvusSource(self.spec).require_current()  # fails before the model takes seconds to load
 
+    def precision(self) -> str | None:
+        """The precision of the vectors the head's collections hold; None when there is no store yet."""
+        head = self.commits().current()
+        return head.precision if head is not None else None
+
     def check(self) -> dict:
         from indexer.stores.milvus import check
 
