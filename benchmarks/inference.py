@@ -36,8 +36,11 @@ from pathlib import Path
 import kit
 import numpy as np
 
+from indexer.model.base import DEFAULT_PRECISION
+
 SERVERS = {
-    "onnx": {},
+    "onnx": {},  # the default: the index's precision (DEFAULT_PRECISION for the indexes made here)
+    "fp32": {"JSEARCH_PRECISION": "fp32"},
     "onnx-nobatch": {"JSEARCH_BATCH_MAX": "1"},
     "onnx-b16": {"JSEARCH_BATCH_MAX": "16"},
     "int8": {"JSEARCH_PRECISION": "int8"},
@@ -235,7 +238,7 @@ def servers(indexes: Path, configs: list[str], queries: list[str], args) -> list
     offset = 0
     for name in configs:
         server = start_server(
-            indexes / SERVERS[name].get("JSEARCH_PRECISION", "fp32"), SERVERS[name]
+            indexes / SERVERS[name].get("JSEARCH_PRECISION", DEFAULT_PRECISION), SERVERS[name]
         )
         port, started = server.port, server.started
         try:
@@ -426,6 +429,12 @@ def main() -> None:
         "--skip", default="", help="comma list of sections to skip: embed,server,index"
     )
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--indexes",
+        type=Path,
+        help="serve the index directories DIR/fp32 and DIR/int8 (e.g. write_path.py --keep bases) instead of "
+        "indexing the bundled corpus",
+    )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     pool = questions()
@@ -439,18 +448,20 @@ def main() -> None:
     if "embed" not in skip:
         emit(query_embedding(pool[: args.queries]))
     if "server" not in skip:
-        scratch = Path(tempfile.mkdtemp(prefix="jsearch-bench-"))
+        scratch = args.indexes or Path(tempfile.mkdtemp(prefix="jsearch-bench-"))
         try:
             for precision in ("fp32", "int8"):  # an index holds one precision
-                kit.jsearch(
-                    "index",
-                    "--index-dir",
-                    str(scratch / precision),
-                    env={"JSEARCH_PRECISION": precision},
-                )
+                if not args.indexes:
+                    kit.jsearch(
+                        "index",
+                        "--index-dir",
+                        str(scratch / precision),
+                        env={"JSEARCH_PRECISION": precision},
+                    )
             emit(servers(scratch, args.servers.split(","), pool[args.queries :], args))
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            if not args.indexes:
+                shutil.rmtree(scratch, ignore_errors=True)
     if "index" not in skip:
         emit(indexing(bundled_chunks()))
     if not args.skip_quality:

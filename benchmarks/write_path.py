@@ -64,6 +64,8 @@ from indexer.analysis import lexical
 from indexer.analysis.chunker import CHUNKER_VERSION, Chunk
 from indexer.analysis.normalize import nfkc
 from indexer.analysis.prepare import Passage, Prepared
+from indexer.model import export
+from indexer.model.base import DEFAULT_PRECISION
 from indexer.stores import manifest
 from indexer.stores.faiss import commit, layout, merge, segment
 from indexer.write import changes, indexing
@@ -139,7 +141,9 @@ def load_texts(pool: int, rng: np.random.Generator) -> Texts:
 def embed_pool(embedder, texts: list[str]) -> np.ndarray:
     info = embedder.info
     key = hashlib.sha256(
-        "\x00".join([info.name, info.passage_prompt, *texts]).encode()
+        "\x00".join(
+            [info.vectors, str(export.EXPORTER_VERSION), info.passage_prompt, *texts]
+        ).encode()
     ).hexdigest()[:16]
     path = CACHE / f"pool-{key}.npy"
     if path.exists():
@@ -236,6 +240,8 @@ def build_base(
                 "",
                 sources=[],
                 segments=[entry.as_json()],
+                engine=info.engine,
+                precision=info.precision,
             ),
         )
     finally:
@@ -743,6 +749,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and its index")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--precision", default=DEFAULT_PRECISION, help="of the model and the base's vectors"
+    )
     args = parser.parse_args()
 
     from indexer.model.base import Embedder
@@ -754,7 +763,7 @@ def main() -> None:
     if index_dir.exists():
         raise SystemExit(f"{index_dir} exists already; give another --work")
     began = time.perf_counter()
-    embedder = Embedder.load(None, None)
+    embedder = Embedder.load(None, None, precision=args.precision)
     texts = load_texts(args.pool, rng)
     print(
         f"model={embedder.info.name} cpus={os.cpu_count()} loadavg={os.getloadavg()[0]:.2f} scratch={scratch}\n"
