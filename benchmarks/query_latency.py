@@ -14,6 +14,7 @@ answer is the default engine's, word evidence on; "hybrid without word evidence"
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import statistics
@@ -57,8 +58,12 @@ def lever_steps(engine, query: str, answer: dict) -> dict[str, float]:
             engine.view.texts(pool[: fusion.EVIDENCE_DEPTH]),
         ),
         "kind of government asked": lambda: asked_kinds(query),
+        "query side alone (BM25, evidence words, kinds, highlight words; overlaps the forward pass)": (
+            lambda: engine._query_side(engine.view, query, 100, None, "hybrid")
+        ),
     }
-    pool = engine._rank(engine.view, query, 10, "hybrid", None, asked_kinds(query)).pool
+    side = functools.partial(engine._query_side, engine.view, query, 100, None, "hybrid")
+    pool = engine._rank(engine.view, query, 10, "hybrid", None, 100, side)[0].pool
     words = lambda: evidence.query_words(query)  # noqa: E731
     took = {}
     for name, step in steps.items():

@@ -38,19 +38,16 @@ MIN_CANDIDATES = (
 
 
 @dataclass(frozen=True)
-class Words:
-    """The query's content words and their IDF weights, for word evidence (none: evidence off)."""
+class QuerySide:
+    """The half of a search that needs no query vector, worked out while the model embeds the query: the BM25
+    hits (none in dense mode), the query's evidence words and their IDF weights (hybrid, Japanese), the kinds of
+    government it asks for, and the words its passages' highlights mark."""
 
+    hits: LexicalHits | None
     words: tuple[str, ...]
     weights: np.ndarray
-
-
-@dataclass(frozen=True)
-class LexicalSide:
-    """The half of a search that needs no query vector, worked out while the model embeds the query."""
-
-    hits: LexicalHits
-    words: Words
+    asked: frozenset[str]
+    terms: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -178,10 +175,16 @@ class Engine:
         check_request(k, mode)
         checked = validate(filters, self.prefectures)
         view = self._view
-        asked = asked_kinds(text)
-        ranked = self._rank(view, text, k, mode, allowed_rows(view, checked), asked)
+        allowed = allowed_rows(view, checked)
+        pool = max(MIN_CANDIDATES, 2 * k)
+        work: Callable[[], QuerySide] = functools.partial(
+            self._query_side, view, text, pool, allowed, mode
+        )
+        if mode != "lexical":  # a worker works it out during the forward pass (no GIL held there)
+            work = self._workers().submit(work).result
+        ranked, side = self._rank(view, text, k, mode, allowed, pool, work)
         passages = ranked_passages(
-            view, ranked.rows, ranked.scores, ranked.dense, ranked.lexical, query_terms(text)
+            view, ranked.rows, ranked.scores, ranked.dense, ranked.lexical, side.terms
         )
         return {
             "query": text,
@@ -189,7 +192,7 @@ class Engine:
             "mode": mode,
             "generation": view.name,
             "passages": passages,
-            "municipalities": rank_places(passages, asked),
+            "municipalities": rank_places(passages, side.asked),
             "facets": facets(view.facet_rows(ranked.pool)),
         }
 
@@ -210,26 +213,17 @@ class Engine:
         k: int,
         mode: str,
         allowed: np.ndarray | None,
-        asked: frozenset[str] = frozenset(),
-    ) -> Ranked:
+        pool: int,
+        query_side: Callable[[], QuerySide],
+    ) -> tuple[Ranked, QuerySide]:
+        """The best `k` rows and the facets' pool; `query_side` gives what needs no vector (maybe computed
+        meanwhile by a worker)."""
         if getattr(allowed, "size", None) == 0:
-            return Ranked(*(np.zeros(0, np.int64),) * 5)
-        pool = max(MIN_CANDIDATES, 2 * k)
-        side = None
-        if (
-            mode == "hybrid"
-        ):  # a worker does it during the forward pass (ONNX Runtime lets go of the GIL)
-            side = self._workers().submit(self._lexical_side, view, query, pool, allowed, mode)
+            return Ranked(*(np.zeros(0, np.int64),) * 5), query_side()
         vector = self.query_vector(query) if mode != "lexical" else None
         dense_rows = view.search_dense(vector, pool, allowed)[1] if vector is not None else None
-        lexical = (
-            side.result()
-            if side is not None
-            else self._lexical_side(view, query, pool, allowed, mode)
-            if mode == "lexical"
-            else None
-        )
-        hits = lexical.hits if lexical is not None else None
+        side = query_side()
+        hits = side.hits
         lex_rows = hits.rows if hits is not None else None
         rows = np.unique(
             np.concatenate([r for r in (dense_rows, lex_rows) if r is not None])
@@ -241,29 +235,31 @@ class Engine:
         )
         final = {"dense": dense, "lexical": lex}.get(mode)
         if final is None:
-            words = lexical.words if lexical is not None else Words((), np.zeros(0))
-            final = self._hybrid(view, query, rows, dense, lex, asked, words)
+            final = self._hybrid(view, query, rows, dense, lex, side)
         final = np.asarray(final, dtype=np.float64)
         order = fusion.top(final, k)
-        return Ranked(
+        ranked = Ranked(
             rows[order],
             final[order],
             dense[order],
             lex[order],
             rows[fusion.top(final, FACET_DEPTH)],
         )
+        return ranked, side
 
-    def _lexical_side(
+    def _query_side(
         self, view: CommitView, query: str, pool: int, allowed: np.ndarray | None, mode: str
-    ) -> LexicalSide:
-        """What needs no query vector: the BM25 hits and, for a hybrid answer, the query's words with their IDF."""
-        hits = _lexical_hits(view, query, pool, allowed)
-        use = mode == "hybrid" and self.word_evidence and fusion.has_japanese(query)
+    ) -> QuerySide:
+        """What needs no query vector: the BM25 hits, the query's evidence words with their IDF (hybrid), the
+        kinds of government it asks for, and the words its passages' highlights mark."""
+        empty = getattr(allowed, "size", None) == 0
+        hits = _lexical_hits(view, query, pool, allowed) if mode != "dense" and not empty else None
+        use = mode == "hybrid" and self.word_evidence and fusion.has_japanese(query) and not empty
         found = evidence.query_words(query) if use else ()
         weights = (
             evidence.idf_weights(found, view.lexical_stats(list(found))) if found else np.zeros(0)
         )
-        return LexicalSide(hits, Words(found, weights))
+        return QuerySide(hits, found, weights, asked_kinds(query), query_terms(query))
 
     def _workers(self) -> ThreadPoolExecutor:
         """Threads for the work that overlaps another: the lexical side, and a remote store's second call."""
@@ -286,24 +282,23 @@ class Engine:
         rows: np.ndarray,
         dense: np.ndarray,
         lex: np.ndarray,
-        asked: frozenset[str],
-        words: Words,
+        side: QuerySide,
     ) -> np.ndarray:
         """Dense and BM25 fused. For a Japanese query the best fused candidates also count how much of the query's
         words (by IDF), their adjacent pairs and its longest stretch they hold (word evidence, on unless turned
         off); when the query asks for a kind of government (「…できる区」), those about none weigh less."""
         fused = fusion.weighted(dense, lex, fusion.dense_weight_for(query, self.dense_weight))
         chosen = fusion.top(fused, fusion.EVIDENCE_DEPTH)
-        if words.words and len(rows):
-            parts = evidence.scores(query, words.words, words.weights, view.texts(rows[chosen]))
+        if side.words and len(rows):
+            parts = evidence.scores(query, side.words, side.weights, view.texts(rows[chosen]))
             fused = fusion.with_evidence(fused, chosen, parts)
-        if not asked or not len(rows):
+        if not side.asked or not len(rows):
             return fused
         _, mentions = view.fetch(rows[chosen])
         return fusion.for_kind(
             fused,
             chosen,
-            np.array([answers(mentions.get(int(r), []), asked) for r in rows[chosen]]),
+            np.array([answers(mentions.get(int(r), []), side.asked) for r in rows[chosen]]),
         )
 
 
