@@ -327,3 +327,13 @@ def test_each_client_is_rate_limited_and_search_is_not(
         assert assert_error(refused, 429)["code"] == "rate_limited"
         assert 1 <= int(refused.headers["retry-after"]) <= 100
         assert httpx.get(f"{base}/search", params={"q": QUERY, "k": 1}).status_code == 200
+
+
+def test_the_search_page_links_a_japanese_guide_to_registering_the_server(client):
+    page = client.get("/")
+    assert 'href="/static/mcp.html"' in page.text
+    guide = client.get("/static/mcp.html")
+    assert guide.status_code == 200 and '<html lang="ja">' in guide.text
+    for needed in ("/mcp", "Authorization: Bearer", "JSEARCH_READ_KEY", "JSEARCH_MCP_ALLOWED_HOSTS"):
+        assert needed in guide.text, needed
+    assert "jsearch" in guide.text and '"mcp"' in guide.text  # the stdio form
