@@ -334,6 +334,11 @@ def test_the_search_page_links_a_japanese_guide_to_registering_the_server(client
     assert 'href="/static/mcp.html"' in page.text
     guide = client.get("/static/mcp.html")
     assert guide.status_code == 200 and '<html lang="ja">' in guide.text
-    for needed in ("/mcp", "Authorization: Bearer", "JSEARCH_READ_KEY", "JSEARCH_MCP_ALLOWED_HOSTS"):
+    for needed in (
+        "/mcp",
+        "Authorization: Bearer",
+        "JSEARCH_READ_KEY",
+        "JSEARCH_MCP_ALLOWED_HOSTS",
+    ):
         assert needed in guide.text, needed
     assert "jsearch" in guide.text and '"mcp"' in guide.text  # the stdio form
