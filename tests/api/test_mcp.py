@@ -342,3 +342,28 @@ def test_the_search_page_links_a_japanese_guide_to_registering_the_server(client
     ):
         assert needed in guide.text, needed
     assert "jsearch" in guide.text and '"mcp"' in guide.text  # the stdio form
+
+
+def test_jsearch_mcp_without_an_index_says_so_and_prints_nothing_on_stdout(tmp_path):
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from api.cli import main; main()",
+            "mcp",
+            "--index-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 1
+    assert "索引がありません" in done.stderr and "no index at" in done.stderr
+    assert done.stdout == "" and "Traceback" not in done.stderr
