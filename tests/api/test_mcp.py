@@ -141,6 +141,9 @@ def test_search_cases_is_get_search(mcp_base):
         assert answer["municipalities"][0]["code"] == USA
         assert answer["passages"] == expected["passages"]
         assert answer["municipalities"] == expected["municipalities"]
+        assert (
+            json.loads(result.content[0].text) == answer
+        )  # the same answer as text, for clients that read only that
         first = answer["passages"][0]
         assert first["title"] and first["url"].startswith("http") and first["published"]
         assert 0 <= first["start"] < first["end"]
@@ -367,3 +370,24 @@ def test_jsearch_mcp_without_an_index_says_so_and_prints_nothing_on_stdout(tmp_p
     assert done.returncode == 1
     assert "索引がありません" in done.stderr and "no index at" in done.stderr
     assert done.stdout == "" and "Traceback" not in done.stderr
+
+
+def test_allowed_hosts_and_origins_come_from_the_environment(monkeypatch):
+    from api.mcp.http import transport_security
+    from api.settings import Settings
+
+    monkeypatch.setenv("JSEARCH_MCP_ALLOWED_HOSTS", "search.example.lg.jp, 10.0.0.5:8000,[::1]")
+    monkeypatch.setenv("JSEARCH_CORS_ORIGINS", "http://portal.example.lg.jp/")
+    allowed = transport_security(Settings())
+    assert allowed.enable_dns_rebinding_protection
+    assert allowed.allowed_hosts == [
+        "search.example.lg.jp",
+        "search.example.lg.jp:*",
+        "10.0.0.5:8000",
+        "[::1]",
+        "[::1]:*",
+    ]
+    assert allowed.allowed_origins[0] == "http://portal.example.lg.jp"
+    assert "https://search.example.lg.jp:*" in allowed.allowed_origins
+    assert "http://10.0.0.5:8000" in allowed.allowed_origins
+    assert "http://10.0.0.5:9000" not in allowed.allowed_origins
