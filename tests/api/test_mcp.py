@@ -72,6 +72,13 @@ def run(session_of: Callable[[], Any], check: Callable[[ClientSession], Awaitabl
     anyio.run(main)
 
 
+def leaves(error: BaseException) -> list[BaseException]:
+    """The exceptions inside (nested) exception groups."""
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
+    return [error]
+
+
 def tool_error(result) -> dict:
     """A tool error carries the API's one error shape, after the SDK's `Error executing tool …: ` prefix."""
     assert result.is_error, result
@@ -268,8 +275,9 @@ def test_with_a_read_key_the_sdk_client_needs_it(keyed_base):
         assert result.structured_content["municipalities"][0]["name"] == "宇佐市"
 
     run(lambda: http_session(f"{keyed_base}/mcp", KEY), check)
-    with pytest.raises(Exception):  # noqa: B017 - refused before the handshake: the SDK raises its transport error
+    with pytest.raises(BaseExceptionGroup) as refused:  # refused before the handshake
         run(lambda: http_session(f"{keyed_base}/mcp"), check)
+    assert [type(e) for e in leaves(refused.value)] == [MCPError]
 
 
 @pytest.mark.parametrize(
@@ -391,3 +399,13 @@ def test_allowed_hosts_and_origins_come_from_the_environment(monkeypatch):
     assert "https://search.example.lg.jp:*" in allowed.allowed_origins
     assert "http://10.0.0.5:8000" in allowed.allowed_origins
     assert "http://10.0.0.5:9000" not in allowed.allowed_origins
+
+
+@pytest.mark.parametrize("header", [{"Host": "evil.example"}, {"Origin": "http://evil.example"}])
+def test_the_sdk_client_sent_with_a_foreign_host_or_origin_is_refused(keyed_base, header):
+    async def nothing(session: ClientSession) -> None:
+        raise AssertionError("the session opened")
+
+    with pytest.raises(BaseExceptionGroup) as refused:
+        run(lambda: http_session(f"{keyed_base}/mcp", {**KEY, **header}), nothing)
+    assert [type(e) for e in leaves(refused.value)] == [MCPError]
