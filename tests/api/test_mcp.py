@@ -89,8 +89,11 @@ def tool_error(result) -> dict:
 
 
 @pytest.fixture(scope="module")
-def mcp_base(start_server, api_settings, api_engine):
-    """A server of its own on the shared index, with room in the rate limit for every test here."""
+def mcp_base(server, start_server, api_settings, api_engine):
+    """A server of its own on the shared index, with room in the rate limit for every test here.
+
+    The shared server starts first (`server`): the first app on an engine wraps its embedder in the query
+    batcher and unwraps it when it stops, which must not happen under the shared server's feet."""
     with start_server(api_settings.model_copy(update={"mcp_burst": 10_000}), api_engine) as base:
         yield base
 
@@ -254,7 +257,7 @@ def test_stdio_answers_as_get_search_and_survives_errors(mcp_base, api_index):
 
 
 @pytest.fixture(scope="module")
-def keyed_base(start_server, api_settings, api_engine):
+def keyed_base(server, start_server, api_settings, api_engine):
     """A read key, a second allowed host name, a small body limit and room in the rate limit."""
     update = {
         "read_key": READ_KEY,
@@ -328,7 +331,7 @@ def test_bodies_over_the_limit_are_refused(keyed_base):
 
 
 def test_each_client_is_rate_limited_and_search_is_not(
-    start_server, api_settings, api_engine, assert_error
+    server, start_server, api_settings, api_engine, assert_error
 ):
     update = {"mcp_burst": 3, "mcp_rate": 0.01}
     with start_server(api_settings.model_copy(update=update), api_engine) as base:
