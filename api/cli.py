@@ -555,20 +555,35 @@ def serve_cmd(
     model: ModelOpt = None,
     store: StoreOpt = None,
 ) -> None:
-    """HTTP API と検索ページを起動する / run the HTTP API and the search page."""
+    """HTTP API と検索ページ（と /mcp）を起動する / run the HTTP API, the search page and /mcp."""
     from api.main import run
 
-    config = settings()
+    try:
+        run(_served(index_dir, model, store), host, port)
+    except UserError as exc:
+        fail(exc)
+
+
+@app.command("mcp")
+def mcp_cmd(index_dir: IndexDirOpt = None, model: ModelOpt = None, store: StoreOpt = None) -> None:
+    """MCP サーバーを標準入出力で動かす（AI アシスタントが起動する）/ serve MCP over stdio for assistants."""
+    from api.mcp import stdio
+
+    try:
+        stdio.serve(_served(index_dir, model, store))
+    except UserError as exc:
+        fail(exc)
+
+
+def _served(index_dir: Path | None, model: str | None, store: str | None) -> Settings:
+    """The settings with the command line's flags over them (a bad store ends the command)."""
     _store(store)
     overrides = {
         k: v
         for k, v in (("index_dir", index_dir), ("model", model), ("store", store))
         if v is not None
     }
-    try:
-        run(Settings(**{**config.model_dump(), **overrides}), host, port)
-    except UserError as exc:
-        fail(exc)
+    return Settings(**{**settings().model_dump(), **overrides})
 
 
 def main() -> None:

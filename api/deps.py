@@ -117,16 +117,25 @@ async def require_write_key(
         raise _unauthorized("書き込み用の API キー", "the write API key")
 
 
+def read_allowed(settings: Settings, given: str) -> bool:
+    """Reads are open unless JSEARCH_READ_KEY is set; then the read key or the write key is needed."""
+    if not settings.read_key:
+        return True
+    return _matches(given, settings.read_key) or _matches(given, settings.api_key)
+
+
+def read_refused() -> ApiError:
+    """The 401 a read without the read key gets (the HTTP routes and the MCP endpoint alike)."""
+    return _unauthorized("閲覧用のキー", "the read key")
+
+
 async def require_read_key(
     settings: Annotated[Settings, Depends(get_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """Reads are open unless JSEARCH_READ_KEY is set; then the read key or the write key is needed."""
-    if not settings.read_key:
-        return
-    given = credentials.credentials if credentials else ""
-    if not (_matches(given, settings.read_key) or _matches(given, settings.api_key)):
-        raise _unauthorized("閲覧用のキー", "the read key")
+    if not read_allowed(settings, credentials.credentials if credentials else ""):
+        raise read_refused()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from api.deps import Refresher
 from api.errors import install_handlers, route_methods
+from api.mcp import http as mcp_http
 from api.middleware import BodyLimit, SecurityHeaders
 from api.openapi import contract
 from api.routers import articles, health, jobs, municipalities, pages, passages, search
@@ -85,7 +86,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             store=settings.store_spec(),
         )
         try:
-            yield
+            async with app.state.mcp.session_manager.run():
+                yield
         finally:
             if (
                 batcher is not None
@@ -114,6 +116,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router)
     app.state.routes = route_methods(routers)
+    app.state.mcp = mcp_http.mount(app, settings)  # /mcp for AI assistants (api/mcp/)
     app.openapi = functools.partial(contract, app)  # type: ignore[method-assign]
     pages.mount_assets(app)
     install_handlers(app)
@@ -123,7 +126,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Mcp-Protocol-Version",
+                "Mcp-Session-Id",
+            ],
+            expose_headers=["Mcp-Session-Id"],
             max_age=600,
         )
     app.add_middleware(SecurityHeaders)
@@ -136,7 +145,8 @@ def run(settings: Settings, host: str, port: int) -> None:
 
     app = create_app(settings, load_engine(settings))
     print(
-        f"検索ページ / search page: http://{host}:{port}/  API: http://{host}:{port}/docs",
+        f"検索ページ / search page: http://{host}:{port}/  API: http://{host}:{port}/docs  "
+        f"MCP: http://{host}:{port}/mcp",
         flush=True,
     )
     uvicorn.run(

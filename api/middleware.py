@@ -44,9 +44,12 @@ class BodyLimit:
                 await send_json(send, 413, too_large(self.limit))
 
 
-async def send_json(send: Send, status: int, body: dict) -> None:
+async def send_json(
+    send: Send, status: int, body: dict, headers: dict[str, str] | None = None
+) -> None:
     """A JSON answer sent straight from a middleware."""
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send(
         {
             "type": "http.response.start",
@@ -54,6 +57,7 @@ async def send_json(send: Send, status: int, body: dict) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(data)).encode()),
+                *extra,
             ],
         }
     )

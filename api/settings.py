@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     threads: int | None = Field(
         None, ge=1, le=256
     )  # intra-op threads of the model; default: the usable cores
+    mcp_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost", "[::1]"]
+    )  # Host names /mcp answers to (any port unless one is given); other Host headers get 421
+    mcp_max_body_bytes: int = Field(64 * 1024, ge=1024)  # one MCP message at most
+    mcp_rate: float = Field(5.0, gt=0)  # MCP requests per second per client address, sustained
+    mcp_burst: int = Field(60, ge=1)  # … and at once (the token bucket's size)
     batch_max: int = Field(8, ge=1, le=256)  # queries embedded in one forward pass at most
     batch_window_ms: float = Field(
         2.0, ge=0, le=100
@@ -85,10 +91,11 @@ class Settings(BaseSettings):
                 built = None  # unreadable here: the store's own check speaks when it is opened
         return choose_precision(self.precision, self.engine, built)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "mcp_allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
-        """`JSEARCH_CORS_ORIGINS` as `http://a:8080,http://b` (or a JSON list); trailing slashes dropped."""
+        """`JSEARCH_CORS_ORIGINS` as `http://a:8080,http://b` (or a JSON list), `JSEARCH_MCP_ALLOWED_HOSTS`
+        as `search.example.lg.jp,10.0.0.5:8000`; trailing slashes dropped."""
         if isinstance(value, str):
             text = value.strip()
             value = json.loads(text) if text.startswith("[") else text.split(",")

@@ -95,6 +95,11 @@ def list_articles(
 )
 def get_article(engine: EngineDep, _: ReadKeyDep, article_id: ArticleId) -> dict:
     """本文と、索引された文章（自治体の言及つき）/ the text and its indexed passages with their places."""
+    return article_answer(engine, article_id)
+
+
+def article_answer(engine: Engine, article_id: str) -> dict:
+    """One article with its passages and their places (the 404 user error when the index has no such id)."""
     view = engine.view.article_view(article_id) if re.match(ID_PATTERN, article_id) else None
     if view is None:
         raise _unknown(article_id)
