@@ -59,6 +59,11 @@ class Passage(Answer):
     municipalities: list[PlaceInPassage]
     highlights: list[Span]
     snippet: str
+    also_at: list[str] = Field(
+        default_factory=list,
+        description="同じ記事（ほぼ同一の本文）が見つかった他の URL / other URLs of the same article "
+        "(near-duplicates found by the crawler)",
+    )
 
 
 class RankedPlace(Answer):

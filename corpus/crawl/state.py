@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from corpus.crawl.also import FILE
 from corpus.crawl.dedup import Near, from_bytes
 from corpus.crawl.fetch import Validators
 
-FILE = "crawl.sqlite"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, article_id TEXT,
     content_hash TEXT, fetched_at TEXT);
@@ -127,28 +127,3 @@ def record(
             "INSERT OR REPLACE INTO duplicates VALUES (?, ?, ?)",
             [(url, article, when) for url, article in duplicates],
         )
-
-
-def also_at(folder: Path, article_ids: Sequence[str]) -> dict[str, list[str]]:
-    """The other URLs of each article (its near-duplicates elsewhere); {} when the index was never crawled."""
-    path = folder / FILE
-    if not article_ids or not path.is_file():
-        return {}
-    ids = list(dict.fromkeys(article_ids))
-    found: dict[str, list[str]] = {}
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        try:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                for article, url in conn.execute(
-                    "SELECT article_id, url FROM duplicates WHERE article_id IN "
-                    f"({','.join('?' * len(chunk))}) ORDER BY url",
-                    chunk,
-                ):
-                    found.setdefault(article, []).append(url)
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return {}
-    return found
