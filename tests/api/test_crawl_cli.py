@@ -148,7 +148,9 @@ def test_bundle_round_trip_and_refusals(sites, tmp_path):
     for case, content in bad.items():
         _tar(tmp_path / f"{case}.tar", content)
     whole = bundle.read_bytes()
-    (tmp_path / "truncated.tar").write_bytes(whole[: whole.index(b'"count"') + 3])  # inside the manifest
+    (tmp_path / "truncated.tar").write_bytes(
+        whole[: whole.index(b'"count"') + 3]
+    )  # inside the manifest
     (tmp_path / "cut.tar").write_bytes(whole[: whole.index(b"fetched_at") + 3])  # inside an article
     for case in (*bad, "truncated", "cut"):
         refused = run("add", str(tmp_path / f"{case}.tar"), "--index-dir", str(lgwan), "--json")
