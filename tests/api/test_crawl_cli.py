@@ -58,7 +58,7 @@ def sites() -> Iterator[tuple[Site, Site]]:
                 chrome="広告 関連記事",
             ),
         )
-        news.page("/list/", f'<html><body><a href="/a/123.html">転載</a></body></html>')
+        news.page("/list/", '<html><body><a href="/a/123.html">転載</a></body></html>')
         yield city, news
 
 
