@@ -227,6 +227,7 @@ class ErrorAnswer(BaseModel):
 def errors(*statuses: int) -> dict:
     """OpenAPI `responses` for these error statuses, each with the one error shape."""
     words = {
+        400: "本文を読めない（JSON でない）/ the body is not readable JSON",
         401: "閲覧キーが必要 / key needed",
         403: "書き込み無効 / writes disabled",
         409: "別のジョブか更新が実行中 / another job or writer is running",

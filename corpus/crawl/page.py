@@ -12,6 +12,7 @@ from corpus.crawl.charset import decode
 from corpus.crawl.discover import Candidate
 from corpus.crawl.errors import Skip
 from corpus.crawl.fetch import Fetched, host_of
+from corpus.html import extract_soup
 from corpus.identity import upload_id
 from corpus.loaders import LoadError, parse_bytes
 
@@ -41,6 +42,8 @@ def article_of(page: Fetched, candidate: Candidate, source: str, hosts: frozense
         data = codecs.BOM_UTF8 + text.encode(
             "utf-8"
         )  # the BOM outranks a <meta charset> that named the old one
+    if suffix == ".html" and not extract_soup(data)["text"].strip():
+        raise Skip("no_text", "no text outside navigation, header, footer and scripts")
     try:
         parsed = parse_bytes(data, NAME + suffix, key=page.url)
     except LoadError as exc:

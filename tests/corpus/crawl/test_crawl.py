@@ -271,10 +271,8 @@ def test_size_caps_gzip_bomb_and_huge_pages(site, tmp_path):
     assert len(bomb) < 100_000
     site.page("/bomb.html", bomb, "text/html", **{"Content-Encoding": "gzip"})
     site.page("/huge.html", b"<html><body><p>" + "大".encode() * 4_000_000 + b"</p></body></html>")
-    site.routes["/chunked.html"] = lambda hit: (
-        200,
-        {"Content-Type": "text/html", "Content-Length": "100"},  # lies: the body is far longer
-        b"<p>" + b"x" * (11 * 1024 * 1024),
+    site.page(
+        "/chunked.html", b"<p>" + b"x" * (11 * 1024 * 1024), **{"Transfer-Encoding": "chunked"}
     )
     site.page(
         "/ok.html",
@@ -282,9 +280,13 @@ def test_size_caps_gzip_bomb_and_huge_pages(site, tmp_path):
         "text/html",
         **{"Content-Encoding": "gzip"},
     )
-    result = crawl([Start(feed_of(site, ["/bomb.html", "/huge.html", "/ok.html"]))], tmp_path, FAST)
+    result = crawl(
+        [Start(feed_of(site, ["/bomb.html", "/huge.html", "/chunked.html", "/ok.html"]))],
+        tmp_path,
+        FAST,
+    )
     assert [a.title for a in result.articles] == ["圧縮された記事"]
-    assert reasons(result) == {"bomb.html": "size", "huge.html": "size"}
+    assert reasons(result) == {"bomb.html": "size", "huge.html": "size", "chunked.html": "size"}
 
 
 def test_robots_disallow_and_crawl_delay(site, tmp_path):
@@ -321,9 +323,19 @@ def test_wrong_content_types_and_pages_without_text(site, tmp_path):
     site.page(
         "/empty.html", "<html><head><title>空</title></head><body><nav>ホーム</nav></body></html>"
     )
+    site.page(
+        "/nav.html",
+        "<html><body><header>青葉市</header><nav>ホーム 新着情報</nav><footer>c</footer></body></html>",
+    )
     site.page("/blank.html", "   ")
     result = crawl(
-        [Start(feed_of(site, ["/img.html", "/data.json", "/empty.html", "/blank.html"]))],
+        [
+            Start(
+                feed_of(
+                    site, ["/img.html", "/data.json", "/empty.html", "/nav.html", "/blank.html"]
+                )
+            )
+        ],
         tmp_path,
         FAST,
     )
@@ -332,6 +344,7 @@ def test_wrong_content_types_and_pages_without_text(site, tmp_path):
         "img.html": "content_type",
         "data.json": "content_type",
         "empty.html": "no_text",
+        "nav.html": "no_text",
         "blank.html": "no_text",
     }
 
