@@ -592,7 +592,7 @@ def duplicate_pairs(count: int, paras: list[tuple[str, str]], lines: list[str]) 
         by_topic.setdefault(topic, []).append(text)
     topics = [t for t, texts in by_topic.items() if len(texts) >= 4]
     same, different = [], []
-    for i in range(count):
+    for _ in range(count):
         topic = rng.choice(topics)
         a, b, c, d = rng.sample(by_topic[topic], 4)
         first, second = rng.sample(CHROME, 2)
@@ -637,7 +637,7 @@ def duplicate_pairs(count: int, paras: list[tuple[str, str]], lines: list[str]) 
         s, d = scores(same, size), scores(different, size)
         tune_s, tune_d, test_s, test_d = s[::2], d[::2], s[1::2], d[1::2]
 
-        def f1(t: float) -> float:
+        def f1(t: float, tune_s: list[float] = tune_s, tune_d: list[float] = tune_d) -> float:
             p, r = rates(tune_s, tune_d, t)
             return 2 * p * r / (p + r) if p + r else 0.0
 
