@@ -89,7 +89,7 @@ def list_sources(request: Request, _: ReadKeyDep) -> dict:
             "description": "登録したソース / the source",
             **SOURCE_LINKS,
         },
-        **schemas.errors(401, 403, 422),
+        **schemas.errors(400, 401, 403, 422),
     },
 )
 def add_source(request: Request, _: WriteKeyDep, body: schemas.SourceIn) -> JSONResponse:
