@@ -213,11 +213,16 @@ class Fetcher:
         current = f"{parts.scheme}://{parts.netloc}/robots.txt"
         for _hop in range(MAX_REDIRECTS + 1):
             check_url(current)
-            with politeness.turn(host_of(current), self.config.delay):
-                with self.client.stream("GET", current) as response:
-                    status = response.status_code
-                    location = response.headers.get("location", "")
-                    body = self._read(response) if status == 200 else b""
+            try:
+                with politeness.turn(host_of(current), self.config.delay):
+                    with self.client.stream("GET", current) as response:
+                        status = response.status_code
+                        location = response.headers.get("location", "")
+                        body = self._read(response) if status == 200 else b""
+            except httpx.HTTPError as exc:
+                raise Skip(
+                    "network", f"robots.txt: {type(exc).__name__}: {str(exc)[:160]}"
+                ) from None
             if status in REDIRECTS and location:
                 target = urljoin(current, location)
                 if host_of(target) != host_of(current):

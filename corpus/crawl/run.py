@@ -119,6 +119,15 @@ def crawl(
             except Skip as skip:
                 result.skip(candidate.url, skip)
                 continue
+            except (
+                ValueError,
+                RecursionError,
+                MemoryError,
+            ) as exc:  # a hostile page: skipped, never a crash
+                result.skip(
+                    candidate.url, Skip("unreadable", f"{type(exc).__name__}: {str(exc)[:160]}")
+                )
+                continue
             minhash = signature(article.text)
             if article.id in ids:  # two URLs of one page (tracking parameters, a redirect)
                 result.duplicate_count += 1

@@ -350,17 +350,29 @@ def test_wrong_content_types_and_pages_without_text(site, tmp_path):
 
 
 def test_start_pages_that_fail_are_reported(site, tmp_path):
+    import socket
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: connections are refused
     site.page("/broken.xml", b"\x00\x01 not a feed", "application/octet-stream")
     result = crawl(
         [
             Start(site.base + "/nothing.rdf"),
             Start(site.base + "/broken.xml"),
             Start("file:///etc/passwd"),
+            Start(f"http://127.0.0.1:{port}/feed.rdf"),
         ],
         tmp_path,
         FAST,
     )
-    assert [s["reason"] for s in result.skipped] == ["http_status", "unreadable", "refused_address"]
+    assert [s["reason"] for s in result.skipped] == [
+        "http_status",
+        "unreadable",
+        "refused_address",
+        "network",
+    ]
 
 
 def test_max_pages(site, tmp_path):
