@@ -146,3 +146,33 @@ def test_serve_with_crawl_true_crawls_due_sources_in_the_background(
             ]
         ]
         assert city.base + "/press/1.html" in urls
+
+
+def test_the_page_lists_sources_and_shows_also_at(
+    tmp_path_factory, bundled_index, embedder, gazetteer, start_server, city, page
+):
+    with (
+        _server(tmp_path_factory, bundled_index, embedder, gazetteer, start_server) as base,
+        httpx.Client(base_url=base, timeout=60) as client,
+    ):
+        page.goto(base + "/")
+        page.locator("#q").wait_for()
+        assert page.locator("#crawl-sources").is_hidden()  # no sources: no section
+        made = client.post(
+            "/sources", json={"url": city.base + "/news/", "name": "青葉市"}, headers=AUTH
+        ).json()
+        other = client.post(
+            "/sources", json={"url": city.other.base + "/list/"}, headers=AUTH
+        ).json()
+        for source in (made, other):
+            job = client.post(f"/sources/{source['id']}/crawl", headers=AUTH).json()
+            assert _wait_job(client, job["id"])["status"] == "succeeded"
+        page.goto(base + "/?q=" + "窓口キャッシュレス決済")
+        page.locator("#passages li.passage").first.wait_for()
+        items = page.locator("#crawl-source-list li")
+        assert items.count() == 2
+        first = items.first.inner_text()
+        assert "青葉市" in first and city.base + "/news/" in first and "最終取得" in first
+        assert items.first.locator("time").get_attribute("datetime")  # when it was last crawled
+        also = page.locator("#passages li.passage").first.locator(".passage-also a")
+        assert also.get_attribute("href") == city.other.base + "/a/1.html"
