@@ -1,7 +1,7 @@
 """Near-duplicate articles: MinHash over character shingles of the normalised main text (datasketch LSH).
 
-THRESHOLD and SHINGLE were chosen on benchmarks/crawl.py's pair set (same article with other chrome vs
-different articles on one topic); see benchmarks/results/crawl.md."""
+THRESHOLD and SHINGLE were chosen with benchmarks/crawl.py (same article with other chrome vs different articles
+on one topic, and partly overlapping articles); see benchmarks/results/crawl.md."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from datasketch import MinHash, MinHashLSH
 
 NUM_PERM = 128
 SHINGLE = 5  # characters
-THRESHOLD = (
-    0.4  # estimated Jaccard at or above which two texts are one article (chosen: results/crawl.md)
-)
+# Estimated Jaccard at or above which two texts are one article. On the built pairs 0.4 has the best F1 (recall
+# 0.993, precision 0.997) but merges 171 of 2,000 articles that share one of three paragraphs; 0.5 keeps precision
+# 1.000 (recall 0.920) and merges 22: a wrong merge hides an article from search, a missed one shows it twice.
+THRESHOLD = 0.5
 SEED = 1
 SCHEME = "affine32"  # datasketch 2.x default; stored signatures name it so they stay comparable
 _SPACE = re.compile(r"\s+")
