@@ -256,32 +256,217 @@ def merge_cmd(
 
 @app.command("add")
 def add_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="追加するファイル / files to add")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="追加するファイルか転送バンドル（.tar）/ files or transfer bundles"),
+    ],
     index_dir: IndexDirOpt = None,
     json_out: JsonOpt = False,
     model: ModelOpt = None,
     store: StoreOpt = None,
     ray: RayOpt = None,
 ) -> None:
-    """ファイルを索引に追加・更新する（他の記事はそのまま）/ add or update these files only."""
+    """ファイルを索引に追加・更新する（他の記事はそのまま）。.tar は jsearch crawl --to の転送バンドルで、全体を
+    確かめてから索引します / add or update these files only; a .tar is a transfer bundle, checked whole first."""
+    from corpus.crawl import bundle
     from indexer.write import indexing
 
     target, spec = index_dir or settings().index_dir, _store(store)
+    bundles = [p for p in paths if p.suffix.lower() == ".tar"]
+    files = [p for p in paths if p not in bundles]
     try:
+        unbundled = [
+            bundle.read(p) for p in bundles
+        ]  # every bundle checked before anything is indexed
         pipeline = _pipeline(ray)
-        report, loaded = indexing.add_files(
-            target, paths, _embedder(model, target, spec), settings().lock_timeout, spec, pipeline
+        loaded = indexing.load(files) if files else None
+        articles = [a for u in unbundled for a in u.articles] + list(
+            loaded.articles if loaded else []
+        )
+        report = indexing.index_articles(
+            target,
+            articles,
+            files,
+            _embedder(model, target, spec),
+            lock_timeout=settings().lock_timeout,
+            store=spec,
+            pipeline=pipeline,
         )
     except UserError as exc:
         fail(exc)
-    for error in loaded.errors:
+    if unbundled:
+        from api.crawling import record_also_at
+
+        record_also_at(target, [pair for u in unbundled for pair in u.also_at])
+    errors = loaded.errors if loaded else ()
+    for error in errors:
         typer.echo(f"スキップ / skipped: {error}", err=True)
     summary = {
-        **indexing.summary(report, target, loaded.errors, spec),
-        "ids": [a.id for a in loaded.articles],
+        **indexing.summary(report, target, errors, spec),
+        "ids": [a.id for a in articles],
         "merge": _merge_after(target, spec),
     }
     _dump(summary) if json_out else typer.echo(indexing.describe(summary))
+
+
+AllowHostOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-host",
+        help="リダイレクトやフィードがたどってよい別のホスト / another host redirects and feeds may reach",
+    ),
+]
+
+
+@app.command("crawl")
+def crawl_cmd(
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="フィード・サイトマップ・一覧ページの URL（省略時は期限の来たソース）/ start URLs"
+        ),
+    ] = None,
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            "--to", help="索引せず転送バンドル（.tar）に書く / write a transfer bundle instead"
+        ),
+    ] = None,
+    allow_host: AllowHostOpt = None,
+    max_pages: Annotated[
+        int | None,
+        typer.Option("--max-pages", min=1, help="取得する記事ページの上限 / at most N pages"),
+    ] = None,
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Web から記事を取り込む（robots.txt と間隔を守る）/ fetch articles from the web, politely, and index them."""
+    from api import crawling
+    from indexer.write import indexing
+
+    config = settings()
+    target, spec = index_dir or config.index_dir, _store(store)
+    try:
+        if to is not None:
+            done = crawling.into_bundle(target, urls or [], to, config, allow_host or [], max_pages)
+        else:
+
+            def live(ids):
+                try:
+                    return indexing.live_ids(target, list(ids), spec)
+                except UserError:
+                    return set()  # no index yet
+
+            def write(change):
+                return indexing.apply(
+                    target, change, _embedder(model), spec, lock_timeout=config.lock_timeout
+                )
+
+            done = crawling.into_index(
+                target, urls or [], config, write, live, allow_host or [], max_pages
+            )
+            if done["generation"]:
+                done["merge"] = _merge_after(target, spec)
+    except UserError as exc:
+        fail(exc)
+    if json_out:
+        return _dump(done)
+    for skipped in done["skipped"]:
+        typer.echo(
+            f"スキップ / skipped: {skipped['url']} ({skipped['reason']}: {skipped['detail']})",
+            err=True,
+        )
+    typer.echo(
+        f"取得 {done['fetched']} 件（新規 {done['new']}・更新 {done['updated']}・変更なし {done['unchanged']}・"
+        f"未更新 304 {done['not_modified']}・重複 {done['duplicates']}・スキップ {len(done['skipped'])}、"
+        f"{done['seconds']:.1f} 秒）\nFetched {done['fetched']}: {done['new']} new, {done['updated']} updated, "
+        f"{done['unchanged']} unchanged, {done['not_modified']} not modified, {done['duplicates']} duplicates, "
+        f"{len(done['skipped'])} skipped"
+        + (f"; bundle {done['bundle']}" if to is not None else "")
+        + "."
+    )
+
+
+sources_app = typer.Typer(
+    no_args_is_help=True, help="定期的に取り込む Web のソース / web sources crawled on a schedule"
+)
+app.add_typer(sources_app, name="sources")
+
+
+def _sources_conn(index_dir: Path | None):
+    from corpus.crawl import state
+
+    return state.connect(index_dir or settings().index_dir)
+
+
+@sources_app.command("add")
+def sources_add(
+    url: Annotated[
+        str, typer.Argument(help="フィード・サイトマップ・一覧ページの URL / start URL")
+    ],
+    every: Annotated[str, typer.Option("--every", help="間隔 / interval (30m, 6h, 1d)")] = "6h",
+    name: Annotated[str, typer.Option("--name", help="掲載元の名前 / source name")] = "",
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """ソースを登録する（同じ URL なら名前と間隔を更新）/ register a source (again: update it)."""
+    from corpus.crawl import sources
+
+    conn = _sources_conn(index_dir)
+    try:
+        found = sources.add(conn, url, every, name)
+    except UserError as exc:
+        fail(exc, 2)
+    finally:
+        conn.close()
+    if json_out:
+        return _dump(found.view())
+    typer.echo(
+        f"ソースを登録しました / registered: {found.url}（{found.view()['every']} ごと / every）"
+    )
+
+
+@sources_app.command("list")
+def sources_list(index_dir: IndexDirOpt = None, json_out: JsonOpt = False) -> None:
+    """登録済みのソースと最後に取り込んだ時刻 / registered sources and when each was last crawled."""
+    from corpus.crawl import sources
+
+    conn = _sources_conn(index_dir)
+    try:
+        found = [s.view() for s in sources.listed(conn)]
+    finally:
+        conn.close()
+    if json_out:
+        return _dump({"sources": found})
+    if not found:
+        typer.echo("ソースはありません / no sources")
+    for s in found:
+        typer.echo(
+            f"{s['id']}  {s['url']}  {s['name'] or '-'}  {s['every']}  {s['last_crawl'] or '未取得 / never'}"
+        )
+
+
+@sources_app.command("remove")
+def sources_remove(
+    url: Annotated[str, typer.Argument(help="ソースの URL か id / source URL or id")],
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """ソースの登録を外す（取り込んだ記事は残る）/ unregister a source (its articles stay)."""
+    from corpus.crawl import sources
+
+    conn = _sources_conn(index_dir)
+    try:
+        found = sources.remove(conn, url)
+    except UserError as exc:
+        fail(exc)
+    finally:
+        conn.close()
+    if json_out:
+        return _dump({**found.view(), "status": "removed"})
+    typer.echo(f"ソースを外しました / removed: {found.url}")
 
 
 @app.command("remove")

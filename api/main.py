@@ -15,7 +15,7 @@ from api.errors import install_handlers, route_methods
 from api.mcp import http as mcp_http
 from api.middleware import BodyLimit, SecurityHeaders
 from api.openapi import contract
-from api.routers import articles, health, jobs, municipalities, pages, passages, search
+from api.routers import articles, health, jobs, municipalities, pages, passages, search, sources
 from api.settings import Settings
 from indexer.write.group import GroupWriter
 from search.batcher import QueryBatcher
@@ -85,10 +85,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             merging=settings.merge,
             store=settings.store_spec(),
         )
+        background = await sources.start_background(app.state, settings)
         try:
             async with app.state.mcp.session_manager.run():
                 yield
         finally:
+            if background is not None:
+                background.close()
             if (
                 batcher is not None
             ):  # an engine handed in may serve another app later: give it back unwrapped
@@ -110,6 +113,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         passages.router,
         articles.router,
         jobs.router,
+        sources.router,
         health.router,
         pages.router,
     )

@@ -59,6 +59,11 @@ class Passage(Answer):
     municipalities: list[PlaceInPassage]
     highlights: list[Span]
     snippet: str
+    also_at: list[str] = Field(
+        default_factory=list,
+        description="同じ記事（ほぼ同一の本文）が見つかった他の URL / other URLs of the same article "
+        "(near-duplicates found by the crawler)",
+    )
 
 
 class RankedPlace(Answer):
@@ -167,6 +172,45 @@ class Health(Answer):
     embedding: dict
 
 
+class SourceSummary(Answer):
+    """What the last crawl of a source did (the counts of `jsearch crawl --json`)."""
+
+    fetched: int
+    new: int
+    updated: int
+    unchanged: int
+    not_modified: int
+    duplicates: int
+    seconds: float
+
+
+class Source(Answer):
+    id: str
+    url: str
+    name: str
+    every: str = Field(description="間隔（6h、30m、1d）/ interval")
+    every_seconds: float
+    added: str
+    last_crawl: str | None = Field(description="最後に取り込んだ時刻（UTC）/ last crawled at (UTC)")
+    last_summary: SourceSummary | None
+
+
+class SourcesPage(Answer):
+    sources: list[Source]
+
+
+class Job(Answer):
+    id: str
+    kind: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    created: str
+    started: str | None
+    finished: str | None
+    progress: dict
+    result: dict | None
+    error: dict | None
+
+
 class ErrorDetail(BaseModel):
     code: str
     field: str
@@ -183,7 +227,10 @@ class ErrorAnswer(BaseModel):
 def errors(*statuses: int) -> dict:
     """OpenAPI `responses` for these error statuses, each with the one error shape."""
     words = {
+        400: "本文を読めない（JSON でない）/ the body is not readable JSON",
         401: "閲覧キーが必要 / key needed",
+        403: "書き込み無効 / writes disabled",
+        409: "別のジョブか更新が実行中 / another job or writer is running",
         404: "見つからない / not found",
         422: "入力の誤り / invalid input",
         503: "索引を読めない / index unavailable",
@@ -297,3 +344,56 @@ def checked_date(value: str | None) -> str | None:
         raise ValueError(
             f"日付の形式が正しくありません: {value}（YYYY-MM-DD） / invalid date {value!r}; use YYYY-MM-DD"
         ) from None
+
+
+# `6h`, `30m`, `1d`: whole minutes, hours or days (1 to 9999), so never under a minute
+EVERY_PATTERN = r"^[1-9][0-9]{0,3}[mhd]$"
+SOURCE_URL_PATTERN = (
+    rf"^[hH][tT][tT][pP][sS]?://[^\s<>\"/?#{_LINE_CONTROL}]+[^\s<>\"{_LINE_CONTROL}]*$"
+)
+
+
+class SourceIn(BaseModel):
+    """A source to register: its start URL (feed, sitemap or listing page), interval and name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="フィード・サイトマップ・一覧ページの URL（http/https）/ start URL",
+        json_schema_extra={"pattern": SOURCE_URL_PATTERN},
+    )
+    every: str = Field(
+        "6h",
+        description="間隔 / interval (30m, 6h, 1d)",
+        json_schema_extra={"pattern": EVERY_PATTERN},
+    )
+    name: str = Field(
+        "",
+        max_length=200,
+        description="掲載元の名前 / source name",
+        json_schema_extra={"pattern": LINE_PATTERN},
+    )
+
+    @field_validator("url", "every", "name")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        checked_text(value)
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(SOURCE_URL_PATTERN, value):
+            raise ValueError(
+                "URL は http:// か https:// で始めてください / the url must start with http:// or https://"
+            )
+        return value
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        if not re.match(EVERY_PATTERN, value):
+            raise ValueError("間隔は 30m、6h、1d の形で / the interval looks like 30m, 6h or 1d")
+        return value

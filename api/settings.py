@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from common.errors import UserError
+from corpus.crawl.config import USER_AGENT
 from indexer.stores.spec import StoreSpec, parse
 from search.fusion import DENSE_WEIGHT
 
@@ -70,6 +71,22 @@ class Settings(BaseSettings):
     batch_window_ms: float = Field(
         2.0, ge=0, le=100
     )  # how long to gather company, only while queries come together
+
+    crawl: bool = (
+        False  # `jsearch serve` crawls the registered sources that are due, in the background
+    )
+    crawl_delay: float = Field(
+        1.0, ge=0, le=3600
+    )  # seconds between requests to one host (Crawl-delay may ask more)
+    crawl_user_agent: str = Field(
+        USER_AGENT, min_length=1, max_length=300, pattern=r"^[\x20-\x7e]+$"
+    )
+    crawl_timeout: float = Field(20.0, gt=0, le=600)  # seconds for one request (connect, each read)
+    crawl_retries: int = Field(3, ge=0, le=10)  # after a 429/503 or a network error
+    crawl_retry_after_max: float = Field(60.0, ge=0, le=3600)  # a longer Retry-After skips the URL
+    crawl_check_seconds: float = Field(
+        60.0, ge=1, le=86400
+    )  # how often the server looks for due sources
 
     def store_spec(self) -> StoreSpec:
         """The store these settings name (indexer.stores.BadStore when it names none)."""

@@ -25,7 +25,7 @@ from search.facets import FACET_DEPTH, facets
 from search.filters import allowed_rows, validate
 from search.highlight import query_terms
 from search.kinds import answers, asked_kinds
-from search.passages import ranked_passages
+from search.passages import ranked_passages, with_also_at
 from search.places import checked_place, place_page
 from search.ranking import rank_places
 from search.similar import similar
@@ -110,6 +110,7 @@ class Engine:
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError(f"dense_weight must be within [0, 1], not {dense_weight}")
         self.source = open_store(store, index_dir).commits()
+        self.index_dir = Path(index_dir)
         self.dense_weight = dense_weight
         self.word_evidence = word_evidence  # see fusion.Evidence
         self.embedder = embedder
@@ -191,7 +192,7 @@ class Engine:
             "took_ms": round((time.perf_counter() - began) * 1000, 1),
             "mode": mode,
             "generation": view.name,
-            "passages": passages,
+            "passages": with_also_at(self.index_dir, passages),
             "municipalities": rank_places(passages, side.asked),
             "facets": facets(view.facet_rows(ranked.pool)),
         }
@@ -199,12 +200,16 @@ class Engine:
     def place_page(self, code: str, limit: int = 20, offset: int = 0) -> dict:
         """A municipality's or prefecture's page: the passages that name it, about it first, newest first."""
         place = checked_place(code, self.gazetteer)
-        return place_page(self._view, place, limit, offset, self.gazetteer.former_names(place.code))
+        page = place_page(self._view, place, limit, offset, self.gazetteer.former_names(place.code))
+        with_also_at(self.index_dir, page["passages"])
+        return page
 
     def similar(self, passage_id: str, k: int = 10) -> dict:
         """The passages nearest to one passage, from other articles, with their municipalities ranked."""
         check_request(k, "hybrid")
-        return similar(self._view, passage_id, k)
+        found = similar(self._view, passage_id, k)
+        with_also_at(self.index_dir, [found["passage"], *found["passages"]])
+        return found
 
     def _rank(
         self,

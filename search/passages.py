@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from corpus.crawl.also import also_at
 from indexer.analysis.words import unpack_words
 from indexer.stores.base import CommitView
 from search.highlight import Span, snippet, spans_of_terms
@@ -38,7 +41,16 @@ def passage(
         "municipalities": places,
         "highlights": [{"start": s.start, "end": s.end} for s in spans],
         "snippet": snippet(chunk["text"], spans),
+        "also_at": [],
     }
+
+
+def with_also_at(index_dir: Path, passages: list[dict]) -> list[dict]:
+    """Fill each passage's `also_at`: the other URLs its article was found at by the crawler (near-duplicates)."""
+    found = also_at(index_dir, [p["article_id"] for p in passages])
+    for item in passages:
+        item["also_at"] = list(found.get(item["article_id"], []))
+    return passages
 
 
 def ranked_passages(

@@ -21,9 +21,17 @@ router = APIRouter(tags=["索引ジョブ / jobs"])
 log = logging.getLogger("jsearch.api")
 
 KEEP = 100
-STAGES = {"queued": 0.0, "loading": 0.05, "indexing": 0.2, "switching": 0.95, "done": 1.0}
+STAGES = {
+    "queued": 0.0,
+    "crawling": 0.05,
+    "loading": 0.05,
+    "indexing": 0.2,
+    "switching": 0.95,
+    "done": 1.0,
+}
 STAGE_JA = {
     "queued": "待機中",
+    "crawling": "Web から取得中",
     "loading": "記事を読み込み中",
     "indexing": "索引を作成中",
     "switching": "新しい索引に切り替え中",

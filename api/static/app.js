@@ -148,6 +148,11 @@
         ...places.map((p) => pageLink({ className: `tag role-${p.role}`, "data-code": p.code,
           title: `${p.name}の事例を開く` }, placeUrl(p.code), placeLabel(p))))
       : null;
+    const elsewhere = (passage.also_at || []).map(safeUrl).filter(Boolean);
+    const alsoAt = elsewhere.length
+      ? el("p", { className: "passage-also" }, "同じ記事の掲載先: ",
+        ...elsewhere.map((u) => el("a", { href: u, target: "_blank", rel: "noopener noreferrer" }, u)))
+      : null;
     const actions = similar
       ? el("p", { className: "passage-actions" },
         pageLink({ className: "similar-link", "aria-describedby": titleId }, similarUrl(passage.id), "似た事例"))
@@ -156,7 +161,7 @@
       el("article", { "aria-labelledby": titleId },
         el("h4", { id: titleId, className: "passage-title" },
           rank === null ? null : el("span", { className: "rank" }, `${rank}. `), title),
-        meta, passageBody(passage), placeList, actions));
+        meta, passageBody(passage), placeList, alsoAt, actions));
   }
 
   /** A list of place chips, one `chip(place, count)` item each (count: the passages the place stands on). */
@@ -679,6 +684,21 @@
     select.value = current;
   }
 
+  /** The web sources the server crawls, with the time each was last crawled (shown only when there are some). */
+  async function loadCrawlSources() {
+    const answer = await getJson("/sources");
+    const list = $("crawl-source-list");
+    list.replaceChildren(...answer.sources.map((s) => {
+      const url = safeUrl(s.url);
+      const when = s.last_crawl ? new Date(s.last_crawl).toLocaleString("ja-JP") : "未取得";
+      return el("li", { className: "crawl-source" },
+        el("span", { className: "source" }, s.name || "（名前なし）"), " ",
+        url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, s.url) : el("span", {}, s.url),
+        ` — ${s.every} ごと、最終取得: `, s.last_crawl ? el("time", { datetime: s.last_crawl }, when) : when);
+    }));
+    $("crawl-sources").hidden = answer.sources.length === 0;
+  }
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     runSearch();
@@ -703,5 +723,6 @@
 
   loadMap().catch(() => { $("map").textContent = "地図を読み込めませんでした。"; });
   loadSources().catch(() => {});
+  loadCrawlSources().catch(() => {});
   route();
 })();

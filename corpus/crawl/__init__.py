@@ -1,0 +1,1 @@
+"""The crawler: fetch (polite, bounded), discover (feeds, sitemaps, listings), extract, deduplicate, bundle."""
