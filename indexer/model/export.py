@@ -255,7 +255,7 @@ def quantize_int8(fp32: Path, target: Path) -> None:
     """Dynamic int8 quantisation of the weights, per output channel (activations quantised at run time), with
     the feed-forward down-projections (the MatMuls fed by a GELU) left in fp32: per-tensor activation
     quantisation of their input loses most (benchmarks/results/quantization.md: cosine to fp32 ≥ 0.995 this
-    way, 0.978 with everything quantised per tensor as before)."""
+    way, 0.977 with everything quantised per tensor as before)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
