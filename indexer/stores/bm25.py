@@ -16,9 +16,10 @@ def idf(df: np.ndarray | float, n: float) -> np.ndarray:
 
 
 def tf_part(tf: np.ndarray, length: np.ndarray, avg_length: float) -> np.ndarray:
-    """BM25's saturated term frequency, normalised by row length."""
-    tf = np.asarray(tf, np.float64)
-    return tf / (K1 * (1 - B + B * np.asarray(length, np.float64) / avg_length) + tf)
+    """BM25's saturated term frequency, normalised by row length (float32 stays float32: the postings' type)."""
+    tf = np.asarray(tf) if np.asarray(tf).dtype == np.float32 else np.asarray(tf, np.float64)
+    norm = K1 * (1 - B) + (K1 * B / avg_length) * np.asarray(length, tf.dtype)
+    return tf / (norm + tf)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from indexer.model.base import Embedder
 from indexer.stores import manifest
 from indexer.stores.base import Merged
-from indexer.stores.faiss import check, commit, merge, snapshot, writer
+from indexer.stores.faiss import check, commit, merge, snapshot, vectors, writer
 from indexer.stores.faiss.layout import IndexDir
 from indexer.stores.faiss.reader import FaissCommit, load
 from indexer.stores.spec import StoreSpec
@@ -86,6 +86,7 @@ class FaissSource:
 
     def __init__(self, index_dir: Path) -> None:
         self.index = IndexDir(index_dir)
+        vectors.serve_searches()  # a process that reads commit points serves searches
 
     def current(self) -> Path | None:
         return self.index.current()
