@@ -73,7 +73,7 @@ def query_embedding(queries: list[str]) -> list[str]:
 
     engines = {
         "torch ST fp32": Embedder.load(engine="torch"),
-        "ORT fp32": Embedder.load(),
+        "ORT fp32": Embedder.load(precision="fp32"),
         "ORT int8": Embedder.load(precision="int8"),
     }
     calls = {name: (lambda q, e=e: e.encode_queries([q])[0]) for name, e in engines.items()}
@@ -313,7 +313,7 @@ def indexing(chunks: list[str]) -> list[str]:
     from indexer.model.base import Embedder
 
     torch_e = Embedder.load(engine="torch")
-    ort32, ort8 = Embedder.load(), Embedder.load(precision="int8")
+    ort32, ort8 = Embedder.load(precision="fp32"), Embedder.load(precision="int8")
     runs = {
         "round 1 path: torch ST encode, batch 32, input order": lambda: torch_e.model.encode(
             [torch_e.info.passage_prompt + t for t in chunks],

@@ -82,12 +82,13 @@ class Embedder:
         name: str | None = None,
         cache_dir: Path | None = None,
         engine: str = "onnx",
-        precision: str = "fp32",
+        precision: str | None = None,
         threads: int | None = None,
     ) -> Embedder:
         """The bundled model (converted once) or a sentence-transformers directory, on ONNX Runtime (exported
-        once) or on torch; int8 is ONNX Runtime only."""
+        once) or on torch; int8 is ONNX Runtime only. No precision: the default for a new index."""
         label = BUNDLED_MODEL_NAME if is_bundled(name) else str(name)
+        precision = precision or choose_precision(None, engine, None)
         check_engine(engine, precision)
         location = resolve_model(name, cache_dir)
         if engine == "torch":
@@ -116,7 +117,8 @@ class Embedder:
 
 
 ENGINES = ("onnx", "torch")
-DEFAULT_PRECISION = "fp32"  # of a new index on ONNX Runtime (benchmarks/results/quantization.md)
+DEFAULT_PRECISION = "int8"  # of a new index on ONNX Runtime: cosine ≥ 0.995 to fp32, JSQuAD −0.0002
+# (benchmarks/results/quantization.md); an fp32 index keeps fp32 until rebuilt (choose_precision)
 
 
 def choose_precision(configured: str | None, engine: str, built: str | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from indexer.model.base import DEFAULT_PRECISION
 from indexer.stores import manifest
 from indexer.stores.faiss import layout
 
@@ -29,7 +30,7 @@ def test_health_reports_the_served_generation(client, api_index):
     assert health["model"] == "intfloat/multilingual-e5-small"
     assert (
         (embedding["engine"], embedding["precision"])
-        == ("onnx", "fp32")
+        == ("onnx", DEFAULT_PRECISION)
         == (info.engine, info.precision)
     )
     before = embedding["queries"]

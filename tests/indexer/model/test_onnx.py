@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from indexer.model import export
-from indexer.model.base import Embedder, bundled_model_dir, default_cache_dir
+from indexer.model.base import DEFAULT_PRECISION, Embedder, bundled_model_dir, default_cache_dir
 from indexer.stores import manifest
 from indexer.stores.faiss import writer as faiss_writer
 from indexer.stores.faiss.layout import IndexDir
@@ -42,11 +42,17 @@ def int8_embedder():
     return Embedder.load(precision="int8")
 
 
+@pytest.fixture(scope="module")
+def fp32_embedder():
+    return Embedder.load(precision="fp32")
+
+
 def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=1)
 
 
-def test_fp32_vectors_are_the_torch_vectors(embedder, torch_embedder):
+def test_fp32_vectors_are_the_torch_vectors(fp32_embedder, torch_embedder):
+    embedder = fp32_embedder
     assert (embedder.info.engine, embedder.info.precision, torch_embedder.info.engine) == (
         "onnx",
         "fp32",
@@ -70,7 +76,8 @@ def test_fp32_vectors_are_the_torch_vectors(embedder, torch_embedder):
     )  # one family: an index may mix the two engines
 
 
-def test_int8_is_close_but_its_own_family(embedder, int8_embedder):
+def test_int8_is_close_but_its_own_family(fp32_embedder, int8_embedder):
+    embedder = fp32_embedder
     cos = _cos(int8_embedder.encode_queries(TEXTS), embedder.encode_queries(TEXTS))
     assert 0.95 < cos.min() and cos.max() < 0.99999
     assert (
@@ -113,11 +120,12 @@ def _replace_file(path: Path, data: bytes, keep_stamp: bool = False) -> None:
 
 
 @pytest.mark.slow
-def test_a_truncated_export_is_made_again(tmp_path, embedder):
+def test_a_truncated_export_is_made_again(tmp_path, fp32_embedder):
+    embedder = fp32_embedder
     cache = _linked_cache(tmp_path)
     model = export.export_dir(bundled_model_dir(cache)) / "model.onnx"
     _replace_file(model, model.read_bytes()[:4096])
-    rebuilt = Embedder.load(cache_dir=cache)
+    rebuilt = Embedder.load(cache_dir=cache, precision="fp32")
     np.testing.assert_allclose(
         rebuilt.encode_queries(TEXTS), embedder.encode_queries(TEXTS), atol=1e-5
     )
@@ -165,12 +173,13 @@ def test_a_missing_export_without_torch_is_refused_clearly(tmp_path, bundled_ind
 
 
 def test_the_manifest_records_engine_and_precision_and_refuses_to_mix(
-    tmp_path, embedder, int8_embedder, gazetteer, bundled_articles, bundled_index
+    tmp_path, fp32_embedder, int8_embedder, gazetteer, bundled_articles, bundled_index
 ):
+    embedder = fp32_embedder
     served = manifest.read(IndexDir(bundled_index).require_current())
-    assert (served.engine, served.precision) == ("onnx", "fp32")
-    with pytest.raises(manifest.IndexMismatch, match="JSEARCH_PRECISION=fp32"):
-        Engine(bundled_index, int8_embedder, gazetteer)
+    assert (served.engine, served.precision) == ("onnx", DEFAULT_PRECISION) == ("onnx", "int8")
+    with pytest.raises(manifest.IndexMismatch, match="JSEARCH_PRECISION=int8"):
+        Engine(bundled_index, embedder, gazetteer)
     root = tmp_path / "index"
     report = faiss_writer.apply(
         root, changes.Change(upsert=tuple(bundled_articles[:2])), int8_embedder, gazetteer
