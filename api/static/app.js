@@ -284,7 +284,7 @@
   function renderFacets(facets) {
     $("facets").hidden = !facets;
     if (!facets) return;
-    $("facets-hint").textContent = `上位 ${facets.depth ?? "—"} 件の候補に含まれる記事の数です。押すとその条件で絞り込みます。`;
+    $("facets-hint").textContent = `質問に関連する上位 ${facets.depth ?? "—"} 件の候補（得点が最上位に近いもの）に含まれる記事の数です。押すとその条件で絞り込みます。`;
     for (const { key, label } of FACETS) {
       const list = $(`facet-${key}`);
       const active = facetValue(key);
