@@ -12,9 +12,19 @@ from starlette.middleware.cors import CORSMiddleware
 
 from api.deps import Refresher
 from api.errors import install_handlers, route_methods
+from api.log.store import SearchLog, default_path
 from api.middleware import BodyLimit, SecurityHeaders
 from api.openapi import contract
-from api.routers import articles, health, jobs, municipalities, pages, passages, search
+from api.routers import (
+    analytics,
+    articles,
+    health,
+    jobs,
+    municipalities,
+    pages,
+    passages,
+    search,
+)
 from api.settings import Settings
 from indexer.write.group import GroupWriter
 from search.batcher import QueryBatcher
@@ -76,6 +86,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.state.engine = loaded
         app.state.refresher = refresher = Refresher(loaded, settings.refresh_seconds)
         app.state.jobs = jobs.Jobs()
+        app.state.searchlog = searchlog = SearchLog(
+            settings.log_path or default_path(settings.index_dir), settings.log_days, settings.log
+        )
         app.state.writer = GroupWriter(
             settings.index_dir,
             loaded.embedder,
@@ -87,6 +100,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         try:
             yield
         finally:
+            searchlog.close()
             if (
                 batcher is not None
             ):  # an engine handed in may serve another app later: give it back unwrapped
@@ -109,6 +123,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         articles.router,
         jobs.router,
         health.router,
+        analytics.router,
+        analytics.pages,
         pages.router,
     )
     for router in routers:

@@ -81,7 +81,9 @@ class Facets(Answer):
     prefecture: list[FacetValue]
     source: list[FacetValue]
     year: list[FacetValue]
-    depth: int = Field(description="数えた上位候補の数 / top candidates counted")
+    depth: int = Field(
+        description="数えた候補の数（質問に関連する上位、最大 100）/ candidates counted: the relevant best ones, at most 100"
+    )
 
 
 class SearchAnswer(Answer):
@@ -297,3 +299,33 @@ def checked_date(value: str | None) -> str | None:
         raise ValueError(
             f"日付の形式が正しくありません: {value}（YYYY-MM-DD） / invalid date {value!r}; use YYYY-MM-DD"
         ) from None
+
+
+# ---------------------------------------------------------------- search log, saved searches
+
+
+class CountedName(Answer):
+    name: str
+    count: int
+
+
+class DayCount(Answer):
+    day: str = Field(description="YYYY-MM-DD (UTC)")
+    count: int
+
+
+class Analytics(Answer):
+    from_: str = Field(alias="from", description="YYYY-MM-DD (UTC)")
+    to: str = Field(description="YYYY-MM-DD (UTC)")
+    searches: int
+    distinct_queries: int
+    top_queries: list[CountedName]
+    zero_hit_queries: list[CountedName]
+    weak_answer_queries: list[CountedName] = Field(
+        description="最上位の文章の dense スコアが weak_below 未満 / top passage's dense score below weak_below"
+    )
+    weak_below: float
+    per_day: list[DayCount]
+    municipalities: list[CountedName] = Field(
+        description="答えの最上位の自治体として多かったもの / most frequent top municipality of the answers"
+    )
