@@ -23,8 +23,13 @@ from api.routers import (
     municipalities,
     pages,
     passages,
+    saved,
     search,
 )
+from api.saved.mail import Digest
+from api.saved.percolator import Percolator
+from api.saved.store import SavedStore
+from api.saved.store import default_path as saved_path
 from api.settings import Settings
 from indexer.write.group import GroupWriter
 from search.batcher import QueryBatcher
@@ -89,11 +94,23 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.state.searchlog = searchlog = SearchLog(
             settings.log_path or default_path(settings.index_dir), settings.log_days, settings.log
         )
+        app.state.saved = store = SavedStore(settings.saved_path or saved_path(settings.index_dir))
+        digest = Digest.from_url(settings.smtp_url) if settings.smtp_url else None
+        app.state.percolator = percolator = Percolator(
+            store,
+            digest.sender_for(lambda: {s.id: s.name for s in store.all()}) if digest else None,
+        )
+        percolator.catch_up(loaded.view)  # the first look records what is there
+
+        def after_write() -> None:
+            refresher(force=True)
+            percolator.catch_up(loaded.view)  # the new commit point's new articles, matched
+
         app.state.writer = GroupWriter(
             settings.index_dir,
             loaded.embedder,
             settings.lock_timeout,
-            after=lambda: refresher(force=True),
+            after=after_write,
             merging=settings.merge,
             store=settings.store_spec(),
         )
@@ -101,6 +118,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             yield
         finally:
             searchlog.close()
+            store.close()
             if (
                 batcher is not None
             ):  # an engine handed in may serve another app later: give it back unwrapped
@@ -125,6 +143,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         health.router,
         analytics.router,
         analytics.pages,
+        saved.router,
         pages.router,
     )
     for router in routers:

@@ -329,3 +329,42 @@ class Analytics(Answer):
     municipalities: list[CountedName] = Field(
         description="答えの最上位の自治体として多かったもの / most frequent top municipality of the answers"
     )
+
+
+class SavedFilters(BaseModel):
+    """The filters of a saved search, named as `/search` names them (unknown names are refused)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prefecture: str | None = Field(None, max_length=10)
+    municipality: str | None = Field(None, max_length=6)
+    source: str | None = Field(None, max_length=200)
+    date_from: str | None = Field(None, max_length=10)
+    date_to: str | None = Field(None, max_length=10)
+
+
+class SavedSearchIn(BaseModel):
+    """`POST /saved-searches`: a name, the query, the filters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=TITLE_PATTERN)
+    q: str = Field(min_length=1, max_length=1000)
+    filters: SavedFilters = Field(default_factory=SavedFilters)
+
+
+class SavedSearch(Answer):
+    id: str = Field(
+        description="推測できない ID（これを知る人がフィードを読み、削除できる）/ unguessable id"
+    )
+    name: str
+    q: str
+    filters: dict[str, str]
+    created: str = Field(description="保存した日時（UTC）/ when saved")
+    feed_url: str
+    matches: int = Field(description="これまでに一致した記事の数 / articles matched so far")
+
+
+class Removed(Answer):
+    id: str
+    status: Literal["removed"]
