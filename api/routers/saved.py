@@ -11,13 +11,11 @@ from fastapi.responses import Response
 from api.deps import ApiError, EngineDep, ReadKeyDep
 from api.responses import JSONAnswer
 from api.saved.feed import atom
+from api.saved.saving import save
 from api.saved.store import Saved
 from api.schemas import Removed, SavedSearch, SavedSearchIn, errors
 from indexer.stores.base import Filters
-from search import evidence
-from search.engine import Engine, clean_query
-from search.filters import validate
-from search.percolate import query_parts
+from search.engine import Engine
 
 router = APIRouter(tags=["保存した検索 / saved searches"])
 
@@ -58,23 +56,16 @@ def _answer(request: Request, saved: Saved) -> dict:
 
 
 def _save(request: Request, engine: Engine, body: SavedSearchIn) -> Saved:
-    q = clean_query(body.q)
     f = body.filters
-    filters = validate(
-        Filters(
-            f.prefecture or None,
-            f.municipality or None,
-            f.source or None,
-            f.date_from or None,
-            f.date_to or None,
-        ),
-        engine.prefectures,
+    filters = Filters(
+        f.prefecture or None,
+        f.municipality or None,
+        f.source or None,
+        f.date_from or None,
+        f.date_to or None,
     )
-    view = engine.view
-    request.app.state.percolator.catch_up(view)  # what is already there is not announced
-    vector = engine.embedder.encode_queries([q])[0]
-    words, weights = query_parts(q, view.lexical_stats(list(evidence.query_words(q))))
-    return request.app.state.saved.add(body.name.strip(), q, filters, vector, words, weights)
+    state = request.app.state
+    return save(state.saved, state.percolator, engine, body.name, body.q, filters)
 
 
 @router.post(

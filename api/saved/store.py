@@ -41,8 +41,11 @@ def default_path(index_dir: Path) -> Path:
 
 
 def new_id() -> str:
-    """An unguessable id (128 bits): whoever holds it may read the feed and delete the search."""
-    return secrets.token_urlsafe(16)
+    """An unguessable id (128 bits): whoever holds it may read the feed and delete the search. Never one that
+    starts with "-", which a command line would read as an option."""
+    while (token := secrets.token_urlsafe(16)).startswith("-"):
+        pass
+    return token
 
 
 def now() -> str:
