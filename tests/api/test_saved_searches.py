@@ -4,6 +4,7 @@ read by feedparser, bad input, and the mail digest received by a real local SMTP
 from __future__ import annotations
 
 import shutil
+import socket
 import time
 
 import feedparser
@@ -125,3 +126,58 @@ def test_bad_input_and_unknown_ids(http, assert_error):
         "status": "removed",
     }
     assert_error(http.get(f"/saved-searches/{made['id']}"), 404, "id")
+
+
+# ---------------------------------------------------------------- the mail digest, on a real SMTP server
+
+
+def test_the_digest_reaches_a_real_smtp_server(
+    tmp_path, bundled_index, embedder, gazetteer, api_settings, start_server, auth
+):
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    from search.engine import Engine
+
+    received: list = []
+
+    class Keep(Message):
+        def handle_message(self, message) -> None:
+            received.append(message)
+
+    with socket.socket() as probe:  # a free loopback port for the SMTP server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Keep(message_class=None), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        root = tmp_path / "index"
+        shutil.copytree(bundled_index, root, symlinks=True)
+        settings = api_settings.model_copy(
+            update={
+                "index_dir": root,
+                "cors_origins": [],
+                "smtp_url": f"smtp://127.0.0.1:{port}/?from=jsearch@example.lg.jp&to=dx@example.lg.jp",
+            }
+        )
+        with start_server(settings, Engine(root, embedder, gazetteer)) as base:
+            with httpx.Client(base_url=base, timeout=120) as client:
+                made = client.post(
+                    "/saved-searches",
+                    json={"name": "窓口キャッシュレス", "q": "窓口キャッシュレスの事例"},
+                )
+                assert made.status_code == 201
+                assert client.post("/articles", json=OTHER, headers=auth).status_code == 201
+                assert client.post("/articles", json=CASHLESS, headers=auth).status_code == 201
+                deadline = time.monotonic() + 20
+                while not received and time.monotonic() < deadline:
+                    time.sleep(0.1)
+    finally:
+        controller.stop()
+    assert len(received) == 1  # the unrelated article sent nothing
+    mail = message_from_bytes(received[0].as_bytes(), policy=policy.default)
+    assert mail["To"] == "dx@example.lg.jp" and "新着事例 1 件" in mail["Subject"]
+    body = mail.get_content()
+    assert "窓口キャッシュレス" in body and CASHLESS["title"] in body and "宇佐市" in body
