@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from corpus.loaders import MAX_CHARS
 from corpus.metadata import parse_date
+from search.filters import CODE_PATTERN, DATE_SCHEMA, QUERY_PATTERN, prefecture_names
 
 Role = Literal["subject", "inherited", "mention"]
 Level = Literal["prefecture", "municipality"]
@@ -336,11 +337,19 @@ class SavedFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prefecture: str | None = Field(None, max_length=10)
-    municipality: str | None = Field(None, max_length=6)
-    source: str | None = Field(None, max_length=200)
-    date_from: str | None = Field(None, max_length=10)
-    date_to: str | None = Field(None, max_length=10)
+    prefecture: str | None = Field(
+        None, description="都道府県名（例: 東京都）", json_schema_extra=prefecture_names
+    )
+    municipality: str | None = Field(
+        None, description="団体コード 5〜6 桁 / code", json_schema_extra={"pattern": CODE_PATTERN}
+    )
+    source: str | None = Field(None, max_length=200, description="掲載元 / source")
+    date_from: str | None = Field(
+        None, description="掲載日の下限 YYYY-MM-DD", json_schema_extra=DATE_SCHEMA
+    )
+    date_to: str | None = Field(
+        None, description="掲載日の上限 YYYY-MM-DD", json_schema_extra=DATE_SCHEMA
+    )
 
 
 class SavedSearchIn(BaseModel):
@@ -349,7 +358,12 @@ class SavedSearchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100, pattern=TITLE_PATTERN)
-    q: str = Field(min_length=1, max_length=1000)
+    q: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="検索語（/search の q と同じ）/ the query, as /search takes it",
+        json_schema_extra={"pattern": QUERY_PATTERN},
+    )
     filters: SavedFilters = Field(default_factory=SavedFilters)
 
 

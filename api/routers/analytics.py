@@ -40,6 +40,7 @@ def _day(value: str | None, field: str, default: date) -> str:
 @router.get(
     "/analytics",
     summary="検索ログの集計 / search analytics",
+    openapi_extra={"x-write-key": True},
     responses={
         200: {
             "model": Analytics,
@@ -73,7 +74,11 @@ def get_analytics(
     / top queries, zero-hit and weak-answer queries, searches per day, municipalities most asked about."""
     today = datetime.now(UTC).date()
     end = _day(to, "to", today)
-    start = _day(from_, "from", date.fromisoformat(end) - timedelta(days=DEFAULT_DAYS - 1))
+    try:
+        month_before = date.fromisoformat(end) - timedelta(days=DEFAULT_DAYS - 1)
+    except OverflowError:  # the first days of year 1
+        month_before = date.min
+    start = _day(from_, "from", month_before)
     if start > end:
         raise ApiError(
             422,
