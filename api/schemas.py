@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 from corpus.loaders import MAX_CHARS
 from corpus.metadata import parse_date
@@ -332,6 +333,9 @@ class Analytics(Answer):
     )
 
 
+_DATE = cast(JsonDict, DATE_SCHEMA)
+
+
 class SavedFilters(BaseModel):
     """The filters of a saved search, named as `/search` names them (unknown names are refused)."""
 
@@ -345,10 +349,10 @@ class SavedFilters(BaseModel):
     )
     source: str | None = Field(None, max_length=200, description="掲載元 / source")
     date_from: str | None = Field(
-        None, description="掲載日の下限 YYYY-MM-DD", json_schema_extra=DATE_SCHEMA
+        None, description="掲載日の下限 YYYY-MM-DD", json_schema_extra=_DATE
     )
     date_to: str | None = Field(
-        None, description="掲載日の上限 YYYY-MM-DD", json_schema_extra=DATE_SCHEMA
+        None, description="掲載日の上限 YYYY-MM-DD", json_schema_extra=_DATE
     )
 
 
