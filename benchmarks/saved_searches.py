@@ -325,7 +325,7 @@ def cost(embedder, index_dir: Path, counts: tuple[int, ...] = (1, 100, 1_000, 10
                 words,
                 weights,
             )
-        store.queries()
+        queries, matrix = store.queries()
         article, _ = articles[n_i]
         new = Article(
             article_id(f"bench/{n}"),
@@ -343,7 +343,7 @@ def cost(embedder, index_dir: Path, counts: tuple[int, ...] = (1, 100, 1_000, 10
         passages, _ = percolator._passages(engine.view, [new.id])
         began = time.perf_counter()
         for _ in range(5):
-            percolate.percolate(store.queries(), passages)
+            percolate.percolate(queries, passages, vectors=matrix)
         score_ms = (time.perf_counter() - began) * 1000 / 5
         per = total_ms / (n * max(len(passages), 1))
         lines.append(

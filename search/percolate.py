@@ -74,17 +74,24 @@ def passes(filters: Filters, passage: NewPassage) -> bool:
     return True
 
 
+def matrix(queries: list[StoredQuery]) -> np.ndarray:
+    """The stored queries' vectors as one matrix, a row each (kept by the caller between writes)."""
+    return np.stack([q.vector for q in queries]) if queries else np.zeros((0, 0), np.float32)
+
+
 def percolate(
     queries: list[StoredQuery],
     passages: list[NewPassage],
     dense_min: float = DENSE_MIN,
     coverage_min: float = COVERAGE_MIN,
+    vectors: np.ndarray | None = None,
 ) -> list[Match]:
-    """Every (stored query, new passage) pair that matches: one matrix product for the dense side, then the word
-    share only where the dense score already passes."""
+    """Every (stored query, new passage) pair that matches: one matrix product for the dense side (`vectors`:
+    `matrix(queries)`, made here when not given), then the word share only where the dense score already passes."""
     if not queries or not passages:
         return []
-    dense = np.stack([p.vector for p in passages]) @ np.stack([q.vector for q in queries]).T
+    stored = matrix(queries) if vectors is None else vectors
+    dense = np.stack([p.vector for p in passages]) @ stored.T
     forms = [lexical_form(p.text) for p in passages]
     found = []
     for i, j in zip(*np.nonzero(dense >= dense_min)):

@@ -54,7 +54,8 @@ class Percolator:
             return 0
         new = sorted(ids - self._seen)
         passages, meta = self._passages(view, new)
-        matches = percolate(self.store.queries(), passages)
+        queries, vectors = self.store.queries()
+        matches = percolate(queries, passages, vectors=vectors)
         best: dict[tuple[str, str], tuple[float, NewPassage, float, float]] = {}
         for m in matches:
             key = (m.query_id, m.passage.article_id)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.stores.base import Filters
-from search.percolate import StoredQuery
+from search.percolate import StoredQuery, matrix
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS searches (
@@ -88,6 +88,7 @@ class SavedStore:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(SCHEMA)
         self._queries: list[StoredQuery] | None = None
+        self._matrix: np.ndarray | None = None
 
     def close(self) -> None:
         with self._lock:
@@ -142,8 +143,9 @@ class SavedStore:
             self._queries = None
         return bool(gone)
 
-    def queries(self) -> list[StoredQuery]:
-        """Every saved search as percolation needs it (cached until one is added or removed)."""
+    def queries(self) -> tuple[list[StoredQuery], np.ndarray]:
+        """Every saved search as percolation needs it, and their vectors as one matrix (both cached until one is
+        added or removed)."""
         with self._lock:
             if self._queries is None:
                 self._queries = [
@@ -158,7 +160,9 @@ class SavedStore:
                         "SELECT id, vector, words, weights, filters FROM searches"
                     )
                 ]
-            return self._queries
+                self._matrix = matrix(self._queries)
+            assert self._matrix is not None
+            return self._queries, self._matrix
 
     # ------------------------------------------------------------ articles looked at, matches
 
