@@ -189,6 +189,7 @@ def errors(*statuses: int) -> dict:
     words = {
         401: "閲覧キーが必要 / key needed",
         404: "見つからない / not found",
+        413: "大きすぎる / too large",
         422: "入力の誤り / invalid input",
         503: "索引を読めない / index unavailable",
     }
@@ -355,6 +356,11 @@ class SavedFilters(BaseModel):
         None, description="掲載日の上限 YYYY-MM-DD", json_schema_extra=_DATE
     )
 
+    @field_validator("source")
+    @classmethod
+    def _plain_source(cls, value: str | None) -> str | None:
+        return checked_text(value)
+
 
 class SavedSearchIn(BaseModel):
     """`POST /saved-searches`: a name, the query, the filters."""
@@ -369,6 +375,11 @@ class SavedSearchIn(BaseModel):
         json_schema_extra={"pattern": QUERY_PATTERN},
     )
     filters: SavedFilters = Field(default_factory=SavedFilters)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        return checked_text(value) or ""
 
 
 class SavedSearch(Answer):

@@ -47,7 +47,7 @@ def _day(value: str | None, field: str, default: date) -> str:
             "description": "JSON（既定）か CSV（format=csv: 期間の検索ログ 1 件 1 行）/ JSON, or the log as CSV",
             "content": {"text/csv": {"schema": {"type": "string"}}},
         },
-        **errors(401, 422),
+        **errors(401, 422, 503),
         403: {"model": schemas.ErrorAnswer, "description": "書き込み無効 / writes disabled"},
     },
 )

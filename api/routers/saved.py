@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -39,6 +40,14 @@ def _unknown(search_id: str) -> ApiError:
     )
 
 
+def _found(request: Request, search_id: str) -> Saved:
+    """The saved search with this id; 404 for any other (an id of another shape is never looked up)."""
+    saved = request.app.state.saved.get(search_id) if re.match(ID_PATTERN, search_id) else None
+    if saved is None:
+        raise _unknown(search_id)
+    return saved
+
+
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
@@ -72,7 +81,8 @@ def _save(request: Request, engine: Engine, body: SavedSearchIn) -> Saved:
     "/saved-searches",
     status_code=201,
     summary="検索を保存 / save a search",
-    responses={201: {"model": SavedSearch}, **errors(401, 422, 503)},
+    responses={201: {"model": SavedSearch}, **errors(401, 413, 422, 503)},
+    openapi_extra={"x-read-key": True},
 )
 async def save_search(
     request: Request, engine: EngineDep, _: ReadKeyDep, body: SavedSearchIn
@@ -90,24 +100,21 @@ async def save_search(
 @router.get(
     "/saved-searches/{search_id}",
     summary="保存した検索 / a saved search",
-    responses={200: {"model": SavedSearch}, **errors(404, 422)},
+    responses={200: {"model": SavedSearch}, **errors(404, 422, 503)},
 )
 def get_saved(request: Request, search_id: SavedId) -> Response:
     """ID を知っていれば読めます / whoever holds the id may read it."""
-    saved = request.app.state.saved.get(search_id)
-    if saved is None:
-        raise _unknown(search_id)
-    return JSONAnswer(_answer(request, saved))
+    return JSONAnswer(_answer(request, _found(request, search_id)))
 
 
 @router.delete(
     "/saved-searches/{search_id}",
     summary="保存した検索を削除 / delete a saved search",
-    responses={200: {"model": Removed}, **errors(404, 422)},
+    responses={200: {"model": Removed}, **errors(404, 422, 503)},
 )
 def delete_saved(request: Request, search_id: SavedId) -> Response:
     """検索とそのフィードを削除します / delete the search and its feed."""
-    if not request.app.state.saved.remove(search_id):
+    if not re.match(ID_PATTERN, search_id) or not request.app.state.saved.remove(search_id):
         raise _unknown(search_id)
     return JSONAnswer({"id": search_id, "status": "removed"})
 
@@ -121,14 +128,12 @@ def delete_saved(request: Request, search_id: SavedId) -> Response:
             "description": "Atom 1.0（新しい順）/ Atom 1.0, newest first",
             "content": {"application/atom+xml": {"schema": {"type": "string"}}},
         },
-        **errors(404, 422),
+        **errors(404, 422, 503),
     },
 )
 def saved_feed(request: Request, engine: EngineDep, search_id: SavedId) -> Response:
     """保存後に届き、この検索に答える記事 / the articles that arrived after saving and answer the search."""
-    saved = request.app.state.saved.get(search_id)
-    if saved is None:
-        raise _unknown(search_id)
+    saved = _found(request, search_id)
     request.app.state.percolator.catch_up(engine.view)  # writes by the CLI are matched here
     body = atom(saved, request.app.state.saved.hits(search_id), _base(request))
     return Response(body, media_type=FEED_TYPE, headers={"Cache-Control": "no-cache"})
