@@ -61,7 +61,8 @@ class Entry:
 
 
 def entry_of(answer: dict, filters: dict, at: datetime | None = None, places: int = 3) -> Entry:
-    """The log entry of one `/search` answer (the masking happens on the writer thread)."""
+    """The log entry of one `/search` answer (the masking happens on the writer thread); a lexical answer has no
+    dense score (it would read as 0), so it is never a weak answer."""
     passages = answer.get("passages", [])
     top = passages[0] if passages else None
     return Entry(
@@ -71,7 +72,7 @@ def entry_of(answer: dict, filters: dict, at: datetime | None = None, places: in
         mode=answer.get("mode", ""),
         results=len(passages),
         best_score=top["score"] if top else None,
-        best_dense=top["scores"]["dense"] if top else None,
+        best_dense=top["scores"]["dense"] if top and answer.get("mode") != "lexical" else None,
         took_ms=float(answer.get("took_ms", 0.0)),
         places=[
             [p["code"], p["name"], p["prefecture"]]
@@ -98,7 +99,7 @@ class SearchLog:
         self.written = 0
         self._queue: queue.Queue[Entry | None] = queue.Queue(QUEUE_MAX)
         self._conn: sqlite3.Connection | None = None
-        self._purged = 0.0
+        self._purged: float | None = None  # monotonic time of the last deletion of old rows
         self._thread = threading.Thread(target=self._run, name="jsearch-searchlog", daemon=True)
         self._thread.start()
 
@@ -152,8 +153,9 @@ class SearchLog:
                     self._queue.task_done()
 
     def _write(self, batch: list[Entry]) -> None:
-        rows = [_row(e) for e in batch]
+        rows: list[tuple] = []
         try:
+            rows = [_row(e) for e in batch]
             if self._conn is None:
                 self._conn = connect(self.path)
             with self._conn:
@@ -162,13 +164,13 @@ class SearchLog:
                     "took_ms, places) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
-                if time.monotonic() - self._purged >= PURGE_EVERY:
+                if self._purged is None or time.monotonic() - self._purged >= PURGE_EVERY:
                     self._purged = time.monotonic()
                     cut = (datetime.now(UTC) - timedelta(days=self.days)).date().isoformat()
                     self._conn.execute("DELETE FROM searches WHERE day < ?", (cut,))
             self.written += len(rows)
-        except (sqlite3.Error, OSError) as exc:
-            self.dropped += len(rows)
+        except Exception as exc:  # noqa: BLE001 - the disk, or a row SQLite refuses: this thread must live on
+            self.dropped += len(batch)
             log.warning(
                 "検索ログを書けませんでした（検索は続けます）/ could not write the search log: %s",
                 exc,

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from api.log import analytics
-from api.log.store import Entry, SearchLog
+from api.log.store import Entry, SearchLog, entry_of
 
 QUERIES = [
     "窓口キャッシュレスの事例",
@@ -109,6 +109,16 @@ def test_queries_are_masked_and_old_rows_are_deleted(tmp_path):
     assert "古い検索" not in queries and "次の検索" in queries
     assert "連絡先 ＊＊＊ ＊＊＊" in queries
     assert not any("@" in q or "1234" in q for q in queries)
+
+
+def test_entries_of_real_answers(engine):
+    hybrid = entry_of(engine.search("窓口キャッシュレス", 5), {"prefecture": None, "source": "x"})
+    assert (
+        hybrid.results == 5 and hybrid.best_dense is not None and hybrid.filters == {"source": "x"}
+    )
+    assert hybrid.places and len(hybrid.places[0]) == 3
+    lexical = entry_of(engine.search("窓口キャッシュレス", 5, "lexical"), {})
+    assert lexical.best_dense is None  # no dense score: never counted as a weak answer
 
 
 def test_an_unwritable_log_never_fails_a_search(tmp_path):
