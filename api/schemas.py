@@ -187,6 +187,7 @@ class ErrorAnswer(BaseModel):
 def errors(*statuses: int) -> dict:
     """OpenAPI `responses` for these error statuses, each with the one error shape."""
     words = {
+        400: "本文を読めない（UTF-8 でない JSON）/ the body cannot be read (JSON not in UTF-8)",
         401: "閲覧キーが必要 / key needed",
         404: "見つからない / not found",
         413: "大きすぎる / too large",

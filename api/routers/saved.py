@@ -81,7 +81,7 @@ def _save(request: Request, engine: Engine, body: SavedSearchIn) -> Saved:
     "/saved-searches",
     status_code=201,
     summary="検索を保存 / save a search",
-    responses={201: {"model": SavedSearch}, **errors(401, 413, 422, 503)},
+    responses={201: {"model": SavedSearch}, **errors(400, 401, 413, 422, 503)},
     openapi_extra={"x-read-key": True},
 )
 async def save_search(
