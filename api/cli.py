@@ -771,6 +771,117 @@ def _served(index_dir: Path | None, model: str | None, store: str | None) -> Set
     return Settings(**{**settings().model_dump(), **overrides})
 
 
+saved_app = typer.Typer(
+    no_args_is_help=True,
+    help="保存した検索（新着事例のフィード）/ saved searches (feeds of new cases)",
+)
+app.add_typer(saved_app, name="saved")
+
+
+def _saved_store(index_dir: Path | None):
+    from api.saved.store import SavedStore, default_path
+
+    config = settings()
+    target = index_dir or config.index_dir
+    return SavedStore(config.saved_path or default_path(target)), target
+
+
+def _saved_row(saved, matches: int) -> dict:
+    return {
+        "id": saved.id,
+        "name": saved.name,
+        "q": saved.q,
+        "filters": saved.filters,
+        "created": saved.created,
+        "feed_path": f"/saved-searches/{saved.id}/feed.atom",
+        "matches": matches,
+    }
+
+
+@saved_app.command("list")
+def saved_list_cmd(index_dir: IndexDirOpt = None, json_out: JsonOpt = False) -> None:
+    """保存した検索の一覧 / list the saved searches."""
+    store, _ = _saved_store(index_dir)
+    rows = [_saved_row(s, store.count(s.id)) for s in store.all()]
+    store.close()
+    if json_out:
+        _dump({"saved_searches": rows})
+        return
+    if not rows:
+        typer.echo("保存した検索はありません / no saved searches")
+    for r in rows:
+        filters = " ".join(f"{k}={v}" for k, v in r["filters"].items())
+        typer.echo(
+            f"{r['id']}  {r['name']}  「{r['q']}」 {filters}  一致 {r['matches']} 件  {r['feed_path']}"
+        )
+
+
+@saved_app.command("add")
+def saved_add_cmd(
+    name: Annotated[str, typer.Argument(help="名前 / name")],
+    query: Annotated[str, typer.Argument(help="検索語 / query")],
+    prefecture: Annotated[
+        str | None, typer.Option("--prefecture", help="都道府県 / prefecture")
+    ] = None,
+    municipality: Annotated[
+        str | None, typer.Option("--municipality", help="団体コード / code")
+    ] = None,
+    source: Annotated[str | None, typer.Option("--source", help="掲載元 / source")] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="掲載日の下限 / from YYYY-MM-DD")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="掲載日の上限 / to YYYY-MM-DD")
+    ] = None,
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+    model: ModelOpt = None,
+) -> None:
+    """検索を保存する（以後に届いた記事が答えるとフィードに載る）/ save a search."""
+    from api.saved.percolator import Percolator
+    from api.saved.saving import save
+    from indexer.stores.base import Filters
+    from search.engine import Engine
+    from search.errors import QueryError
+
+    store, target = _saved_store(index_dir)
+    try:
+        engine = Engine(target, _embedder(model, target))
+        saved = save(
+            store,
+            Percolator(store),
+            engine,
+            name,
+            query,
+            Filters(prefecture, municipality, source, date_from, date_to),
+        )
+    except UserError as exc:
+        store.close()
+        fail(exc, 2 if isinstance(exc, QueryError) else 1)
+    row = _saved_row(saved, 0)
+    store.close()
+    _dump(row) if json_out else typer.echo(f"保存しました / saved: {row['id']}  {row['feed_path']}")
+
+
+@saved_app.command("remove")
+def saved_remove_cmd(
+    search_id: Annotated[str, typer.Argument(help="保存した検索の ID / id")],
+    index_dir: IndexDirOpt = None,
+) -> None:
+    """保存した検索を削除する / delete a saved search."""
+    store, _ = _saved_store(index_dir)
+    gone = store.remove(search_id)
+    store.close()
+    if not gone:
+        fail(
+            UserError(
+                f"保存した検索が見つかりません: {search_id}",
+                f"no saved search with id {search_id!r}",
+            )
+        )
+    typer.echo(f"削除しました / removed: {search_id}")
+
+
 def main() -> None:
     """Entry point of the `jsearch` console script."""
     try:

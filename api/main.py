@@ -12,10 +12,26 @@ from starlette.middleware.cors import CORSMiddleware
 
 from api.deps import Refresher
 from api.errors import install_handlers, route_methods
+from api.log.store import SearchLog, default_path
 from api.mcp import http as mcp_http
 from api.middleware import BodyLimit, SecurityHeaders
 from api.openapi import contract
-from api.routers import articles, health, jobs, municipalities, pages, passages, search, sources
+from api.routers import (
+    analytics,
+    articles,
+    health,
+    jobs,
+    municipalities,
+    pages,
+    passages,
+    saved,
+    search,
+    sources,
+)
+from api.saved.mail import Digest
+from api.saved.percolator import Percolator
+from api.saved.store import SavedStore
+from api.saved.store import default_path as saved_path
 from api.settings import Settings
 from indexer.write.group import GroupWriter
 from search.batcher import QueryBatcher
@@ -77,11 +93,26 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.state.engine = loaded
         app.state.refresher = refresher = Refresher(loaded, settings.refresh_seconds)
         app.state.jobs = jobs.Jobs()
+        app.state.searchlog = searchlog = SearchLog(
+            settings.log_path or default_path(settings.index_dir), settings.log_days, settings.log
+        )
+        app.state.saved = store = SavedStore(settings.saved_path or saved_path(settings.index_dir))
+        digest = Digest.from_url(settings.smtp_url) if settings.smtp_url else None
+        app.state.percolator = percolator = Percolator(
+            store,
+            digest.sender_for(lambda: {s.id: s.name for s in store.all()}) if digest else None,
+        )
+        percolator.catch_up(loaded.view)  # the first look records what is there
+
+        def after_write() -> None:
+            refresher(force=True)
+            percolator.catch_up(loaded.view)  # the new commit point's new articles, matched
+
         app.state.writer = GroupWriter(
             settings.index_dir,
             loaded.embedder,
             settings.lock_timeout,
-            after=lambda: refresher(force=True),
+            after=after_write,
             merging=settings.merge,
             store=settings.store_spec(),
         )
@@ -92,6 +123,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         finally:
             if background is not None:
                 background.close()
+            searchlog.close()
+            store.close()
             if (
                 batcher is not None
             ):  # an engine handed in may serve another app later: give it back unwrapped
@@ -115,6 +148,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         jobs.router,
         sources.router,
         health.router,
+        analytics.router,
+        analytics.pages,
+        saved.router,
         pages.router,
     )
     for router in routers:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 from corpus.loaders import MAX_CHARS
 from corpus.metadata import parse_date
+from search.filters import CODE_PATTERN, DATE_SCHEMA, QUERY_PATTERN, prefecture_names
 
 Role = Literal["subject", "inherited", "mention"]
 Level = Literal["prefecture", "municipality"]
@@ -86,7 +88,9 @@ class Facets(Answer):
     prefecture: list[FacetValue]
     source: list[FacetValue]
     year: list[FacetValue]
-    depth: int = Field(description="数えた上位候補の数 / top candidates counted")
+    depth: int = Field(
+        description="数えた候補の数（質問に関連する上位、最大 100）/ candidates counted: the relevant best ones, at most 100"
+    )
 
 
 class SearchAnswer(Answer):
@@ -227,11 +231,12 @@ class ErrorAnswer(BaseModel):
 def errors(*statuses: int) -> dict:
     """OpenAPI `responses` for these error statuses, each with the one error shape."""
     words = {
-        400: "本文を読めない（JSON でない）/ the body is not readable JSON",
+        400: "本文を読めない（UTF-8 の JSON でない）/ the body is not readable JSON in UTF-8",
         401: "閲覧キーが必要 / key needed",
         403: "書き込み無効 / writes disabled",
         409: "別のジョブか更新が実行中 / another job or writer is running",
         404: "見つからない / not found",
+        413: "大きすぎる / too large",
         422: "入力の誤り / invalid input",
         503: "索引を読めない / index unavailable",
     }
@@ -397,3 +402,98 @@ class SourceIn(BaseModel):
         if not re.match(EVERY_PATTERN, value):
             raise ValueError("間隔は 30m、6h、1d の形で / the interval looks like 30m, 6h or 1d")
         return value
+
+
+# ---------------------------------------------------------------- search log, saved searches
+
+
+class CountedName(Answer):
+    name: str
+    count: int
+
+
+class DayCount(Answer):
+    day: str = Field(description="YYYY-MM-DD (UTC)")
+    count: int
+
+
+class Analytics(Answer):
+    from_: str = Field(alias="from", description="YYYY-MM-DD (UTC)")
+    to: str = Field(description="YYYY-MM-DD (UTC)")
+    searches: int
+    distinct_queries: int
+    top_queries: list[CountedName]
+    zero_hit_queries: list[CountedName]
+    weak_answer_queries: list[CountedName] = Field(
+        description="最上位の文章の dense スコアが weak_below 未満 / top passage's dense score below weak_below"
+    )
+    weak_below: float
+    per_day: list[DayCount]
+    municipalities: list[CountedName] = Field(
+        description="答えの最上位の自治体として多かったもの / most frequent top municipality of the answers"
+    )
+
+
+_DATE = cast(JsonDict, DATE_SCHEMA)
+
+
+class SavedFilters(BaseModel):
+    """The filters of a saved search, named as `/search` names them (unknown names are refused)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prefecture: str | None = Field(
+        None, description="都道府県名（例: 東京都）", json_schema_extra=prefecture_names
+    )
+    municipality: str | None = Field(
+        None, description="団体コード 5〜6 桁 / code", json_schema_extra={"pattern": CODE_PATTERN}
+    )
+    source: str | None = Field(None, max_length=200, description="掲載元 / source")
+    date_from: str | None = Field(
+        None, description="掲載日の下限 YYYY-MM-DD", json_schema_extra=_DATE
+    )
+    date_to: str | None = Field(
+        None, description="掲載日の上限 YYYY-MM-DD", json_schema_extra=_DATE
+    )
+
+    @field_validator("source")
+    @classmethod
+    def _plain_source(cls, value: str | None) -> str | None:
+        return checked_text(value)
+
+
+class SavedSearchIn(BaseModel):
+    """`POST /saved-searches`: a name, the query, the filters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=TITLE_PATTERN)
+    q: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="検索語（/search の q と同じ）/ the query, as /search takes it",
+        json_schema_extra={"pattern": QUERY_PATTERN},
+    )
+    filters: SavedFilters = Field(default_factory=SavedFilters)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        return checked_text(value) or ""
+
+
+class SavedSearch(Answer):
+    id: str = Field(
+        description="推測できない ID（これを知る人がフィードを読み、削除できる）/ unguessable id"
+    )
+    name: str
+    q: str
+    filters: dict[str, str]
+    created: str = Field(description="保存した日時（UTC）/ when saved")
+    feed_url: str
+    matches: int = Field(description="これまでに一致した記事の数 / articles matched so far")
+
+
+class Removed(Answer):
+    id: str
+    status: Literal["removed"]

@@ -87,6 +87,17 @@ class Settings(BaseSettings):
     crawl_check_seconds: float = Field(
         60.0, ge=1, le=86400
     )  # how often the server looks for due sources
+    log: bool = True  # record each GET /search in the search log (JSEARCH_LOG=false: none)
+    log_path: Path | None = (
+        None  # the search log (SQLite); default: beside the index, <index>.searchlog.sqlite3
+    )
+    log_days: int = Field(180, ge=1, le=36500)  # days the search log keeps
+    saved_path: Path | None = (
+        None  # saved searches and their feeds (SQLite); default: <index>.saved.sqlite3
+    )
+    smtp_url: str | None = (
+        None  # smtp://[user:password@]host[:port]/?from=…&to=… for the saved searches' digest
+    )
 
     def store_spec(self) -> StoreSpec:
         """The store these settings name (indexer.stores.BadStore when it names none)."""

@@ -21,7 +21,7 @@ from indexer.stores.factory import open_store
 from indexer.stores.spec import StoreSpec
 from search import evidence, fusion
 from search.errors import IndexUnavailable, QueryError
-from search.facets import FACET_DEPTH, facets
+from search.facets import FACET_DEPTH, facets, relevant_count
 from search.filters import allowed_rows, validate
 from search.highlight import query_terms
 from search.kinds import answers, asked_kinds
@@ -52,13 +52,16 @@ class QuerySide:
 
 @dataclass(frozen=True)
 class Ranked:
-    """Rows in answer order with their final, dense and lexical scores, and the best candidates facets count."""
+    """Rows in answer order with their final, dense and lexical scores; the best candidates facets look at, and how
+    many of them are relevant enough to count: the pool's scores and the weakest candidate's (`search.facets.relevant_count`)."""
 
     rows: np.ndarray
     scores: np.ndarray
     dense: np.ndarray
     lexical: np.ndarray
     pool: np.ndarray
+    pool_scores: np.ndarray
+    floor: float  # the weakest candidate's final score
 
 
 def clean_query(query: str | None) -> str:
@@ -194,7 +197,9 @@ class Engine:
             "generation": view.name,
             "passages": with_also_at(self.index_dir, passages),
             "municipalities": rank_places(passages, side.asked),
-            "facets": facets(view.facet_rows(ranked.pool)),
+            "facets": facets(
+                view.facet_rows(ranked.pool[: relevant_count(ranked.pool_scores, ranked.floor)])
+            ),
         }
 
     def place_page(self, code: str, limit: int = 20, offset: int = 0) -> dict:
@@ -224,7 +229,7 @@ class Engine:
         """The best `k` rows and the facets' pool; `query_side` gives what needs no vector (maybe computed
         meanwhile by a worker)."""
         if getattr(allowed, "size", None) == 0:
-            return Ranked(*(np.zeros(0, np.int64),) * 5), query_side()
+            return Ranked(*(np.zeros(0, np.int64),) * 6, 0.0), query_side()
         vector = self.query_vector(query) if mode != "lexical" else None
         dense_rows = view.search_dense(vector, pool, allowed)[1] if vector is not None else None
         side = query_side()
@@ -243,12 +248,15 @@ class Engine:
             final = self._hybrid(view, query, rows, dense, lex, side)
         final = np.asarray(final, dtype=np.float64)
         order = fusion.top(final, k)
+        best = fusion.top(final, FACET_DEPTH)
         ranked = Ranked(
             rows[order],
             final[order],
             dense[order],
             lex[order],
-            rows[fusion.top(final, FACET_DEPTH)],
+            rows[best],
+            final[best],
+            float(final.min()) if final.size else 0.0,
         )
         return ranked, side
 

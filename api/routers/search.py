@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api import export
 from api.deps import EngineDep, ReadKeyDep
+from api.log.store import entry_of
 from api.responses import JSONAnswer
 from api.schemas import SearchAnswer, errors
 from indexer.stores.base import Filters
@@ -41,6 +43,7 @@ ANSWERS = {
     "/search", responses=ANSWERS, summary="文章と自治体を探す / find passages and municipalities"
 )
 def search(
+    request: Request,
     engine: EngineDep,
     _: ReadKeyDep,
     q: Annotated[
@@ -77,12 +80,15 @@ def search(
         Literal["json", "csv"], Query(description="json か csv（Excel 用、BOM つき UTF-8）")
     ] = "json",
 ) -> Response:
-    """質問に答える文章と、その事例の自治体を返します。facets は絞り込み後の上位候補（depth 件）の記事数です。
+    """質問に答える文章と、その事例の自治体を返します。facets は絞り込み後、質問に関連する上位候補（depth 件）の記事数です。
     / the passages that answer and their municipalities; facets count articles among the top `depth` candidates."""
     filters = Filters(
         prefecture or None, municipality or None, source or None, date_from or None, date_to or None
     )
     answer = engine.search(q, k, mode, filters)
+    request.app.state.searchlog.record(
+        entry_of(answer, asdict(filters))
+    )  # a queue: the disk is not waited for
     if format == "json":
         return JSONAnswer(answer)
     return Response(

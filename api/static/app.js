@@ -289,7 +289,7 @@
   function renderFacets(facets) {
     $("facets").hidden = !facets;
     if (!facets) return;
-    $("facets-hint").textContent = `上位 ${facets.depth ?? "—"} 件の候補に含まれる記事の数です。押すとその条件で絞り込みます。`;
+    $("facets-hint").textContent = `質問に関連する上位 ${facets.depth ?? "—"} 件の候補（得点が最上位に近いもの）に含まれる記事の数です。押すとその条件で絞り込みます。`;
     for (const { key, label } of FACETS) {
       const list = $(`facet-${key}`);
       const active = facetValue(key);
@@ -491,11 +491,78 @@
     }
   }
 
+  // ------------------------------------------------------------ 新着: answers not shown at the last visit
+
+  const SEEN_KEY = "jsearch-seen";
+  const SEEN_QUERIES = 50;
+  const SEEN_ARTICLES = 200;
+
+  /** The articles shown for this search at the last visit (null on the first), and this visit's recorded. */
+  function lastSeen(key, articles) {
+    let all = {};
+    try { all = JSON.parse(localStorage.getItem(SEEN_KEY) || "{}") || {}; } catch { all = {}; }
+    const before = Array.isArray(all[key]) ? new Set(all[key]) : null;
+    delete all[key];
+    all[key] = [...new Set([...articles, ...(before || [])])].slice(0, SEEN_ARTICLES);
+    const keys = Object.keys(all);
+    for (const old of keys.slice(0, Math.max(0, keys.length - SEEN_QUERIES))) delete all[old];
+    try { localStorage.setItem(SEEN_KEY, JSON.stringify(all)); } catch { /* storage full or off */ }
+    return before;
+  }
+
+  function seenKey(query) {
+    const p = new URLSearchParams(query);
+    return ["q", "prefecture", "municipality", "source", "date_from", "date_to"].map((k) => p.get(k) || "").join("\u0001");
+  }
+
+  function markNew(passages, query) {
+    const before = lastSeen(seenKey(query), passages.map((p) => p.article_id));
+    if (!before) return;
+    for (const item of $("passages").querySelectorAll("li.passage")) {
+      if (before.has(item.dataset.article)) continue;
+      const title = item.querySelector(".passage-title");
+      if (title) title.prepend(el("span", { className: "new-badge", title: "前回この検索を開いた後に届いた記事" }, "新着"));
+    }
+  }
+
+  // ------------------------------------------------------------ この検索を保存
+
+  async function saveSearch() {
+    const query = new URLSearchParams(state.lastSearch.replace(/^\?/, ""));
+    const q = query.get("q") || "";
+    if (!q) return;
+    const name = window.prompt("保存する検索の名前", q);
+    if (name === null) return;
+    const filters = {};
+    for (const k of ["prefecture", "municipality", "source", "date_from", "date_to"]) if (query.get(k)) filters[k] = query.get(k);
+    try {
+      const response = await fetch("/saved-searches", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json", ...authHeaders() },
+        body: JSON.stringify({ name: name.trim() || q, q, filters }),
+      });
+      const body = await response.json().catch(() => null);
+      if (!response.ok) {
+        throw Object.assign(new Error("save"), { status: response.status,
+          detail: (body && body.error) || { ja: `保存できませんでした（${response.status}）`, en: "" } });
+      }
+      $("feed-url").value = body.feed_url;
+      $("saved-box").hidden = false;
+      $("feed-url").focus();
+      $("feed-url").select();
+      $("status").textContent = `「${body.name}」を保存しました。新着はフィードに載ります。`;
+    } catch (error) {
+      failed(error, "検索の保存");
+    }
+  }
+
   function render(answer, query) {
     state.answer = answer;
     const passages = answer.passages || [];
     const places = answer.municipalities || [];
     $("passages").replaceChildren(...passages.map((p, i) => renderPassage(p, i)));
+    markNew(passages, query);
+    $("saved-box").hidden = true;
     if (!passages.length) $("passages").append(el("li", { className: "empty" }, "条件に合う文章はありませんでした。条件を緩めてください。"));
     renderPlaces(places);
     drawDots(places);
@@ -699,6 +766,7 @@
     $("crawl-sources").hidden = answer.sources.length === 0;
   }
 
+  $("save-search").addEventListener("click", saveSearch);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     runSearch();

@@ -18,6 +18,8 @@ def test_bundled_corpus_titles_dates_and_sources():
     seminar = by_title["【セミナーレポート】令和5年度予算×DX/Day2"]
     assert seminar.source == "ジチタイワークス" and seminar.published is None
     assert by_title["自治体DX先進事例を紹介!取り組み方と結果を徹底解説"].published == "2022-10-27"
+    tsushin = by_title["東京都の自治体事例一覧"]  # the page names no date of its own
+    assert (tsushin.source, tsushin.published) == ("自治体通信", None)
 
 
 def test_ids_are_stable_and_depend_on_the_file_key(tmp_path: Path):

@@ -77,7 +77,9 @@ def test_similar_never_returns_its_own_article_or_a_deleted_one(engine):
         engine.similar("no-such-passage", 3)
 
 
-def test_facets_count_articles_and_respect_deletions(engine):
+def test_facets_count_the_relevant_articles_and_respect_deletions(engine):
     facets = engine.search("宇佐市", 10)["facets"]
-    assert {v["name"]: v["count"] for v in facets["year"]} == {"2020": 1, "2023": 1, "2024": 1}
-    assert {v["name"]: v["count"] for v in facets["prefecture"]} == {"大分県": 3}
+    # the two articles about 宇佐市; not the one that only mentions it (the weakest candidate), nor the deleted one
+    assert {v["name"]: v["count"] for v in facets["year"]} == {"2020": 1, "2023": 1}
+    assert {v["name"]: v["count"] for v in facets["prefecture"]} == {"大分県": 2}
+    assert facets["depth"] == 2
