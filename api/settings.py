@@ -56,7 +56,7 @@ class Settings(BaseSettings):
         "onnx"  # ONNX Runtime (exported once into cache_dir) or sentence-transformers
     )
     precision: Literal["fp32", "int8"] | None = (
-        None  # unset: the index's own, else int8 for a new index (DEFAULT_PRECISION); int8 is ONNX Runtime only
+        None  # unset: the index's own, else DEFAULT_PRECISION (fp32) for a new index; int8 is ONNX Runtime only
     )
     threads: int | None = Field(
         None, ge=1, le=256

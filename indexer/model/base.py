@@ -117,8 +117,11 @@ class Embedder:
 
 
 ENGINES = ("onnx", "torch")
-DEFAULT_PRECISION = "int8"  # of a new index on ONNX Runtime: cosine ≥ 0.995 to fp32, JSQuAD −0.0002
-# (benchmarks/results/quantization.md); an fp32 index keeps fp32 until rebuilt (choose_precision)
+DEFAULT_PRECISION = (
+    "fp32"  # of a new index. int8 keeps fp32's quality (cosine ≥ 0.9969, JSQuAD −0.0002:
+)
+# benchmarks/results/quantization.md) but quantises activations per batch, so a query's vector depends on the
+# queries that share its forward pass (cosine 0.998 to its lone vector): answers would move with the load.
 
 
 def choose_precision(configured: str | None, engine: str, built: str | None) -> str:

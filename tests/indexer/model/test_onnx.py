@@ -178,9 +178,9 @@ def test_the_manifest_records_engine_and_precision_and_refuses_to_mix(
 ):
     embedder = fp32_embedder
     served = manifest.read(IndexDir(bundled_index).require_current())
-    assert (served.engine, served.precision) == ("onnx", DEFAULT_PRECISION) == ("onnx", "int8")
-    with pytest.raises(manifest.IndexMismatch, match="JSEARCH_PRECISION=int8"):
-        Engine(bundled_index, embedder, gazetteer)
+    assert (served.engine, served.precision) == ("onnx", DEFAULT_PRECISION) == ("onnx", "fp32")
+    with pytest.raises(manifest.IndexMismatch, match="JSEARCH_PRECISION=fp32"):
+        Engine(bundled_index, int8_embedder, gazetteer)
     root = tmp_path / "index"
     report = faiss_writer.apply(
         root, changes.Change(upsert=tuple(bundled_articles[:2])), int8_embedder, gazetteer
