@@ -26,9 +26,11 @@ def test_page_lists_the_passages_naming_the_place_with_the_name_marked(client):
 def test_about_it_first_then_mentions_each_newest_first(client):
     page = client.get(
         "/municipalities/130001", params={"limit": 100}
-    ).json()  # 東京都: named in many passages
-    assert page["level"] == "prefecture" and page["total"] > 5
+    ).json()  # 東京都: the subject of passages in three articles, named in passing in others
+    assert page["level"] == "prefecture" and page["total"] >= 5
     groups = [p["role"] == "mention" for p in page["passages"]]
+    assert any(groups) and not all(groups)
+    assert len({p["article_id"] for p in page["passages"]}) >= 3
     assert groups == sorted(groups)
     for about in (False, True):
         dates = [p["published"] or "" for p, g in zip(page["passages"], groups) if g == about]
