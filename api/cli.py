@@ -469,6 +469,79 @@ def sources_remove(
     typer.echo(f"ソースを外しました / removed: {found.url}")
 
 
+synonyms_app = typer.Typer(
+    no_args_is_help=True,
+    help="組織独自の同義語（索引とともに世代ごとに保存）/ the own synonym groups, kept with the index",
+)
+app.add_typer(synonyms_app, name="synonyms")
+
+
+def _synonyms_out(groups: list[list[str]], generation: str | None, json_out: bool) -> None:
+    if json_out:
+        return _dump({"groups": groups, "generation": generation})
+    if not groups:
+        typer.echo("同義語はありません / no synonym groups")
+    for group in groups:
+        typer.echo(" = ".join(group))
+
+
+def _synonyms_change(index_dir: Path | None, store: str | None, edit, json_out: bool) -> None:
+    """Read the own groups, edit them, commit them as a new commit point, print them."""
+    from indexer.stores.factory import open_store
+
+    try:
+        target = open_store(_store(store), index_dir or settings().index_dir)
+        groups = edit(target.synonyms())
+        generation = target.set_synonyms(groups, settings().lock_timeout)
+    except UserError as exc:
+        fail(exc, 2)
+    _synonyms_out(groups, generation, json_out)
+
+
+@synonyms_app.command("list")
+def synonyms_list(
+    index_dir: IndexDirOpt = None, json_out: JsonOpt = False, store: StoreOpt = None
+) -> None:
+    """同義語グループの一覧 / list the own synonym groups."""
+    from indexer.stores.factory import open_store
+
+    try:
+        target = open_store(_store(store), index_dir or settings().index_dir)
+        target.require_index()
+        groups = target.synonyms()
+    except UserError as exc:
+        fail(exc)
+    _synonyms_out(groups, None, json_out)
+
+
+@synonyms_app.command("add")
+def synonyms_add(
+    words: Annotated[
+        list[str], typer.Argument(help="同じ意味の語（2 語以上）/ words that mean the same")
+    ],
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """語をひとつのグループにする（既存のグループにある語はそのグループとまとめる）/ make the words one group."""
+    from indexer.write import synonyms
+
+    _synonyms_change(index_dir, store, lambda groups: synonyms.added(groups, words), json_out)
+
+
+@synonyms_app.command("remove")
+def synonyms_remove(
+    word: Annotated[str, typer.Argument(help="外す語 / the word to remove")],
+    index_dir: IndexDirOpt = None,
+    json_out: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """語をグループから外す（1 語だけ残ったグループは消える）/ remove a word from its group."""
+    from indexer.write import synonyms
+
+    _synonyms_change(index_dir, store, lambda groups: synonyms.removed(groups, word), json_out)
+
+
 @app.command("remove")
 def remove_cmd(
     ids: Annotated[list[str], typer.Argument(help="記事 ID / article ids")],
@@ -660,6 +733,13 @@ def search_cmd(
     json_out: JsonOpt = False,
     model: ModelOpt = None,
     store: StoreOpt = None,
+    expand: Annotated[
+        bool,
+        typer.Option(
+            "--expand/--no-expand",
+            help="同義語・表記ゆれも含めて検索 / also search synonyms and spelling variants",
+        ),
+    ] = True,
 ) -> None:
     """質問に答える文章と自治体を探す / find the passages and municipalities that answer a question."""
     from api.render import listing
@@ -676,9 +756,11 @@ def search_cmd(
             dense_weight=settings().dense_weight,
             word_evidence=settings().word_evidence,
             store=spec,
+            synonyms=settings().synonyms,
+            cache_dir=settings().cache_dir,
         )
         answer = engine.search(
-            query, k, mode, Filters(prefecture, municipality, source, date_from, date_to)
+            query, k, mode, Filters(prefecture, municipality, source, date_from, date_to), expand
         )
     except UserError as exc:
         fail(exc, 2 if isinstance(exc, QueryError) else 1)

@@ -27,6 +27,7 @@ from api.routers import (
     saved,
     search,
     sources,
+    synonyms,
 )
 from api.saved.mail import Digest
 from api.saved.percolator import Percolator
@@ -62,6 +63,8 @@ def load_engine(settings: Settings) -> Engine:
         dense_weight=settings.dense_weight,
         word_evidence=settings.word_evidence,
         store=store,
+        synonyms=settings.synonyms,
+        cache_dir=settings.cache_dir,
     )
 
 
@@ -151,6 +154,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         analytics.router,
         analytics.pages,
         saved.router,
+        synonyms.router,
         pages.router,
     )
     for router in routers:

@@ -101,6 +101,29 @@ class SearchAnswer(Answer):
     passages: list[Passage]
     municipalities: list[RankedPlace]
     facets: Facets
+    expanded: list[str] = Field(
+        default_factory=list,
+        description="同義語・表記ゆれとして加えて検索した語（expand=false で加えない）"
+        " / terms added as synonyms or spelling variants (none with expand=false)",
+    )
+
+
+class SynonymsIn(BaseModel):
+    """`PUT /synonyms`: every own group, replacing the ones before."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    groups: list[list[str]] = Field(
+        description="同じ意味の語のグループ（各 2〜50 語、最大 10,000 グループ、語は 64 文字まで、重複不可）"
+        " / groups of words that mean the same (2-50 words each, at most 10,000 groups, words up to 64 characters,"
+        " no word twice)",
+        examples=[[["電子申請", "オンライン申請"], ["窓口キャッシュレス", "キャッシュレス決済"]]],
+    )
+
+
+class Synonyms(Answer):
+    groups: list[list[str]]
+    generation: str = Field(description="このグループを持つ世代 / the commit point holding them")
 
 
 class PlacePassage(Passage):

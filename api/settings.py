@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     word_evidence: bool = (
         True  # hybrid also weighs query-word coverage, adjacent pairs and phrase (search/fusion.py)
     )
+    synonyms: bool = True  # SudachiDict's synonyms and spelling variants widen queries (the own groups always do)
     merge: bool = (
         True  # merge small segments in the background (JSEARCH_MERGE=false: only `jsearch merge`)
     )

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.model.base import Embedder
+from indexer.analysis import lexical, thesaurus
+from indexer.model.base import Embedder, default_cache_dir
 from indexer.places.gazetteer import Gazetteer
 from indexer.stores import manifest
 from indexer.stores.base import CommitView, Filters, LexicalHits
 from indexer.stores.factory import open_store
 from indexer.stores.spec import StoreSpec
-from search import evidence, fusion
+from search import evidence, expansion, fusion
 from search.errors import IndexUnavailable, QueryError
 from search.facets import FACET_DEPTH, facets, relevant_count
 from search.filters import allowed_rows, validate
@@ -48,6 +49,7 @@ class QuerySide:
     weights: np.ndarray
     asked: frozenset[str]
     terms: frozenset[str]
+    expansion: expansion.Expansion = expansion.NONE
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ class Engine:
         dense_weight: float = fusion.DENSE_WEIGHT,
         word_evidence: bool = True,
         store: StoreSpec | None = None,
+        synonyms: bool = True,
+        cache_dir: Path | None = None,
     ) -> None:
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError(f"dense_weight must be within [0, 1], not {dense_weight}")
@@ -116,6 +120,11 @@ class Engine:
         self.index_dir = Path(index_dir)
         self.dense_weight = dense_weight
         self.word_evidence = word_evidence  # see fusion.Evidence
+        self.thesaurus = (  # SudachiDict's synonyms and variants (None: only the own groups)
+            thesaurus.ensure(thesaurus.table_path(cache_dir or default_cache_dir()))
+            if synonyms
+            else None
+        )
         self.embedder = embedder
         self.gazetteer = gazetteer or Gazetteer.load()
         self.prefectures = {p.name for p in self.gazetteer.prefectures()}
@@ -171,9 +180,15 @@ class Engine:
         return True
 
     def search(
-        self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters = Filters()
+        self,
+        query: str,
+        k: int = 10,
+        mode: str = "hybrid",
+        filters: Filters = Filters(),
+        expand: bool = True,
     ) -> dict:
-        """The public JSON answer for one query."""
+        """The public JSON answer for one query; `expand`: widen the lexical side and the word evidence with
+        synonyms and spelling variants (`expanded` lists the terms added)."""
         began = time.perf_counter()
         text = clean_query(query)
         check_request(k, mode)
@@ -182,7 +197,7 @@ class Engine:
         allowed = allowed_rows(view, checked)
         pool = max(MIN_CANDIDATES, 2 * k)
         work: Callable[[], QuerySide] = functools.partial(
-            self._query_side, view, text, pool, allowed, mode
+            self._query_side, view, text, pool, allowed, mode, expand
         )
         if mode != "lexical":  # a worker works it out during the forward pass (no GIL held there)
             work = self._workers().submit(work).result
@@ -200,6 +215,7 @@ class Engine:
             "facets": facets(
                 view.facet_rows(ranked.pool[: relevant_count(ranked.pool_scores, ranked.floor)])
             ),
+            "expanded": list(side.expansion.terms),
         }
 
     def place_page(self, code: str, limit: int = 20, offset: int = 0) -> dict:
@@ -261,18 +277,41 @@ class Engine:
         return ranked, side
 
     def _query_side(
-        self, view: CommitView, query: str, pool: int, allowed: np.ndarray | None, mode: str
+        self,
+        view: CommitView,
+        query: str,
+        pool: int,
+        allowed: np.ndarray | None,
+        mode: str,
+        expand: bool = True,
     ) -> QuerySide:
-        """What needs no query vector: the BM25 hits, the query's evidence words with their IDF (hybrid), the
-        kinds of government it asks for, and the words its passages' highlights mark."""
+        """What needs no query vector: the query's expansion (lexical and hybrid), the BM25 hits, the query's
+        evidence words with their IDF (hybrid), the kinds of government it asks for, and the words its passages'
+        highlights mark (the added terms' too)."""
         empty = getattr(allowed, "size", None) == 0
-        hits = _lexical_hits(view, query, pool, allowed) if mode != "dense" and not empty else None
+        widened = (
+            expansion.expand(
+                query,
+                view.manifest.synonyms,
+                self.thesaurus,
+                lambda terms: view.lexical_stats(terms).df,
+            )
+            if expand and mode != "dense" and not empty
+            else expansion.NONE
+        )
+        extra = expansion.lexical_extra(widened, lexical.tokenize(query)) if widened.terms else None
+        hits = (
+            _lexical_hits(view, query, pool, allowed, extra)
+            if mode != "dense" and not empty
+            else None
+        )
         use = mode == "hybrid" and self.word_evidence and fusion.has_japanese(query) and not empty
         found = evidence.query_words(query) if use else ()
         weights = (
             evidence.idf_weights(found, view.lexical_stats(list(found))) if found else np.zeros(0)
         )
-        return QuerySide(hits, found, weights, asked_kinds(query), query_terms(query))
+        terms = query_terms(query).union(*(query_terms(t) for t in widened.terms))
+        return QuerySide(hits, found, weights, asked_kinds(query), terms, widened)
 
     def _workers(self) -> ThreadPoolExecutor:
         """Threads for the work that overlaps another: the lexical side, and a remote store's second call."""
@@ -303,7 +342,10 @@ class Engine:
         fused = fusion.weighted(dense, lex, fusion.dense_weight_for(query, self.dense_weight))
         chosen = fusion.top(fused, fusion.EVIDENCE_DEPTH)
         if side.words and len(rows):
-            parts = evidence.scores(query, side.words, side.weights, view.texts(rows[chosen]))
+            alternates = [side.expansion.alternates(w) for w in side.words]
+            parts = evidence.scores(
+                query, side.words, side.weights, view.texts(rows[chosen]), alternates
+            )
             fused = fusion.with_evidence(fused, chosen, parts)
         if not side.asked or not len(rows):
             return fused
@@ -319,9 +361,11 @@ def _one_after_other(first: Callable[[], object], second: Callable[[], object]) 
     return first(), second()
 
 
-def _lexical_hits(view: CommitView, query: str, pool: int, allowed) -> LexicalHits:
+def _lexical_hits(
+    view: CommitView, query: str, pool: int, allowed, extra: dict[str, float] | None = None
+) -> LexicalHits:
     """The best rows by BM25; memory-mapped arrays damaged on disk become a clear 503, not a crash."""
     try:
-        return view.lexical_hits(query, pool, allowed)
+        return view.lexical_hits(query, pool, allowed, extra)
     except (IndexError, ValueError) as exc:
         raise IndexUnavailable(exc) from exc

@@ -3,11 +3,14 @@ the longest stretch of the query it writes out."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from indexer.analysis import lexical
 from indexer.analysis.normalize import lexical_form
 from indexer.stores import bm25
+from search.expansion import ADDED_WEIGHT
 
 QUERY_POS = frozenset(("名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞"))
 
@@ -27,14 +30,21 @@ def idf_weights(words: tuple[str, ...], stats: bm25.Stats) -> np.ndarray:
     return np.array([bm25.idf(stats.df.get(w, 0), stats.rows) for w in words], np.float64)
 
 
-def coverage(words: tuple[str, ...], weights: np.ndarray, text: str) -> float:
-    """Share of the query words' weight (their IDF) found in the passage's lexical form."""
+def coverage(
+    words: tuple[str, ...],
+    weights: np.ndarray,
+    text: str,
+    alternates: Sequence[Sequence[str]] = (),
+) -> float:
+    """Share of the query words' weight (their IDF) found in the passage's lexical form; a word found only as one
+    of its alternates (synonyms, variants) counts `ADDED_WEIGHT` of its weight."""
     total = float(weights.sum())
-    return (
-        sum(float(w) for word, w in zip(words, weights) if word in text) / total
-        if total > 0
-        else 0.0
+    others = list(alternates) or [()] * len(words)
+    found = sum(
+        float(w) * (1.0 if word in text else ADDED_WEIGHT if any(a in text for a in alt) else 0.0)
+        for word, w, alt in zip(words, weights, others)
     )
+    return found / total if total > 0 else 0.0
 
 
 def proximity(words: tuple[str, ...], text: str) -> float:
@@ -54,13 +64,18 @@ def phrase(query: str, text: str) -> float:
 
 
 def scores(
-    query: str, words: tuple[str, ...], weights: np.ndarray, texts: list[str]
+    query: str,
+    words: tuple[str, ...],
+    weights: np.ndarray,
+    texts: list[str],
+    alternates: Sequence[Sequence[str]] = (),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """IDF-weighted coverage, pair proximity and phrase share of each candidate passage (texts as stored)."""
+    """IDF-weighted coverage (alternates of each word counting less), pair proximity and phrase share of each
+    candidate passage (texts as stored)."""
     forms = [lexical_form(t) for t in texts]
     asked = lexical_form(query)
     return (
-        np.array([coverage(words, weights, f) for f in forms], np.float64),
+        np.array([coverage(words, weights, f, alternates) for f in forms], np.float64),
         np.array([proximity(words, f) for f in forms], np.float64),
         np.array([phrase(asked, f) for f in forms], np.float64),
     )

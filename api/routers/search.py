@@ -79,13 +79,20 @@ def search(
     format: Annotated[
         Literal["json", "csv"], Query(description="json か csv（Excel 用、BOM つき UTF-8）")
     ] = "json",
+    expand: Annotated[
+        bool,
+        Query(
+            description="同義語・表記ゆれも含めて検索（false: 入力した語だけ）"
+            " / also search synonyms and spelling variants (false: the words typed only)"
+        ),
+    ] = True,
 ) -> Response:
     """質問に答える文章と、その事例の自治体を返します。facets は絞り込み後、質問に関連する上位候補（depth 件）の記事数です。
     / the passages that answer and their municipalities; facets count articles among the top `depth` candidates."""
     filters = Filters(
         prefecture or None, municipality or None, source or None, date_from or None, date_to or None
     )
-    answer = engine.search(q, k, mode, filters)
+    answer = engine.search(q, k, mode, filters, expand)
     request.app.state.searchlog.record(
         entry_of(answer, asdict(filters))
     )  # a queue: the disk is not waited for

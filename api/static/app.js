@@ -556,8 +556,28 @@
     }
   }
 
+  /** 「…も含めて検索しました」 with a link to the words alone (expand=false), or the way back. */
+  function renderExpanded(answer, query) {
+    const box = $("expanded");
+    const added = answer.expanded || [];
+    const alone = query.get("expand") === "false";
+    const other = new URLSearchParams(query);
+    if (alone) other.delete("expand"); else other.set("expand", "false");
+    const link = el("a", { id: "expand-link", href: `?${other}` },
+      alone ? "同義語・表記ゆれも含めて検索" : `「${answer.query}」の語だけで検索`);
+    link.addEventListener("click", (event) => {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      event.preventDefault();
+      navigate(link.getAttribute("href"), { focus: true });
+    });
+    if (alone) box.replaceChildren("入力した語だけで検索しました。", link);
+    else if (added.length) box.replaceChildren(`${added.map((t) => `「${t}」`).join("")}も含めて検索しました。`, link);
+    box.hidden = !(alone || added.length);
+  }
+
   function render(answer, query) {
     state.answer = answer;
+    renderExpanded(answer, query);
     const passages = answer.passages || [];
     const places = answer.municipalities || [];
     $("passages").replaceChildren(...passages.map((p, i) => renderPassage(p, i)));

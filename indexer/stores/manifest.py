@@ -45,6 +45,9 @@ class Manifest:
     )  # live segments: name, rows, articles, kind, deleted ids
     engine: str = "torch"  # what embedded the last write (indexes written before engines were recorded: torch)
     precision: str = "fp32"  # fp32 vectors from either engine are one family; int8 vectors another
+    synonyms: list[list[str]] = field(
+        default_factory=list
+    )  # the organisation's own synonym groups, versioned with the commit point (search.expansion reads them)
 
 
 class OldFormat(IndexMismatch):

@@ -21,6 +21,8 @@ def _without_time(answer: dict) -> dict:
             {"q": "LINEで行政手続き", "k": 5, "mode": "lexical", "prefecture": "東京都"},
             ["-k", "5", "--mode", "lexical", "--prefecture", "東京都"],
         ),
+        ({"q": "マイナカードとスマホ"}, []),  # expanded: マイナンバーカード, スマートフォン
+        ({"q": "マイナカードとスマホ", "expand": "false"}, ["--no-expand"]),
     ],
 )
 def test_answer_is_the_cli_json(client, api_index, cli_search, params, flags):

@@ -134,10 +134,18 @@ class FaissCommit:
         }
         return bm25.Stats(n, length / n if n else 1.0, df)
 
-    def search_lexical(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray:
+    def search_lexical(
+        self,
+        query: str,
+        allowed: np.ndarray | None = None,
+        extra: Mapping[str, float] | None = None,
+    ) -> np.ndarray:
         """The BM25 score of every global row (0 for deleted rows and rows outside the filter): each segment's
-        postings of the query terms gathered once, for the document frequencies and then the scores."""
-        counted = Counter(lexical.tokenize(query))
+        postings of the query terms gathered once, for the document frequencies and then the scores. `extra`:
+        added terms (a query's synonyms) with their weight beside the typed terms' counts."""
+        counted: dict[str, float] = dict(Counter(lexical.tokenize(query)))
+        for term, weight in (extra or {}).items():
+            counted[term] = counted.get(term, 0.0) + weight
         unique = list(counted)
         gathered = [postings.gather(p.segment.lexical, unique, p.live) for p in self.parts]
         df = sum(
@@ -165,9 +173,15 @@ class FaissCommit:
             scores[~keep] = 0.0
         return scores.astype(np.float32)
 
-    def lexical_hits(self, query: str, pool: int, allowed: np.ndarray | None = None) -> LexicalHits:
+    def lexical_hits(
+        self,
+        query: str,
+        pool: int,
+        allowed: np.ndarray | None = None,
+        extra: Mapping[str, float] | None = None,
+    ) -> LexicalHits:
         """The `pool` best rows by BM25, scored over every row at once (the postings are in memory)."""
-        scores = self.search_lexical(query, allowed)
+        scores = self.search_lexical(query, allowed, extra)
         best = top(scores, pool)
         return LexicalHits(best[scores[best] > 0], lambda rows: scores[rows])
 

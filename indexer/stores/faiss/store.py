@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from indexer.model.base import Embedder
 from indexer.stores import manifest
 from indexer.stores.base import Merged
-from indexer.stores.faiss import check, commit, merge, snapshot, vectors, writer
+from indexer.stores.faiss import check, commit, layout, merge, snapshot, vectors, writer
 from indexer.stores.faiss.layout import IndexDir
 from indexer.stores.faiss.reader import FaissCommit, load
 from indexer.stores.spec import StoreSpec
@@ -63,6 +63,25 @@ class FaissStore:
 
     def check(self) -> dict:
         return check.report(self.index)
+
+    def synonyms(self) -> list[list[str]]:
+        current = self.index.current()
+        return manifest.read(current).synonyms if current else []
+
+    def set_synonyms(self, groups: list[list[str]], lock_timeout: float = 30) -> str:
+        """A new commit point over the same segments with these own synonym groups; running servers load it as
+        they load any commit. Returns its name."""
+        lock = layout.acquire(self.index, lock_timeout)
+        try:
+            current = manifest.read(self.index.require_current())
+            entries = commit.entries_of(current)
+            name = commit.publish(
+                self.index, commit.listing(replace(current, synonyms=groups), entries)
+            )
+            layout.clean(self.index)
+        finally:
+            lock.release()
+        return name
 
     def merge(self, max_segments: int | None = None, lock_timeout: float = 60) -> Merged | None:
         return merge.maybe_merge(self.index_dir, max_segments, lock_timeout)

@@ -232,6 +232,9 @@ def _commit(
                 sources=sorted(set(change.sources) | set(kept)),
                 engine=info.engine,
                 precision=info.precision,
+                synonyms=base.manifest.synonyms
+                if base.manifest
+                else [],  # a rebuild keeps them too
             ),
             entries,
         ),

@@ -48,6 +48,7 @@ class Head:
     retired: list[list] = field(
         default_factory=list
     )  # [collection, unix time]: passage collections to drop later
+    synonyms: list[list[str]] = field(default_factory=list)  # the organisation's own synonym groups
 
     @property
     def name(self) -> str:

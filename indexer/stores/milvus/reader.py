@@ -4,6 +4,7 @@ Milvus with the head's visibility filter, so that any number of replicas pointed
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -117,6 +118,7 @@ class MilvusCommit:
             sources=list(h.sources),
             engine=h.engine,
             precision=h.precision,
+            synonyms=[list(g) for g in h.synonyms],
         )
 
     @functools.cached_property
@@ -194,9 +196,18 @@ class MilvusCommit:
             self.head.rows, self.head.avg_length, {t: df.get(i, 0) for t, i in ids.items()}
         )
 
-    def lexical_hits(self, query: str, pool: int, allowed: str | None = None) -> LexicalHits:
-        """The `pool` best passages by BM25 (Milvus sparse inner product), and the BM25 score of any row."""
-        terms = lexical.tokenize(query)
+    def lexical_hits(
+        self,
+        query: str,
+        pool: int,
+        allowed: str | None = None,
+        extra: Mapping[str, float] | None = None,
+    ) -> LexicalHits:
+        """The `pool` best passages by BM25 (Milvus sparse inner product), and the BM25 score of any row; `extra`:
+        added terms (a query's synonyms) with their weight beside the typed terms' counts."""
+        terms: dict[str, float] = dict(Counter(lexical.tokenize(query)))
+        for term, weight in (extra or {}).items():
+            terms[term] = terms.get(term, 0.0) + weight
         df = self._df(tuple(sorted({sparse.term_id(t) for t in terms})))
         weights = sparse.query_vector(terms, df, self.head.rows)
         if not weights:

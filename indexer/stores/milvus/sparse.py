@@ -37,12 +37,16 @@ def doc_vector(counts: Counter, length: int, avg_length: float) -> dict[int, flo
     return out
 
 
-def query_vector(terms: Iterable[str], df: Mapping[int, int], rows: int) -> dict[int, float]:
-    """The query's IDF weight by term id; a repeated term counts again, as in the FAISS store."""
+def query_vector(
+    terms: Iterable[str] | Mapping[str, float], df: Mapping[int, int], rows: int
+) -> dict[int, float]:
+    """The query's IDF weight by term id; a repeated term counts again, as in the FAISS store (a mapping gives each
+    term's count or weight)."""
+    counts = terms if isinstance(terms, Mapping) else Counter(terms)
     out: dict[int, float] = {}
-    for term in terms:
+    for term, count in counts.items():
         key = term_id(term)
-        out[key] = out.get(key, 0.0) + float(bm25.idf(df.get(key, 0), rows))
+        out[key] = out.get(key, 0.0) + count * float(bm25.idf(df.get(key, 0), rows))
     return {k: v for k, v in out.items() if v > 0}
 
 

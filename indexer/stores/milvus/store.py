@@ -79,6 +79,15 @@ class MilvusStore:
         head = self.commits().current()
         return head.precision if head is not None else None
 
+    def synonyms(self) -> list[list[str]]:
+        head = self.commits().current()
+        return [list(g) for g in head.synonyms] if head is not None else []
+
+    def set_synonyms(self, groups: list[list[str]], lock_timeout: float = 30) -> str:
+        from indexer.stores.milvus import writer
+
+        return writer.set_synonyms(self.spec, self.index_dir, groups, lock_timeout)
+
     def check(self) -> dict:
         from indexer.stores.milvus import check
 

@@ -194,6 +194,7 @@ def _next_head(
         now,
         next_row=old.next_row if old else 0,
         retired=retired,
+        synonyms=old.synonyms if old else [],  # a rebuild keeps them
     )
 
 
@@ -386,3 +387,23 @@ def recorded_sources(store: StoreSpec) -> list[str]:
     client = mc.connect(store)
     head = mc.guarded(store, mh.read, client, mc.names(store))
     return head.sources if head else []
+
+
+def set_synonyms(
+    store: StoreSpec, index_dir: Path, groups: list[list[str]], lock_timeout: float = 30
+) -> str:
+    """Move the head to a new commit with the same rows and these own synonym groups; returns its name."""
+    lock = acquire(index_dir, lock_timeout)
+    try:
+        client = mc.connect(store)
+        n = mc.names(store)
+        head = mc.guarded(store, mh.read, client, n)
+        if head is None:
+            raise mc.NoStore(store)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        moved = head.but(commit=head.commit + 1, created=now, synonyms=groups)
+        mc.guarded(store, mh.write, client, n, moved)
+        client.flush(n.meta)
+        return moved.name
+    finally:
+        lock.release()
