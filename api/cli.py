@@ -801,6 +801,7 @@ def eval_cmd(
             dense_weight=settings().dense_weight,
             word_evidence=settings().word_evidence,
             store=spec,
+            synonyms=settings().synonyms,
         )
     except UserError as exc:
         fail(exc, 2)

@@ -184,6 +184,7 @@ def run_file(
     dense_weight: float | None = None,
     word_evidence: bool = True,
     store=None,
+    synonyms: bool = True,
 ) -> dict:
     """Evaluate a file: dev queries against the index, SQuAD paragraphs in a temporary index of their own.
 
@@ -207,6 +208,8 @@ def run_file(
             dense_weight=weight,
             word_evidence=word_evidence,
             store=store,
+            synonyms=synonyms,
+            cache_dir=cache_dir,
         )
         return evaluate(evalset, lambda q, m: engine.search(q, 10, m), modes, _progress)
     with tempfile.TemporaryDirectory(prefix="jsearch-eval-") as tmp:
@@ -229,6 +232,8 @@ def run_file(
             dense_weight=weight,
             word_evidence=word_evidence,
             store=scratch,
+            synonyms=synonyms,
+            cache_dir=cache_dir,
         )
         return evaluate(evalset, lambda q, m: engine.search(q, K_PASSAGES, m), modes, _progress)
 
