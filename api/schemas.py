@@ -118,6 +118,21 @@ class SynonymsIn(BaseModel):
         " / groups of words that mean the same (2-50 words each, at most 10,000 groups, words up to 64 characters,"
         " no word twice)",
         examples=[[["電子申請", "オンライン申請"], ["窓口キャッシュレス", "キャッシュレス決済"]]],
+        json_schema_extra={  # stated for clients; indexer/write/synonyms.py checks them with the entry named
+            "maxItems": 10_000,
+            "items": {
+                "type": "array",
+                "minItems": 2,
+                "maxItems": 50,
+                "uniqueItems": True,
+                "items": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 64,
+                    "pattern": r"^[^\u0000-\u001f\u007f-\u009f]*\S[^\u0000-\u001f\u007f-\u009f]*$",
+                },
+            },
+        },
     )
 
 

@@ -36,7 +36,7 @@ def squad_questions(limit: int) -> list[str]:
 
 def lever_steps(engine, query: str, answer: dict) -> dict[str, float]:
     """Seconds each query-time lever step takes on one hybrid answer."""
-    from search import evidence, fusion
+    from search import evidence, expansion, fusion
     from search.facets import facets
     from search.highlight import query_terms, spans_of_terms
     from search.kinds import asked_kinds
@@ -60,6 +60,15 @@ def lever_steps(engine, query: str, answer: dict) -> dict[str, float]:
         "kind of government asked": lambda: asked_kinds(query),
         "query side alone (BM25, evidence words, kinds, highlight words; overlaps the forward pass)": (
             lambda: engine._query_side(engine.view, query, 100, None, "hybrid")
+        ),
+        "query side without expansion": (
+            lambda: engine._query_side(engine.view, query, 100, None, "hybrid", False)
+        ),
+        "expansion (synonyms and variants the index holds)": lambda: expansion.expand(
+            query,
+            engine.view.manifest.synonyms,
+            engine.thesaurus,
+            lambda terms: engine.view.lexical_stats(terms).df,
         ),
     }
     side = functools.partial(engine._query_side, engine.view, query, 100, None, "hybrid")
@@ -96,6 +105,7 @@ def main() -> None:
         "dense": [],
         "lexical": [],
         "hybrid without word evidence": [],
+        "hybrid without expansion": [],
         "similar": [],
     }
     levers: dict[str, list[float]] = {}
@@ -113,6 +123,8 @@ def main() -> None:
                 if name == "embed"
                 else plain.search(q, 10)
                 if name == "hybrid without word evidence"
+                else engine.search(q, 10, expand=False)
+                if name == "hybrid without expansion"
                 else engine.search(q, 10, name)
             )
             times[name].append(time.perf_counter() - began)

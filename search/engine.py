@@ -132,6 +132,9 @@ class Engine:
         self._view: CommitView = self._open_current()
         self._failed: str | None = None
         self._calls: ThreadPoolExecutor | None = None  # started on the first search
+        self._own: tuple[str, expansion.OwnGroups] | None = (
+            None  # (commit point, its folded own groups)
+        )
         self.query_vector = (
             functools.lru_cache(maxsize=query_cache)(self._query_vector)
             if query_cache
@@ -292,7 +295,7 @@ class Engine:
         widened = (
             expansion.expand(
                 query,
-                view.manifest.synonyms,
+                self._own_groups(view),
                 self.thesaurus,
                 lambda terms: view.lexical_stats(terms).df,
             )
@@ -312,6 +315,13 @@ class Engine:
         )
         terms = query_terms(query).union(*(query_terms(t) for t in widened.terms))
         return QuerySide(hits, found, weights, asked_kinds(query), terms, widened)
+
+    def _own_groups(self, view: CommitView) -> expansion.OwnGroups:
+        """The served commit point's own synonym groups, folded once per commit point."""
+        cached = self._own
+        if cached is None or cached[0] != view.name:
+            cached = self._own = (view.name, expansion.OwnGroups.of(view.manifest.synonyms))
+        return cached[1]
 
     def _workers(self) -> ThreadPoolExecutor:
         """Threads for the work that overlaps another: the lexical side, and a remote store's second call."""

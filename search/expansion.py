@@ -62,15 +62,38 @@ def same_word(typed: str, other: str) -> bool:
     return len(typed) >= 3 and bool(letters & set(other))
 
 
-def own_terms(form: str, groups: Iterable[Sequence[str]]) -> list[tuple[str, list[str]]]:
+@dataclass(frozen=True)
+class OwnGroups:
+    """The own groups folded as the lexical index folds text, with each member's groups: worked out once per
+    commit point, so a query looks up its substrings instead of scanning 10,000 groups."""
+
+    groups: tuple[tuple[str, ...], ...] = ()
+    members: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    longest: int = 0
+
+    @classmethod
+    def of(cls, groups: Iterable[Sequence[str]]) -> OwnGroups:
+        folded = tuple(tuple(dict.fromkeys(lexical_form(w) for w in g)) for g in groups)
+        members: dict[str, list[int]] = {}
+        for i, group in enumerate(folded):
+            for word in group:
+                members.setdefault(word, []).append(i)
+        longest = max((len(w) for w in members), default=0)
+        return cls(folded, {w: tuple(ids) for w, ids in members.items()}, longest)
+
+
+def own_terms(form: str, own: OwnGroups) -> list[tuple[str, list[str]]]:
     """For each own group with a member written in the query (lexical form), the group's other members."""
-    found = []
-    for group in groups:
-        members = [lexical_form(w) for w in group]
-        typed = [m for m in members if m in form]
-        if typed:
-            found.append((max(typed, key=len), [m for m in members if m not in form]))
-    return found
+    typed: dict[int, str] = {}
+    for start in range(len(form)):
+        for end in range(start + 1, min(len(form), start + own.longest) + 1):
+            for group in own.members.get(form[start:end], ()):
+                if len(form[start:end]) > len(typed.get(group, "")):
+                    typed[group] = form[start:end]
+    return [
+        (word, [m for m in own.groups[group] if m not in form])
+        for group, word in sorted(typed.items())
+    ]
 
 
 def stretches(form: str) -> list[str]:
@@ -126,14 +149,15 @@ def dictionary_terms(
 
 def expand(
     query: str,
-    own_groups: Sequence[Sequence[str]],
+    own_groups: OwnGroups | Sequence[Sequence[str]],
     table: Path | None,
     known: Callable[[list[str]], dict[str, int]],
 ) -> Expansion:
     """The query's expansion: own groups first (always added: the organisation chose them), then the dictionary's
     synonyms and variants the index holds (none when `table` is None)."""
     form = lexical_form(query)
-    added = own_terms(form, own_groups)
+    own = own_groups if isinstance(own_groups, OwnGroups) else OwnGroups.of(own_groups)
+    added = own_terms(form, own)
     if table is not None:
         added += dictionary_terms(form, table, known, [source for source, _ in added])
     kept, total = [], 0

@@ -148,3 +148,25 @@ def test_article_html_stays_text_in_thewidget_root(page, host_site, xss_article)
     first.hover()
     assert page.evaluate("typeof window.__xss") == "undefined"
     shot(page, "xss-widget.png")
+
+
+def test_search_page_says_what_it_added_and_links_to_the_words_alone(page, server):
+    page.goto(server + "/?q=" + "マイナカードの活用")
+    page.locator("#passages li.passage").first.wait_for()
+    note = page.locator("#expanded")
+    note.wait_for()
+    assert "「マイナンバーカード」も含めて検索しました" in note.inner_text()
+    assert page.locator("#passages mark", has_text="マイナンバーカード").count() > 0
+    link = note.get_by_role("link", name="「マイナカードの活用」の語だけで検索")
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"expand=false"))
+    page.wait_for_function(
+        "document.getElementById('expanded').textContent.includes('入力した語だけで検索しました')"
+    )
+    assert page.locator("#passages mark", has_text="マイナンバーカード").count() == 0
+    page.get_by_role("link", name="同義語・表記ゆれも含めて検索").click()
+    page.wait_for_function("!location.search.includes('expand=false')")
+    page.wait_for_function(
+        "document.getElementById('expanded').textContent.includes('も含めて検索しました')"
+    )

@@ -508,3 +508,28 @@ def test_milvus_without_the_extras_says_what_to_install(tmp_path):
     assert "pip install 'jichitai-search[milvus]'" in done.stderr
     assert "エラー:" in done.stderr and "Error:" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+def test_own_synonyms_are_a_new_head_that_answers_and_later_writes_keep(
+    write_store, embedder, gazetteer
+):
+    from indexer.stores.factory import open_store
+
+    spec, ix = write_store
+    store = open_store(spec, ix)
+    served = Engine(ix, embedder, gazetteer, store=spec)
+    before = served.search("電申の事例", 5, "lexical")
+    name = store.set_synonyms([["電子申請", "電申"]])
+    assert served.refresh() is True and served.view.name == name != before["generation"]
+    after = served.search("電申の事例", 5, "lexical")
+    assert after["expanded"] == ["電子申請"] and "電子申請" in after["passages"][0]["text"]
+    assert after["passages"][0]["scores"]["lexical"] > before["passages"][0]["scores"]["lexical"]
+    assert (served.view.manifest.articles, served.view.manifest.chunks) == (
+        Engine(ix, embedder, gazetteer, store=spec).view.manifest.articles,
+        head_of(spec).rows,
+    )
+    written = indexing.apply(ix, changes.Change(upsert=(NEW,)), embedder, spec)
+    assert store.synonyms() == [["電子申請", "電申"]]
+    indexing.apply(ix, changes.Change(remove=(NEW_ID,)), embedder, spec)
+    store.set_synonyms([])
+    assert written.articles and store.synonyms() == []
