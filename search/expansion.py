@@ -50,14 +50,18 @@ def _kana_only(word: str) -> bool:
 
 
 def same_word(typed: str, other: str) -> bool:
-    """Whether a dictionary synonym is another form of the typed word rather than a neighbour in meaning: one is
-    an acronym (ai ~ 人工知能, dx ~ デジタルトランスフォーメーション), or the typed word has three letters or more
-    and they share one that is not a long-vowel mark (マイナカード ~ マイナンバーカード, スマホ ~ スマートフォン,
-    オンライン申請 ~ 電子申請). Sudachi's groups without their flags also hold neighbours (決済 ~ 会計,
-    申請 ~ 申込 or 応募, 事例 ~ 例: two-letter words are the general ones) that change what a municipal text means;
-    those are left to the organisation's own list."""
-    if any(ACRONYM.fullmatch(w) for w in (typed, other)):
-        return True
+    """Whether a dictionary synonym is another form of the typed word rather than a neighbour in meaning: the typed
+    word is an acronym and the other what it stands for, longer and not Latin (ai ~ 人工知能, rpa ~
+    ロボティックプロセスオートメーション; line ~ 線 is no such pair), or the typed word has three letters or more,
+    the other is not Latin where the typed one is not (都市 ~ city, データ ~ data add nothing) and they share a
+    letter that is not a long-vowel mark (マイナカード ~ マイナンバーカード, スマホ ~ スマートフォン, オンライン申請 ~
+    電子申請). Sudachi's groups without their flags also hold neighbours (決済 ~ 会計, 申請 ~ 申込 or 応募, 事例 ~
+    例: two-letter words are the general ones) that change what a municipal text means; those are left to the
+    organisation's own list."""
+    if ACRONYM.fullmatch(typed):
+        return len(other) > len(typed) and not other.isascii()
+    if other.isascii() and not typed.isascii():
+        return False
     letters = {c for c in typed if c.isalnum() and c != "ー"}
     return len(typed) >= 3 and bool(letters & set(other))
 
@@ -133,7 +137,9 @@ def dictionary_terms(
             for w in thesaurus.synonyms(stretch, table)
             if not _kana_only(w) and same_word(stretch, w)
         ]
-        variants = thesaurus.variants(stretch, table)
+        variants = [  # データ's variant data adds nothing the index would hold for its readers
+            w for w in thesaurus.variants(stretch, table) if stretch.isascii() or not w.isascii()
+        ]
         if synonyms or variants:
             candidates.append((stretch, synonyms, variants))
     df = known(list({w for _, s, v in candidates for w in s + v}))
@@ -158,7 +164,9 @@ def expand(
     form = lexical_form(query)
     own = own_groups if isinstance(own_groups, OwnGroups) else OwnGroups.of(own_groups)
     added = own_terms(form, own)
-    if table is not None:
+    if table is not None and any(
+        not c.isascii() for c in form
+    ):  # Latin-only: the dense side leads (0.9)
         added += dictionary_terms(form, table, known, [source for source, _ in added])
     kept, total = [], 0
     for source, terms in added:

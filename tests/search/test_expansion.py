@@ -55,3 +55,10 @@ def test_an_alternate_counts_less_than_the_word_typed():
     missing = evidence.coverage(words, weights, "申込の事例", [("電子申請",), ()])
     assert typed == 1.0 and missing == 1.0 / 3
     assert np.isclose(alternate, (2.0 * expansion.ADDED_WEIGHT + 1.0) / 3)
+
+
+def test_an_acronym_adds_what_it_stands_for_and_latin_words_add_nothing(engine):
+    assert engine.search("RPAで業務効率化")["expanded"] == ["ロボティックプロセスオートメーション"]
+    assert engine.search("LINEで行政手続き")["expanded"] == []  # LINE ~ 線: no acronym's expansion
+    assert engine.search("データに基づく政策立案")["expanded"] == []  # データ ~ data
+    assert engine.search("cashless payment at the counter")["expanded"] == []  # Latin only: dense leads
