@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -69,6 +70,23 @@ def misses(results: dict[str, dict], mode: str) -> list[str]:
     return lines
 
 
+def commit() -> str:
+    """The checkout's commit (and `+changes` when the tree differs from it), so a saved run names its code."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=kit.ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=kit.ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (head or "unknown") + ("+changes" if dirty else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modes", default="hybrid,dense,lexical")
@@ -103,7 +121,7 @@ def main() -> None:
     lines = [
         f"### {args.label or 'run'} ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
         "",
-        f"Settings from the environment: {', '.join(knobs) or 'none (defaults)'}.",
+        f"Code: {commit()}. Settings from the environment: {', '.join(knobs) or 'none (defaults)'}.",
         "",
         *table(results, modes),
     ]
