@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +26,13 @@ class EvalFileError(UserError):
 
 @dataclass(frozen=True)
 class EvalQuery:
-    """A query and the graded ids a good answer ranks first."""
+    """A query, the graded ids a good answer ranks first and, optionally, anchors of the passages that answer it
+    (short substrings of the article, NFKC: a returned passage answers when its text holds one)."""
 
     id: str
     text: str
     relevant: dict[str, int]
+    anchors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,26 @@ def place_key(prefecture: str, name: str) -> str:
     return f"{prefecture}|{name}"
 
 
+def anchor_text(text: str) -> str:
+    """How an anchor and a passage's text are compared: NFKC, as the index reads articles."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def _anchors(item: dict, i: int, path: Path) -> tuple[str, ...]:
+    """The optional `passages` of a dev query: each a string, or {"article": file name, "text": anchor}."""
+    found = []
+    for passage in item.get("passages", []):
+        text = passage.get("text") if isinstance(passage, dict) else passage
+        if not isinstance(text, str) or not text.strip():
+            raise EvalFileError(
+                path,
+                f"{i} 番目の質問の passages には空でない text が必要です",
+                f"query {i}: every passage needs a non-empty text",
+            )
+        found.append(anchor_text(text))
+    return tuple(found)
+
+
 def _dev(data: dict, path: Path) -> EvalSet:
     queries = []
     for i, item in enumerate(data["queries"]):
@@ -55,8 +78,14 @@ def _dev(data: dict, path: Path) -> EvalSet:
                 f"{i} 番目の質問に q と relevant がありません",
                 f"query {i} lacks q or relevant",
             )
+        if not isinstance(item.get("passages", []), list):
+            raise EvalFileError(
+                path,
+                f"{i} 番目の質問の passages がリストではありません",
+                f"query {i}: passages is not a list",
+            )
         relevant = {place_key(p, n): int(g) for p, n, g in item["relevant"]}
-        queries.append(EvalQuery(str(i), item["q"], relevant))
+        queries.append(EvalQuery(str(i), item["q"], relevant, _anchors(item, i, path)))
     return EvalSet("dev", tuple(queries))
 
 
@@ -104,11 +133,20 @@ def _dev_scores(query: EvalQuery, answer: dict) -> dict:
         for passage in answer["passages"]
     ]
     best = {k for k, g in query.relevant.items() if g == 2}
+    answered = (
+        {"answer@3": answer_hit(answer["passages"], query.anchors, 3)} if query.anchors else {}
+    )
     return {
         **_ranked_scores(places, query.relevant),
         "hit@3": metrics.hit_at(groups, best, 3),
+        **answered,
         "top": places[:5],
     }
+
+
+def answer_hit(passages: list[dict], anchors: tuple[str, ...], k: int) -> float:
+    """1 when one of the first k passages holds one of the anchors of the passages that answer the query."""
+    return float(any(a in anchor_text(p["text"]) for p in passages[:k] for a in anchors))
 
 
 def _squad_scores(query: EvalQuery, answer: dict) -> dict:
@@ -139,9 +177,9 @@ def evaluate(
         rows = []
         for query in progress(evalset.queries, mode) if progress else evalset.queries:
             rows.append({"id": query.id, "q": query.text, **score(query, search(query.text, mode))})
-        names = [k for k in rows[0] if k not in ("id", "q", "top")] if rows else []
-        result["modes"][mode] = {
-            "summary": {n: round(metrics.mean([r[n] for r in rows]), 4) for n in names},
+        names = list(dict.fromkeys(k for r in rows for k in r if k not in ("id", "q", "top")))
+        result["modes"][mode] = {  # a metric only some queries have (answer@3) is their mean
+            "summary": {n: round(metrics.mean([r[n] for r in rows if n in r]), 4) for n in names},
             "per_query": rows,
         }
     return result

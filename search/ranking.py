@@ -40,16 +40,27 @@ def rank_places(passages: list[dict], asked: frozenset[str] = frozenset()) -> li
     for rank, passage in enumerate(passages):
         for place in passage["municipalities"]:
             tally = tallies.setdefault(place["code"], _Tally({k: place[k] for k in _PLACE_KEYS}))
-            tally.score += evidence(
-                passage["score"], rank, role_in(place, passage["municipalities"])
-            )
-            tally.subject_count += place["role"] == "subject"
+            role = role_in(place, passage["municipalities"])
+            tally.score += evidence(passage["score"], rank, role)
+            tally.subject_count += role == "subject"
             if passage["id"] not in tally.passage_ids:
                 tally.passage_ids.append(passage["id"])
     for tally in tallies.values():
         tally.score *= OTHER_KIND if asked and kind_of(tally.place) not in asked else 1.0
-    ranked = sorted(tallies.values(), key=lambda t: (-t.score, -t.subject_count, t.place["code"]))
+    ranked = sorted(tallies.values(), key=_order)
     return [{**t.place, "score": round(t.score, 4), "passage_ids": t.passage_ids} for t in ranked]
+
+
+def _order(tally: _Tally) -> tuple:
+    """Strongest evidence first; on equal evidence, the place that was a passage's subject (a prefecture beside its
+    own municipality counts as context there, as in `role_in`), then a municipality before a prefecture: the
+    government that did the work leads the one that funds, hosts or locates it."""
+    return (
+        -tally.score,
+        -tally.subject_count,
+        tally.place["level"] == "prefecture",
+        tally.place["code"],
+    )
 
 
 _PLACE_KEYS = ("code", "name", "prefecture", "level", "lat", "lon")

@@ -43,6 +43,18 @@ _PARTNER_WORDS = (
     "等",
     "ほか",
 )
+_PREFECTURE_ROLE_WORDS = (  # a prefecture that funds or reports a case, not the one that did it
+    "補助",
+    "助成",
+    "交付金",
+    "によると",
+    "によれば",
+    "の調べ",
+)
+_LOCATOR_RE = re.compile(  # 群馬県の3市町村 / 大分県内の市町村 / 県下の各自治体: where the actors are, not an actor
+    r"(?:内|下|域内)?の?(?:[0-9]+|[一二三四五六七八九十]+|各|全|すべての|全ての|多くの|一部の)?"
+    r"(?:市区町村|区市町村|市町村|市町|自治体)"
+)
 _CLAUSE_CHARS = 12  # how far after a name a partner word may stand (within its clause)
 _LIST_JOINERS = ("・", "、", "や", "と", "及び", "及び、", "および")
 _HEAD_LINE_CHARS = 60
@@ -75,10 +87,15 @@ def _is_topic(text: str, mention: Mention) -> bool:
 
 def _is_partner(text: str, mention: Mention) -> bool:
     """京都府及び所管課と連携し / 宇佐市の事例を参考に / 県が主催する / 武蔵野市など: named as a partner, a source
-    or an example, in the clause right after the name (up to the next 、 or 。)."""
+    or an example, in the clause right after the name (up to the next 、 or 。). A prefecture also when it funds
+    or reports (大分県の補助を受け / 福岡県によると / 県の調べ) or only locates the actors (群馬県の3市町村が / 県内の市町村)."""
     paren = _ANY_PAREN_RE.match(text, mention.end)
     after = paren.end() if paren else mention.end
     clause = re.split(r"[、。\n]", text[after : after + _CLAUSE_CHARS], maxsplit=1)[0]
+    if mention.place.level == "prefecture" and (
+        any(word in clause for word in _PREFECTURE_ROLE_WORDS) or _LOCATOR_RE.match(text, after)
+    ):
+        return True
     return any(word in clause for word in _PARTNER_WORDS)
 
 
@@ -161,6 +178,33 @@ def extract(
         Mention(m.place, m.start, m.end, "subject" if m.place.code in subjects else "mention")
         for m in mentions
     )
+
+
+def in_own_case(mentions: list[Mention], case: Sequence[Place]) -> list[Mention]:
+    """A prefecture where one of its own municipalities is the case: when the chunk's section or item is about
+    municipalities (its heading or item line names them: 群馬県渋川市・吉岡町・榛東村【…】) and the chunk has no
+    municipality of its own as subject, a prefecture it names as subject (群馬県情報化推進協議会の事業を活用して)
+    funds, hosts or locates that case: it becomes a mention, and the chunk takes the case's municipalities of that
+    prefecture (inherited), as `search.ranking.role_in` reads a prefecture beside its own municipality."""
+    if any(m.role == "subject" and m.place.level == "municipality" for m in mentions):
+        return mentions
+    acting = {
+        m.place.code for m in mentions if m.role != "mention" and m.place.level == "prefecture"
+    }
+    named = {m.place.prefecture for m in mentions if m.place.code in acting}
+    own = [p for p in case if p.level == "municipality" and p.prefecture in named]
+    if not own:
+        return mentions
+    within = {p.prefecture for p in own}
+    return [
+        *(
+            Mention(m.place, m.start, m.end, "mention")
+            if m.place.code in acting and m.place.prefecture in within
+            else m
+            for m in mentions
+        ),
+        *(m for m in inherit(own) if m.place.code not in {n.place.code for n in mentions}),
+    ]
 
 
 def inherit(parent_subjects: Sequence[Place]) -> list[Mention]:
@@ -362,6 +406,9 @@ def resolve_chunks(
     any other the article's subject: the most named subject of its title and first line (an item line ■… is
     no title). Otherwise it has no place.
 
+    A chunk whose section or item is about municipalities and that has none of its own as subject reads a
+    prefecture it names as their context (`in_own_case`): the municipalities that did the work lead.
+
     An article with a writer (`writer_of`: named by `source` (NFKC), else its subject) is read as the writer's
     own text: a place named only in passing no longer becomes a passage's subject by being the only one named,
     本市/当町 mean the writer, and a passage with no subject of its own is the writer's (`_with_writer`).
@@ -390,6 +437,7 @@ def resolve_chunks(
             [found[i] for i in members], [chunks[i][0] for i in members], heading
         )
         inherited.update(zip(members, shares))
+    found = [in_own_case(mentions, inherited.get(i, [])) for i, mentions in enumerate(found)]
     resolved = [
         mentions or _inherited(text, inherited.get(i, []), article, at, writer)
         for i, (mentions, (text, _), at) in enumerate(zip(found, chunks, positions))

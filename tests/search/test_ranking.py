@@ -60,6 +60,14 @@ def test_the_municipality_of_a_case_heading_outranks_the_prefecture_that_heads_t
     ]  # without the rule: 大分県 1.22 > 宇佐市 0.9
 
 
+def test_on_equal_evidence_the_municipality_leads_the_prefecture_named_beside_it():
+    """大分県は、県内の宇佐市で…: the prefecture is the sentence's subject but context beside its own municipality;
+    both weigh as mentions, and the tie goes to the municipality (it went to the prefecture by its raw role)."""
+    ranked = rank_places([passage("a", 0.9, (OITA, "subject"), (USA, "mention"))])
+    assert [p["name"] for p in ranked] == ["宇佐市", "大分県"]
+    assert ranked[0]["score"] == ranked[1]["score"]
+
+
 SHIBUYA = {
     "code": "131130",
     "name": "渋谷区",
