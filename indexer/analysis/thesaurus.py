@@ -16,9 +16,9 @@ from pathlib import Path
 from indexer.analysis import lexical
 from indexer.analysis.normalize import lexical_form
 
-TABLE_VERSION = 1
+TABLE_VERSION = 2  # 2: variants of nouns only (a verb's are its inflections: つくる, 作っ)
 SYNONYM_POS = frozenset(("名詞",))  # 決済 ~ 精算 yes; the verb しはらう's inflections no
-VARIANT_POS = frozenset(("名詞", "動詞", "形容詞", "形状詞", "副詞"))
+VARIANT_POS = frozenset(("名詞",))
 _local = threading.local()
 log = logging.getLogger(__name__)
 
