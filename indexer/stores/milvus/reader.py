@@ -380,3 +380,7 @@ class MilvusCommit:
             key=lambda r: (r["published"] is None, descending(r["published"]), r["title"], r["id"])
         )
         return rows[offset : offset + limit]
+
+    def vocabulary_parts(self) -> tuple:
+        """None yet: suggestions and 「もしかして」 read the FAISS store's segments (Milvus offers them nothing)."""
+        return ()
