@@ -123,6 +123,8 @@ def did_you_mean(
         found = _closest(word, terms)
         if found is not None:
             term, reason = found
+            if term.isascii() and shown[start:end].isupper():
+                term = term.upper()  # the index keeps Latin words lower-cased: BRP → BPR, not bpr
             return {
                 "text": shown[:start] + term + shown[end:],
                 "reason": reason,

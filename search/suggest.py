@@ -163,8 +163,8 @@ def is_term(term: str) -> bool:
             return False
         if pos[1] in ("数詞", "非自立可能"):
             return False
-        # a two-letter katakana "name" is nearly always half of a longer word (シス, テム)
-        return not (len(term) == 2 and pos[1] == "固有名詞" and all(map(_is_katakana, term)))
+        # two katakana letters are nearly always half of a longer word (シス, マイ), whatever SudachiPy reads
+        return not (len(term) == 2 and all(map(_is_katakana, term)))
     return len(term) >= 3 and all(m.part_of_speech()[0] in _TERM_POS for m in ms)
 
 

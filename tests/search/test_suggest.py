@@ -94,7 +94,7 @@ def test_a_new_article_is_suggestable_after_its_commit_and_gone_after_its_deleti
         ("うさしの事例", "宇佐市の事例", "reading"),
         ("キャッシュレス決裁", "キャッシュレス決済", "reading"),
         ("介護事業所のきどく確認", "介護事業所の既読確認", "reading"),
-        ("職員向けBRP研修", "職員向けbpr研修", "spelling"),
+        ("職員向けBRP研修", "職員向けBPR研修", "spelling"),
     ],
 )
 def test_did_you_mean_offers_the_term_meant(engine, query, text, reason):
