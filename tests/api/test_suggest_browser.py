@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from browserkit import shot
+from browserkit import shot, widget_root
 
 
 def _suggest_requests(page) -> list[str]:
@@ -77,3 +77,31 @@ def test_escape_closes_and_did_you_mean_is_a_link(page, server):
     page.wait_for_function("decodeURIComponent(location.search).includes('q=窓口キャッシュレス')")
     page.wait_for_function("document.querySelector('#status').textContent.includes('検索結果')")
     assert page.locator("#did-you-mean").is_hidden()
+
+
+def test_widget_combobox_on_another_origin_waits_for_the_ime(page, server, host_site):
+    asked = _suggest_requests(page)
+    page.goto(host_site[0] + "/")
+    widget = widget_root(page)
+    box = widget.get_by_role("combobox")
+    box.focus()
+    assert box.get_attribute("aria-expanded") == "false"
+    cdp = page.context.new_cdp_session(page)
+    for typed in ("う", "うさ"):
+        cdp.send(
+            "Input.imeSetComposition",
+            {"text": typed, "selectionStart": len(typed), "selectionEnd": len(typed)},
+        )
+        time.sleep(0.2)
+    assert asked == []
+    cdp.send("Input.insertText", {"text": "うさ"})
+    options = widget.get_by_role("option")
+    options.first.wait_for()
+    assert len(asked) == 1 and box.get_attribute("aria-expanded") == "true"
+    assert options.first.inner_text().startswith("宇佐市")
+    page.keyboard.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == options.first.get_attribute("id")
+    page.keyboard.press("Enter")
+    widget.locator("li.hit").first.wait_for()
+    assert box.input_value() == "宇佐市"
+    assert box.get_attribute("aria-expanded") == "false"
