@@ -282,7 +282,15 @@ def suggest(
         if text in texts:
             continue  # one suggestion per text: the kind that scored best
         texts.add(text)
-        out.append({"text": text, "kind": KINDS[kind], "score": round(score, 4), **extra})
+        out.append(
+            {
+                "text": text,
+                "kind": KINDS[kind],
+                "score": round(score, 4),
+                "code": extra.get("code"),  # a municipality's; None for the other kinds
+                "prefecture": extra.get("prefecture"),
+            }
+        )
         if len(out) == k:
             break
     return out
