@@ -72,3 +72,34 @@ def test_queries_searched_twice_are_offered_masked_ones_never(
             time.sleep(0.1)
         queries = [s["text"] for s in found if s["kind"] == "query"]
         assert queries == ["窓口キャッシュレスの取り組み"]
+
+
+def test_a_posted_title_is_suggested_without_a_restart_and_gone_after_delete(client, auth):
+    article = {
+        "title": "沼田市の電子図書館サービス",
+        "source": "テスト通信",
+        "published": "2024-06-01",
+        "url": "https://example.invalid/numata-library",
+        "body": "沼田市は電子図書館サービスを始め、図書館に来なくても本を借りられるようにした。",
+    }
+
+    def offered() -> list[tuple[str, str]]:
+        found = client.get("/suggest", params={"q": "ぬまたし", "k": 10}).json()["suggestions"]
+        return [(s["text"], s["kind"]) for s in found]
+
+    def wait_for(done) -> None:
+        deadline = time.monotonic() + 20
+        while not done():
+            assert time.monotonic() < deadline, offered()
+            time.sleep(0.05)
+
+    assert ("沼田市の電子図書館サービス", "title") not in offered()
+    added = client.post("/articles", json=article, headers=auth)
+    assert added.status_code == 201, added.text
+    try:
+        wait_for(lambda: ("沼田市の電子図書館サービス", "title") in offered())
+        assert ("沼田市", "municipality") in offered()
+    finally:
+        removed = client.delete(f"/articles/{added.json()['id']}", headers=auth)
+        assert removed.status_code == 200
+    wait_for(lambda: ("沼田市の電子図書館サービス", "title") not in offered())
