@@ -18,6 +18,7 @@ MIN_WORD = 2  # shorter words are left alone (one kana or kanji is too ambiguous
 _RUNS = re.compile(r"[\u3041-\u309fー]+|[^\u3041-\u309f]+")
 _PARTICLES = "(?:から|まで|より|の|を|に|で|と|は|が|へ|や|も)"
 _EDGE_PARTICLES = re.compile(rf"^{_PARTICLES}*(.*?){_PARTICLES}*$")
+_KANJI = re.compile(r"[\u3400-\u9fff々]")
 _JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff]")
 _WORD_POS = frozenset(("名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞"))
 
@@ -44,13 +45,16 @@ class Vocabulary:
 
 def query_words(query: str) -> list[tuple[int, int, str]]:
     """(start, end, word) in the query's lexical form: each run of hiragana as one word, its particles at either
-    end left out (SudachiPy cuts kana written for kanji anywhere: う|さし), and SudachiPy mode C content words
-    of the rest."""
+    end left out (SudachiPy cuts kana written for kanji anywhere: う|さし) and none when it ends the kanji before
+    it (okurigana: 減らす), and SudachiPy mode C content words of the rest."""
     norm = lexical_form(query)
     found: list[tuple[int, int, str]] = []
     for run in _RUNS.finditer(norm):
         if _is_hiragana(run.group()):
             core = _EDGE_PARTICLES.search(run.group())
+            after_kanji = run.start() > 0 and _KANJI.match(norm[run.start() - 1]) is not None
+            if after_kanji and core is not None and core.start(1) == 0:
+                continue  # okurigana, a word's own ending: 減|らす, 使|いにくくなった
             if core is not None and core.group(1):
                 found.append(
                     (run.start() + core.start(1), run.start() + core.end(1), core.group(1))
