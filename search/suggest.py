@@ -63,11 +63,11 @@ def keys_of(text: str, every_word: bool) -> list[tuple[str, bool]]:
     norm = lexical_form(text)
     analysed = _analysed(text)
     out = [(fold(norm), True)]
-    for i, (start, reading) in enumerate(analysed):
+    for i, (start, read) in enumerate(analysed):
         first = i == 0
         if not first and not every_word:
             break
-        out.append((fold(reading), first))
+        out.append((fold(read), first))
         if not first:
             out.append((fold(norm[start:]), False))
     return [(k, s) for k, s in dict.fromkeys(out) if k]
@@ -142,7 +142,7 @@ def lexicon(entries: Iterable[Entry]) -> Lexicon:
 
 
 def _display(text: str) -> str:
-    """A heading or title as offered: one line, without leading marks (■, 【, …) and closing brackets."""
+    """A heading or title as offered: one line, without the marks around it (■, ●, ➡, colons, spaces)."""
     line = " ".join(text.split())
     return line.strip(_LEADING) or line
 
