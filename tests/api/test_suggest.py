@@ -103,3 +103,15 @@ def test_a_posted_title_is_suggested_without_a_restart_and_gone_after_delete(cli
         removed = client.delete(f"/articles/{added.json()['id']}", headers=auth)
         assert removed.status_code == 200
     wait_for(lambda: ("沼田市の電子図書館サービス", "title") not in offered())
+
+
+def test_the_cli_listing_shows_did_you_mean(api_index):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    out = CliRunner().invoke(
+        app, ["search", "まどぐちキャッシュレス", "-k", "2", "--index-dir", str(api_index)]
+    )
+    assert out.exit_code == 0, out.output
+    assert "もしかして / did you mean: 窓口キャッシュレス" in out.stdout.splitlines()[1]
