@@ -508,3 +508,17 @@ def test_milvus_without_the_extras_says_what_to_install(tmp_path):
     assert "pip install 'jichitai-search[milvus]'" in done.stderr
     assert "エラー:" in done.stderr and "Error:" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+def test_milvus_suggests_titles_headings_and_places_as_faiss_does(engine, milvus_engine):
+    """Milvus offers no terms (it keeps term ids, not words); its titles, headings and places are FAISS's."""
+
+    def offered(answer: dict) -> list[tuple[str, str, str | None]]:
+        return [(s["text"], s["kind"], s["code"]) for s in answer["suggestions"]]
+
+    for prefix in ("うさ", "みたか", "自治体", "でじたる", "セミナー"):
+        faiss = [s for s in offered(engine.suggest(prefix, 20)) if s[1] != "term"]
+        milvus = offered(milvus_engine.suggest(prefix, 20))
+        assert milvus and {s[1] for s in milvus} <= {"title", "heading", "municipality"}
+        assert set(milvus) == set(faiss), prefix
+    assert offered(milvus_engine.suggest("うさ", 1)) == [("宇佐市", "municipality", "442119")]
