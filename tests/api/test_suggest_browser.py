@@ -105,3 +105,20 @@ def test_widget_combobox_on_another_origin_waits_for_the_ime(page, server, host_
     widget.locator("li.hit").first.wait_for()
     assert box.input_value() == "宇佐市"
     assert box.get_attribute("aria-expanded") == "false"
+
+
+def test_widget_offers_did_you_mean_and_searches_it(page, server, host_site):
+    page.goto(host_site[0] + "/")
+    widget = widget_root(page)
+    box = widget.get_by_role("combobox")
+    box.fill("まどぐちキャッシュレス")
+    box.press("Enter")  # no option chosen: the text as typed is searched
+    offer = widget.locator("p.offer")
+    offer.locator("button").wait_for()
+    assert offer.inner_text() == "もしかして: 窓口キャッシュレス"
+    offer.locator("button").click()
+    page.wait_for_function(
+        "document.getElementById('dx-search').shadowRoot.querySelector('p.offer').hidden"
+    )
+    assert box.input_value() == "窓口キャッシュレス"
+    assert "宇佐市" in widget.locator("li.hit").first.inner_text()
