@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from api.deps import Refresher
 from api.errors import install_handlers, route_methods
+from api.log.past import PastQueries
 from api.log.store import SearchLog, default_path
 from api.mcp import http as mcp_http
 from api.middleware import BodyLimit, SecurityHeaders
@@ -27,6 +28,7 @@ from api.routers import (
     saved,
     search,
     sources,
+    suggest,
     synonyms,
 )
 from api.saved.mail import Digest
@@ -99,6 +101,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.state.searchlog = searchlog = SearchLog(
             settings.log_path or default_path(settings.index_dir), settings.log_days, settings.log
         )
+        app.state.past_queries = PastQueries(searchlog.path, settings.log)
+        loaded.prepare_suggestions()
         app.state.saved = store = SavedStore(settings.saved_path or saved_path(settings.index_dir))
         digest = Digest.from_url(settings.smtp_url) if settings.smtp_url else None
         app.state.percolator = percolator = Percolator(
@@ -109,6 +113,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
         def after_write() -> None:
             refresher(force=True)
+            loaded.prepare_suggestions()  # a new title is suggestable without waiting for a request
             percolator.catch_up(loaded.view)  # the new commit point's new articles, matched
 
         app.state.writer = GroupWriter(
@@ -145,6 +150,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     routers = (
         search.router,
+        suggest.router,
         municipalities.router,
         passages.router,
         articles.router,

@@ -37,7 +37,9 @@ def _passage(rank: int, passage: dict) -> list[str]:
 def listing(answer: dict) -> str:
     """Places first, then passages, as a staff member reads them."""
     head = f"「{answer['query']}」の検索結果: {len(answer['passages'])} 件（{answer['took_ms']} ms、{answer['mode']}）"
-    lines = [head, ""] + _places(answer) + ["", "■ 文章 / passages"]
+    offer = answer.get("did_you_mean")
+    meant = [f"もしかして / did you mean: {offer['text']}"] if offer else []
+    lines = [head, *meant, ""] + _places(answer) + ["", "■ 文章 / passages"]
     for rank, passage in enumerate(answer["passages"], 1):
         lines += _passage(rank, passage)
     return "\n".join(lines)

@@ -139,6 +139,41 @@ class SynonymsIn(BaseModel):
 class Synonyms(Answer):
     groups: list[list[str]]
     generation: str = Field(description="このグループを持つ世代 / the commit point holding them")
+    did_you_mean: DidYouMean | None = Field(
+        default=None,
+        description="「もしかして」: 答えが弱く、近い語が索引にあるときの言い換え / a rewrite offered when the answer "
+        "is weak and a close term exists",
+    )
+
+
+class Suggestion(Answer):
+    text: str = Field(description="候補の文字列 / the text offered")
+    kind: Literal["title", "heading", "municipality", "term", "query"] = Field(
+        description="title 記事名 / heading 見出し / municipality 自治体 / term 語 / query 過去の検索"
+    )
+    score: float = Field(description="並べ替えの得点 / ranking score")
+    code: str | None = Field(
+        default=None, description="自治体の団体コード（municipality のみ）/ code (municipality)"
+    )
+    prefecture: str | None = Field(
+        default=None, description="都道府県（municipality のみ）/ prefecture (municipality)"
+    )
+
+
+class SuggestAnswer(Answer):
+    query: str
+    took_ms: float
+    generation: str
+    suggestions: list[Suggestion]
+
+
+class DidYouMean(Answer):
+    text: str = Field(description="言い換えた検索語 / the query with the word replaced")
+    reason: Literal["reading", "spelling"] = Field(
+        description="reading: 読みが同じ / spelling: 綴りが近い（編集距離）"
+    )
+    word: str = Field(description="索引にない語 / the query word the index does not hold")
+    term: str = Field(description="その代わりの索引の語 / the index's term offered instead")
 
 
 class PlacePassage(Passage):

@@ -21,6 +21,7 @@ from indexer.stores.base import CommitView, Filters, LexicalHits
 from indexer.stores.factory import open_store
 from indexer.stores.spec import StoreSpec
 from search import evidence, expansion, fusion
+from search.didyoumean import Vocabulary, did_you_mean
 from search.errors import IndexUnavailable, QueryError
 from search.facets import FACET_DEPTH, facets, relevant_count
 from search.filters import allowed_rows, validate
@@ -30,6 +31,8 @@ from search.passages import ranked_passages, with_also_at
 from search.places import checked_place, place_page
 from search.ranking import rank_places
 from search.similar import similar
+from search.suggest import MAX_K as MAX_SUGGESTIONS
+from search.suggest import Scored, Suggester, Suggestions, suggest
 
 MAX_QUERY = 1000
 MAX_K = 50
@@ -135,6 +138,8 @@ class Engine:
         self._own: tuple[str, expansion.OwnGroups] | None = (
             None  # (commit point, its folded own groups)
         )
+        self.suggester = Suggester()
+        self._vocabulary: tuple[Suggestions, Vocabulary] | None = None
         self.query_vector = (
             functools.lru_cache(maxsize=query_cache)(self._query_vector)
             if query_cache
@@ -208,6 +213,7 @@ class Engine:
         passages = ranked_passages(
             view, ranked.rows, ranked.scores, ranked.dense, ranked.lexical, side.terms
         )
+        offer = did_you_mean(text, functools.partial(_held, view, side.expansion), self.vocabulary)
         return {
             "query": text,
             "took_ms": round((time.perf_counter() - began) * 1000, 1),
@@ -219,6 +225,54 @@ class Engine:
                 view.facet_rows(ranked.pool[: relevant_count(ranked.pool_scores, ranked.floor)])
             ),
             "expanded": list(side.expansion.terms),
+            "did_you_mean": offer,
+        }
+
+    def suggestions(self, wait: bool = False) -> Suggestions | None:
+        """The served commit point's suggestable entries (the last built while a newer one's are built)."""
+        return self.suggester.for_view(self._view, wait)
+
+    def prepare_suggestions(self) -> None:
+        """Start building the served commit point's suggestions in the background (start-up, after a write)."""
+        self.suggester.prepare(self._view)
+
+    def vocabulary(self) -> Vocabulary | None:
+        """「もしかして」's terms: those of the served commit point's suggestions, made once for each."""
+        built = self.suggestions()
+        if built is None:
+            return None
+        cached = self._vocabulary
+        if cached is None or cached[0] is not built:
+            cached = self._vocabulary = (built, Vocabulary.of(built.words))
+        return cached[1]
+
+    def suggest(self, prefix: str | None, k: int = 8, past: Scored | None = None) -> dict:
+        """Suggestions for what is typed so far: titles, headings, municipalities, terms and past queries."""
+        began = time.perf_counter()
+        text = " ".join((prefix or "").split())
+        if len(text) > MAX_QUERY:
+            raise QueryError(
+                "q",
+                f"入力が長すぎます（{len(text)} 文字、上限 {MAX_QUERY}）",
+                f"the prefix is too long ({len(text)} characters, at most {MAX_QUERY})",
+            )
+        if any(unicodedata.category(c) in ("Cc", "Cs", "Co") for c in text):
+            raise QueryError(
+                "q", "入力に制御文字が含まれています", "the prefix contains control characters"
+            )
+        if not isinstance(k, int) or not 1 <= k <= MAX_SUGGESTIONS:
+            raise QueryError(
+                "k",
+                f"件数 k は 1〜{MAX_SUGGESTIONS} の整数です: {k}",
+                f"k must be an integer from 1 to {MAX_SUGGESTIONS}, not {k!r}",
+            )
+        built = self.suggestions() if text else None
+        found = suggest(text, k, built.parts if built else (), past) if text else []
+        return {
+            "query": text,
+            "took_ms": round((time.perf_counter() - began) * 1000, 2),
+            "generation": built.name if built else self._view.name,
+            "suggestions": found,
         }
 
     def place_page(self, code: str, limit: int = 20, offset: int = 0) -> dict:
@@ -365,6 +419,13 @@ class Engine:
             chosen,
             np.array([answers(mentions.get(int(r), []), side.asked) for r in rows[chosen]]),
         )
+
+
+def _held(view: CommitView, widened: expansion.Expansion, words: list[str]) -> dict[str, int]:
+    """Document frequencies for 「もしかして」: a word the expansion stood in for (an own group's 電申) counts as
+    held, so no correction is offered for it."""
+    df = dict(view.lexical_stats(words).df)
+    return {w: df.get(w, 0) or int(bool(widened.alternates(w))) for w in words}
 
 
 def _one_after_other(first: Callable[[], object], second: Callable[[], object]) -> tuple:

@@ -21,6 +21,7 @@ DATE_SCHEMA = {  # a calendar date (RFC 3339 full-date, what the server reads), 
 # both ECMA (u flag) and Python regular expressions read.
 _CONTROL = r"\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ue000-\uf8ff" + "\U000f0000-\U0010ffff"
 QUERY_PATTERN = rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"  # a word, no control characters
+PREFIX_PATTERN = rf"^[^{_CONTROL}]*$"  # what is typed so far: maybe nothing, no control characters
 
 _CODE = re.compile(r"^[0-9]{5,6}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")

@@ -1,5 +1,5 @@
-"""The MCP tools and the article resource: the engine calls of /search, /municipalities, similar cases and
-/articles/{id}, with typed inputs and outputs and descriptions written for a model choosing among tools."""
+"""The MCP tools and the article resource: the engine calls of /search, /municipalities, similar cases,
+/suggest and /articles/{id}, with typed inputs and outputs and descriptions written for a model choosing among tools."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from indexer.stores.base import Filters
 from search.engine import MAX_K, Engine
 from search.errors import IndexUnavailable, QueryError
 from search.places import MAX_LIMIT
+from search.suggest import MAX_K as MAX_SUGGESTIONS
 
 NAME = "jichitai-search"
 INSTRUCTIONS = (
@@ -77,6 +78,20 @@ Code = Annotated[
     Field(
         description="6 桁の全国地方公共団体コード（search_cases の municipalities[].code）。例: 442119（宇佐市）"
         "/ 6-digit local government code, as in search_cases' municipalities[].code",
+    ),
+]
+Prefix = Annotated[
+    str,
+    Field(
+        description="語の書き出し（かなでもよい。例: 「まどぐち」「うさ」）/ the start of a word, kana allowed",
+        json_schema_extra={"maxLength": 1000},
+    ),
+]
+Count = Annotated[
+    int,
+    Field(
+        description=f"候補の数（1〜{MAX_SUGGESTIONS}）/ number of suggestions (1-{MAX_SUGGESTIONS})",
+        json_schema_extra={"minimum": 1, "maximum": MAX_SUGGESTIONS},
     ),
 ]
 PassageId = Annotated[
@@ -198,6 +213,19 @@ def build(engine_of: Callable[[], Engine]) -> MCPServer:
         """
         found = answer(lambda engine: engine.similar(passage_id, k), {"id": "passage_id"})
         return schemas.SimilarAnswer.model_validate(found)
+
+    @tool("索引の語を探す / words of the index")
+    def suggest_words(prefix: Prefix, k: Count = 8) -> schemas.SuggestAnswer:
+        """書き出し（かなの読みでもよい）で始まる、索引にある語・自治体名・記事名・見出しを返します。
+        search_cases に使う正しい表記（漢字）や、索引にある自治体名を確かめるときに使います。GET /suggest と同じ
+        答えです（過去の検索は含みません）。
+
+        Terms, municipality names, article titles and headings of the index that start with a prefix (kana
+        readings find kanji: まどぐち → 窓口, うさ → 宇佐市). Use it to find how the index writes a word before
+        search_cases. The same answer as GET /suggest, without past searches.
+        """
+        found = answer(lambda engine: engine.suggest(prefix, k), {"q": "prefix"})
+        return schemas.SuggestAnswer.model_validate(found)
 
     @tool("記事を読む / read an article")
     def get_article(id: ArticleId) -> schemas.Article:

@@ -491,6 +491,131 @@
     }
   }
 
+  // ------------------------------------------------------------ 入力候補: the search box as a WAI-ARIA 1.2 combobox
+
+  const KIND_NAME = { title: "記事", heading: "見出し", municipality: "自治体", term: "語", query: "過去の検索" };
+  const SUGGEST_DELAY_MS = 120;
+
+  /** Suggestions under the search box: debounced, never while an IME composes (compositionstart to
+   * compositionend), ArrowUp/Down to move, Enter to take one and search, Escape to close. */
+  function setupCombobox() {
+    const input = $("q");
+    const list = $("q-suggestions");
+    const combo = { composing: false, timer: 0, seq: 0, active: -1, items: [] };
+
+    function close() {
+      clearTimeout(combo.timer);
+      combo.seq++;
+      combo.items = [];
+      combo.active = -1;
+      list.replaceChildren();
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+    }
+
+    function setActive(index) {
+      combo.active = index;
+      [...list.children].forEach((option, i) => option.setAttribute("aria-selected", String(i === index)));
+      if (index < 0) {
+        input.removeAttribute("aria-activedescendant");
+        return;
+      }
+      const option = list.children[index];
+      input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    }
+
+    function choose(index) {
+      const item = combo.items[index];
+      if (!item) return;
+      input.value = item.text;
+      close();
+      runSearch();
+    }
+
+    function show(items) {
+      combo.items = items;
+      combo.active = -1;
+      list.replaceChildren(...items.map((item, i) => el("li", {
+        id: `q-option-${i}`, role: "option", "aria-selected": "false",
+        onmousedown: (event) => event.preventDefault(), // the box keeps the focus
+        onclick: () => choose(i),
+      }, el("span", { className: "text" }, item.text),
+      el("span", { className: "kind" }, KIND_NAME[item.kind] || item.kind))));
+      list.hidden = items.length === 0;
+      input.setAttribute("aria-expanded", String(items.length > 0));
+      input.removeAttribute("aria-activedescendant");
+    }
+
+    async function fetchSuggestions() {
+      const prefix = input.value.trim();
+      const seq = ++combo.seq;
+      if (!prefix || combo.composing) {
+        if (!prefix) close();
+        return;
+      }
+      try {
+        const answer = await getJson(`/suggest?${new URLSearchParams({ q: prefix, k: "8" })}`);
+        if (seq === combo.seq && !combo.composing && document.activeElement === input) show(answer.suggestions || []);
+      } catch {
+        if (seq === combo.seq) close(); // suggestions are a help: a failure only hides them
+      }
+    }
+
+    function schedule() {
+      clearTimeout(combo.timer);
+      combo.timer = setTimeout(fetchSuggestions, SUGGEST_DELAY_MS);
+    }
+
+    input.addEventListener("compositionstart", () => {
+      combo.composing = true;
+      clearTimeout(combo.timer);
+      combo.seq++; // an answer still on its way is dropped
+    });
+    input.addEventListener("compositionend", () => {
+      combo.composing = false;
+      schedule();
+    });
+    input.addEventListener("input", (event) => {
+      if (event.isComposing || combo.composing) return;
+      schedule();
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.isComposing || combo.composing || event.keyCode === 229) return; // the IME's own keys
+      const open = !list.hidden && combo.items.length > 0;
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        if (!open) { fetchSuggestions(); return; }
+        setActive(combo.active + 1 >= combo.items.length ? 0 : combo.active + 1);
+      } else if (event.key === "ArrowUp" && open) {
+        event.preventDefault();
+        setActive(combo.active <= 0 ? combo.items.length - 1 : combo.active - 1);
+      } else if (event.key === "Enter" && open && combo.active >= 0) {
+        event.preventDefault();
+        choose(combo.active);
+      } else if (event.key === "Escape" && open) {
+        event.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener("blur", () => setTimeout(close, 0));
+    form.addEventListener("submit", close);
+  }
+
+  /** 「もしかして」: the rewrite the answer offers, as a link to its search. */
+  function renderDidYouMean(answer, query) {
+    const box = $("did-you-mean");
+    const offer = answer.did_you_mean;
+    box.hidden = !offer;
+    if (!offer) return;
+    const next = new URLSearchParams(query);
+    next.set("q", offer.text);
+    const link = $("did-you-mean-link");
+    link.textContent = offer.text;
+    link.setAttribute("href", `?${next}`);
+  }
+
   // ------------------------------------------------------------ 新着: answers not shown at the last visit
 
   const SEEN_KEY = "jsearch-seen";
@@ -587,6 +712,7 @@
     renderPlaces(places);
     drawDots(places);
     renderFacets(answer.facets || null);
+    renderDidYouMean(answer, query);
     updateCsv(query);
     const named = state.municipality && places.find((p) => p.code === state.municipality);
     if (named && !state.municipalityName) {
@@ -711,6 +837,7 @@
 
   function showView(name) {
     for (const id of VIEWS) $(id).hidden = id !== name;
+    if (name !== "results") $("did-you-mean").hidden = true;
     if (name && state.focusView) $(name).focus();
     state.focusView = false;
   }
@@ -786,6 +913,12 @@
     $("crawl-sources").hidden = answer.sources.length === 0;
   }
 
+  setupCombobox();
+  $("did-you-mean-link").addEventListener("click", (event) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    navigate($("did-you-mean-link").getAttribute("href"));
+  });
   $("save-search").addEventListener("click", saveSearch);
   form.addEventListener("submit", (event) => {
     event.preventDefault();

@@ -56,6 +56,14 @@
     .similar li.hit { padding: 6px 0; }
     .similar .text { font-size: 13px; }
     .places { margin: 2px 0 0; font-size: 12px; color: #4e5b68; }
+    .combo { position: relative; flex: 1 1 14em; display: flex; }
+    .combo input { flex: 1 1 auto; }
+    .suggestions { position: absolute; top: 100%; left: 0; right: 0; z-index: 10; list-style: none; margin: 2px 0 0;
+      padding: 2px 0; background: #fff; border: 1px solid #4e5b68; border-radius: 6px; max-height: 18em; overflow-y: auto; }
+    .suggestions li { padding: 3px 8px; cursor: pointer; display: flex; gap: 8px; }
+    .suggestions li[aria-selected="true"] { background: #dbe8f7; outline: 2px solid #0b5cad; outline-offset: -2px; }
+    .suggestions .kind { margin-left: auto; color: #4e5b68; font-size: 12px; white-space: nowrap; }
+    .offer { margin: 0 0 6px; font-size: 14px; }
   `;
 
   const el = (tag, attrs = {}, ...children) => {
@@ -93,16 +101,20 @@
 
   const uid = Math.random().toString(36).slice(2, 8);
   const input = el("input", { id: `dx-q-${uid}`, type: "search", maxlength: "1000", autocomplete: "off",
-    placeholder: "例: 窓口キャッシュレスの事例" });
+    placeholder: "例: 窓口キャッシュレスの事例", role: "combobox", "aria-autocomplete": "list",
+    "aria-expanded": "false", "aria-controls": `dx-s-${uid}` });
+  const listbox = el("ul", { id: `dx-s-${uid}`, class: "suggestions", role: "listbox", "aria-label": "入力候補", hidden: true });
   const form = el("form", { role: "search", "aria-label": "自治体DX 事例検索" },
-    el("label", { for: `dx-q-${uid}` }, "事例検索"), input, el("button", { type: "submit", class: "go" }, "検索"));
+    el("label", { for: `dx-q-${uid}` }, "事例検索"), el("div", { class: "combo" }, input, listbox),
+    el("button", { type: "submit", class: "go" }, "検索"));
+  const offer = el("p", { class: "offer", hidden: true });
   const status = el("p", { class: "status", role: "status", "aria-live": "polite" });
   const chips = el("ul", { class: "chips", "aria-label": "事例の自治体（押すと絞り込み）" });
   const hits = el("ol", { "aria-label": "答えとなる文章" });
   const more = el("a", { class: "more", target: "_blank", rel: "noopener" }, "検索ページで詳しく見る");
   const csv = el("a", { class: "more csv", download: "" }, "CSV で保存");
   const links = el("p", { class: "links", hidden: true }, more, csv);
-  root.append(el("style", {}, CSS), el("div", { class: "box" }, form, status, chips, hits, links));
+  root.append(el("style", {}, CSS), el("div", { class: "box" }, form, status, offer, chips, hits, links));
 
   let municipality = "";
   let seq = 0;
@@ -204,6 +216,13 @@
       hits.replaceChildren(...body.passages.map((p) => renderHit(p)));
       if (!body.passages.length) hits.append(el("li", { class: "hit" }, "見つかりませんでした。"));
       renderChips(body.municipalities || []);
+      offer.hidden = !body.did_you_mean;
+      if (body.did_you_mean) {
+        const meant = body.did_you_mean.text;
+        const button = el("button", { type: "button", class: "link-button" }, meant);
+        button.addEventListener("click", () => { input.value = meant; municipality = ""; search(); });
+        offer.replaceChildren("もしかして: ", button);
+      }
       const page = new URLSearchParams({ q });
       if (municipality) page.set("municipality", municipality);
       more.setAttribute("href", `${api}/?${page}`);
@@ -240,8 +259,90 @@
     }
   });
 
+  // 入力候補: a WAI-ARIA 1.2 combobox; debounced, never while an IME composes, ↑↓ Enter Esc.
+  const KINDS = { title: "記事", heading: "見出し", municipality: "自治体", term: "語", query: "過去の検索" };
+  const combo = { composing: false, timer: 0, seq: 0, active: -1, items: [] };
+  const closeList = () => {
+    clearTimeout(combo.timer);
+    combo.seq++;
+    combo.items = [];
+    combo.active = -1;
+    listbox.replaceChildren();
+    listbox.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+  };
+  const setActive = (index) => {
+    combo.active = index;
+    [...listbox.children].forEach((o, i) => o.setAttribute("aria-selected", String(i === index)));
+    const option = listbox.children[index];
+    if (option) {
+      input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    }
+  };
+  const choose = (index) => {
+    const item = combo.items[index];
+    if (!item) return;
+    input.value = item.text;
+    closeList();
+    municipality = "";
+    search();
+  };
+  const suggest = async () => {
+    const prefix = input.value.trim();
+    const mine = ++combo.seq;
+    if (!prefix) { closeList(); return; }
+    if (combo.composing) return;
+    try {
+      const body = await getJson(`/suggest?${new URLSearchParams({ q: prefix, k: "8" })}`);
+      if (mine !== combo.seq || combo.composing || root.activeElement !== input) return;
+      combo.items = body.suggestions || [];
+      combo.active = -1;
+      listbox.replaceChildren(...combo.items.map((item, i) => {
+        const option = el("li", { id: `dx-s-${uid}-${i}`, role: "option", "aria-selected": "false" },
+          el("span", {}, item.text), el("span", { class: "kind" }, KINDS[item.kind] || item.kind));
+        option.addEventListener("mousedown", (event) => event.preventDefault());
+        option.addEventListener("click", () => choose(i));
+        return option;
+      }));
+      listbox.hidden = combo.items.length === 0;
+      input.setAttribute("aria-expanded", String(combo.items.length > 0));
+      input.removeAttribute("aria-activedescendant");
+    } catch {
+      if (mine === combo.seq) closeList();
+    }
+  };
+  const schedule = () => {
+    clearTimeout(combo.timer);
+    combo.timer = setTimeout(suggest, 120);
+  };
+  input.addEventListener("compositionstart", () => { combo.composing = true; clearTimeout(combo.timer); combo.seq++; });
+  input.addEventListener("compositionend", () => { combo.composing = false; schedule(); });
+  input.addEventListener("input", (event) => { if (!event.isComposing && !combo.composing) schedule(); });
+  input.addEventListener("keydown", (event) => {
+    if (event.isComposing || combo.composing || event.keyCode === 229) return;
+    const open = !listbox.hidden && combo.items.length > 0;
+    if (event.key === "ArrowDown") {
+      event.preventDefault();
+      if (!open) { suggest(); return; }
+      setActive(combo.active + 1 >= combo.items.length ? 0 : combo.active + 1);
+    } else if (event.key === "ArrowUp" && open) {
+      event.preventDefault();
+      setActive(combo.active <= 0 ? combo.items.length - 1 : combo.active - 1);
+    } else if (event.key === "Enter" && open && combo.active >= 0) {
+      event.preventDefault();
+      choose(combo.active);
+    } else if (event.key === "Escape" && open) {
+      event.preventDefault();
+      closeList();
+    }
+  });
+  input.addEventListener("blur", () => setTimeout(closeList, 0));
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    closeList();
     municipality = "";
     search();
   });

@@ -44,6 +44,30 @@ class LexicalHits:
 
 
 @dataclass(frozen=True)
+class Vocabulary:
+    """What one part of a commit point (a FAISS segment) offers as suggestions, with the local rows behind each
+    entry so that deleted rows stop counting: titles (an article's first row), headings, places named, and the
+    lexical terms of its BM25 postings (the rows of term i are term_rows[term_indptr[i]:term_indptr[i + 1]])."""
+
+    titles: list[tuple[str, int]]
+    headings: list[tuple[str, int]]
+    places: list[tuple[str, str, str, int]]  # (code, name, prefecture, row)
+    terms: list[str]
+    term_indptr: np.ndarray
+    term_rows: np.ndarray
+
+
+@dataclass(frozen=True)
+class VocabularyPart:
+    """One immutable part of a commit point as the suggester sees it: a key that names it for as long as it
+    exists (a segment's path), its live rows (None: all), and how to read its vocabulary (done once per key)."""
+
+    key: str
+    live: np.ndarray | None
+    read: Callable[[], Vocabulary]
+
+
+@dataclass(frozen=True)
 class Merged:
     """What a merge did."""
 
@@ -109,6 +133,7 @@ class CommitView(Protocol):
     ) -> tuple[Any, list[Any], dict[int, list[Any]]] | None: ...
     def article_ids(self) -> set[str]: ...
     def articles_page(self, columns: tuple[str, ...], offset: int, limit: int) -> list[Any]: ...
+    def vocabulary_parts(self) -> tuple[VocabularyPart, ...]: ...
 
 
 class CommitSource(Protocol):

@@ -22,7 +22,7 @@ def test_widget_on_another_origin(page, server, host_site):
     assert urlsplit(host).port != urlsplit(server).port
     page.goto(host + "/")
     widget = widget_root(page)
-    box = widget.get_by_role("searchbox")
+    box = widget.get_by_role("combobox")
     box.click()
     page.keyboard.type(QUERY)
     page.keyboard.press("Enter")
@@ -137,8 +137,8 @@ def test_article_html_stays_text_on_the_page(page, server, xss_article):
 def test_article_html_stays_text_in_thewidget_root(page, host_site, xss_article):
     page.goto(host_site[0] + "/")
     widget = widget_root(page)
-    widget.get_by_role("searchbox").fill("なでしこ町の電子回覧板")
-    widget.get_by_role("searchbox").press("Enter")
+    widget.get_by_role("combobox").fill("なでしこ町の電子回覧板")
+    widget.get_by_role("combobox").press("Enter")
     first = widget.locator("li.hit").first
     first.wait_for()
     page.wait_for_timeout(300)

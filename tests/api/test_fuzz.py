@@ -102,3 +102,13 @@ def test_highlights_lie_inside_the_text_for_any_query(engine, query):
     for passage in answer["passages"]:
         for mark in passage["highlights"]:
             assert 0 <= mark["start"] < mark["end"] <= len(passage["text"])
+
+
+@FUZZ
+@given(prefix=st.one_of(ANY_TEXT, PARAM, st.text(min_size=990, max_size=1010)), k=PARAM)
+def test_suggest_never_answers_5xx(client, prefix, k):
+    response = client.get("/suggest", params=_surrogate_safe({"q": prefix, "k": k}))
+    _check(response)
+    if response.status_code == 200:
+        found = response.json()["suggestions"]
+        assert len(found) <= 20 and len({s["text"] for s in found}) == len(found)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 QUERY = "窓口キャッシュレスの事例"
 USA = "442119"  # 宇佐市
 READ_KEY = "mcp-read-key"
-TOOLS = {"search_cases", "municipality_cases", "similar_cases", "get_article"}
+TOOLS = {"search_cases", "municipality_cases", "similar_cases", "get_article", "suggest_words"}
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -187,6 +187,12 @@ def test_the_other_tools_and_the_article_resource_answer_as_their_routes(mcp_bas
                 f"{mcp_base}/passages/{passage['id']}/similar", params={"k": 3}, timeout=60
             ).json()
         )
+        words = await session.call_tool("suggest_words", {"prefix": "うさ", "k": 3})
+        suggested = httpx.get(f"{mcp_base}/suggest", params={"q": "うさ", "k": 3}).json()
+        assert [
+            s for s in suggested["suggestions"] if s["kind"] != "query"
+        ] == words.structured_content["suggestions"]
+        assert words.structured_content["suggestions"][0]["text"] == "宇佐市"
         article = httpx.get(f"{mcp_base}/articles/{passage['article_id']}").json()
         got = await session.call_tool("get_article", {"id": passage["article_id"]})
         assert got.structured_content == article
@@ -210,6 +216,8 @@ ERRORS = [
     ("municipality_cases", {"code": USA, "limit": 101}, "limit"),
     ("similar_cases", {"passage_id": "no-such-passage"}, "passage_id"),
     ("similar_cases", {"passage_id": "x", "k": 0}, "k"),
+    ("suggest_words", {"prefix": "う" * 1001}, "prefix"),
+    ("suggest_words", {"prefix": "うさ", "k": 21}, "k"),
     ("get_article", {"id": "ffffffffffffffff"}, "id"),
     ("get_article", {"id": "../../etc/passwd"}, "id"),
 ]

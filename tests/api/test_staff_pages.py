@@ -320,8 +320,8 @@ def test_similar_cases_deep_link_of_an_unknown_passage(page, server):
 def _widget_search(page, host_site):
     page.goto(host_site[0] + "/")
     widget = widget_root(page)
-    widget.get_by_role("searchbox").fill(QUERY)
-    widget.get_by_role("searchbox").press("Enter")
+    widget.get_by_role("combobox").fill(QUERY)
+    widget.get_by_role("combobox").press("Enter")
     widget.locator("li.hit").first.wait_for()
     return widget
 

@@ -115,3 +115,14 @@ def test_bad_lists_get_a_422_naming_the_limit_or_entry(served, assert_error, gro
 def test_a_put_needs_the_write_key(served, assert_error):
     client, _ = served
     assert_error(client.put("/synonyms", json={"groups": [["電子申請", "電申"]]}), 401)
+
+
+def test_a_word_an_own_group_stands_for_gets_no_did_you_mean(served):
+    client, _ = served
+    client.put("/synonyms", json={"groups": [["電子申請", "電申"]]}, headers=AUTH)
+    answer = client.get("/search", params={"q": QUERY}).json()
+    assert answer["expanded"][0] == "電子申請" and answer["did_you_mean"] is None
+    alone = client.get("/search", params={"q": QUERY, "expand": False}).json()
+    assert (
+        alone["expanded"] == []
+    )  # the words alone: 電申 is not in the index, a correction may be offered

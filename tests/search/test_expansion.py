@@ -61,4 +61,6 @@ def test_an_acronym_adds_what_it_stands_for_and_latin_words_add_nothing(engine):
     assert engine.search("RPAで業務効率化")["expanded"] == ["ロボティックプロセスオートメーション"]
     assert engine.search("LINEで行政手続き")["expanded"] == []  # LINE ~ 線: no acronym's expansion
     assert engine.search("データに基づく政策立案")["expanded"] == []  # データ ~ data
-    assert engine.search("cashless payment at the counter")["expanded"] == []  # Latin only: dense leads
+    assert (
+        engine.search("cashless payment at the counter")["expanded"] == []
+    )  # Latin only: dense leads

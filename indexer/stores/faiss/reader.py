@@ -7,6 +7,7 @@ dense candidates are merged over all segments, so a ranking does not depend on h
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import weakref
 from collections import Counter
@@ -18,7 +19,7 @@ import numpy as np
 
 from indexer.analysis import lexical
 from indexer.stores import bm25, manifest
-from indexer.stores.base import LexicalHits, descending, top
+from indexer.stores.base import LexicalHits, Vocabulary, VocabularyPart, descending, top
 from indexer.stores.faiss import commit, layout, postings, vectors
 from indexer.stores.faiss.segment import Segment, live_mask, open_segment
 
@@ -341,6 +342,32 @@ class FaissCommit:
             rows += part.conn.execute(sql, [*gone, offset + limit]).fetchall()
         rows.sort(key=lambda r: (r["undated"], descending(r["published"]), r["title"], r["id"]))
         return rows[offset : offset + limit]
+
+    def vocabulary_parts(self) -> tuple[VocabularyPart, ...]:
+        """Each segment's suggestable vocabulary, read once per segment (segments never change)."""
+        return tuple(
+            VocabularyPart(str(p.segment.path), p.live, functools.partial(vocabulary, p.segment))
+            for p in self.parts
+        )
+
+
+def vocabulary(segment: Segment) -> Vocabulary:
+    """A segment's titles (with their article's first row), headings, places named and lexical terms."""
+    conn = segment.conn
+    titles = conn.execute(
+        "SELECT a.title, MIN(c.row) FROM articles a JOIN chunks c ON c.article_id = a.id GROUP BY a.id"
+    ).fetchall()
+    headings = conn.execute("SELECT heading, row FROM chunks WHERE heading != ''").fetchall()
+    places = conn.execute("SELECT DISTINCT code, name, prefecture, row FROM mentions").fetchall()
+    lex = segment.lexical
+    return Vocabulary(
+        [(t, int(r)) for t, r in titles],
+        [(h, int(r)) for h, r in headings],
+        [(c, n, p, int(r)) for c, n, p, r in places],
+        sorted(lex.vocab, key=lex.vocab.__getitem__),
+        np.asarray(lex.indptr),
+        np.asarray(lex.rows),
+    )
 
 
 def load(path: Path, opened: Mapping[str, Segment] | None = None) -> FaissCommit:

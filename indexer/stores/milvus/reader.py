@@ -12,7 +12,7 @@ import numpy as np
 
 from indexer.analysis import lexical
 from indexer.stores import bm25, manifest
-from indexer.stores.base import LexicalHits, descending
+from indexer.stores.base import LexicalHits, Vocabulary, VocabularyPart, descending
 from indexer.stores.milvus import client as mc
 from indexer.stores.milvus import head as mh
 from indexer.stores.milvus import sparse
@@ -391,3 +391,27 @@ class MilvusCommit:
             key=lambda r: (r["published"] is None, descending(r["published"]), r["title"], r["id"])
         )
         return rows[offset : offset + limit]
+
+    def vocabulary_parts(self) -> tuple[VocabularyPart, ...]:
+        """One part, this head's: its titles, headings and places, read again for each head (rows of a head never
+        change, but Milvus has no immutable segments to share). No terms: Milvus keeps term ids, not words."""
+        return (VocabularyPart(f"milvus:{self.names.meta}:{self.name}", None, self._vocabulary),)
+
+    def _vocabulary(self) -> Vocabulary:
+        found = self._iterate(
+            self.head.chunks, self.visible, ["row", "ord", "title", "heading", "mentions"]
+        )
+        return Vocabulary(
+            [(r["title"], int(r["row"])) for r in found if r["ord"] == 0],
+            [(r["heading"], int(r["row"])) for r in found if r["heading"]],
+            sorted(
+                {
+                    (m["code"], m["name"], m["prefecture"], int(r["row"]))
+                    for r in found
+                    for m in r["mentions"] or ()
+                }
+            ),
+            [],
+            np.zeros(1, np.int64),
+            np.zeros(0, np.int64),
+        )

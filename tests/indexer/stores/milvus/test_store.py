@@ -533,3 +533,17 @@ def test_own_synonyms_are_a_new_head_that_answers_and_later_writes_keep(
     indexing.apply(ix, changes.Change(remove=(NEW_ID,)), embedder, spec)
     store.set_synonyms([])
     assert written.articles and store.synonyms() == []
+
+
+def test_milvus_suggests_titles_headings_and_places_as_faiss_does(engine, milvus_engine):
+    """Milvus offers no terms (it keeps term ids, not words); its titles, headings and places are FAISS's."""
+
+    def offered(answer: dict) -> list[tuple[str, str, str | None]]:
+        return [(s["text"], s["kind"], s["code"]) for s in answer["suggestions"]]
+
+    for prefix in ("うさ", "みたか", "自治体", "でじたる", "セミナー"):
+        faiss = [s for s in offered(engine.suggest(prefix, 20)) if s[1] != "term"]
+        milvus = offered(milvus_engine.suggest(prefix, 20))
+        assert milvus and {s[1] for s in milvus} <= {"title", "heading", "municipality"}
+        assert set(milvus) == set(faiss), prefix
+    assert offered(milvus_engine.suggest("うさ", 1)) == [("宇佐市", "municipality", "442119")]
