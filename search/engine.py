@@ -45,7 +45,7 @@ MIN_CANDIDATES = (
 class QuerySide:
     """The half of a search that needs no query vector, worked out while the model embeds the query: the BM25
     hits (none in dense mode), the query's evidence words and their IDF weights (hybrid, Japanese), the kinds of
-    government it asks for, and the words its passages' highlights mark."""
+    government it asks for, the words its passages' highlights mark, its expansion and 「もしかして」."""
 
     hits: LexicalHits | None
     words: tuple[str, ...]
@@ -53,6 +53,9 @@ class QuerySide:
     asked: frozenset[str]
     terms: frozenset[str]
     expansion: expansion.Expansion = expansion.NONE
+    offer: dict | None = (
+        None  # 「もしかして」 (search.didyoumean), also worked out during the forward pass
+    )
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,6 @@ class Engine:
         passages = ranked_passages(
             view, ranked.rows, ranked.scores, ranked.dense, ranked.lexical, side.terms
         )
-        offer = did_you_mean(text, functools.partial(_held, view, side.expansion), self.vocabulary)
         return {
             "query": text,
             "took_ms": round((time.perf_counter() - began) * 1000, 1),
@@ -225,7 +227,7 @@ class Engine:
                 view.facet_rows(ranked.pool[: relevant_count(ranked.pool_scores, ranked.floor)])
             ),
             "expanded": list(side.expansion.terms),
-            "did_you_mean": offer,
+            "did_you_mean": side.offer,
         }
 
     def suggestions(self, wait: bool = False) -> Suggestions | None:
@@ -368,7 +370,8 @@ class Engine:
             evidence.idf_weights(found, view.lexical_stats(list(found))) if found else np.zeros(0)
         )
         terms = query_terms(query).union(*(query_terms(t) for t in widened.terms))
-        return QuerySide(hits, found, weights, asked_kinds(query), terms, widened)
+        offer = did_you_mean(query, functools.partial(_held, view, widened), self.vocabulary)
+        return QuerySide(hits, found, weights, asked_kinds(query), terms, widened, offer)
 
     def _own_groups(self, view: CommitView) -> expansion.OwnGroups:
         """The served commit point's own synonym groups, folded once per commit point."""

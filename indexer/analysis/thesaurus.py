@@ -105,13 +105,19 @@ def _conn(path: Path) -> sqlite3.Connection:
 
 def synonyms(word: str, path: Path) -> list[str]:
     """Other nouns of the word's synonym groups (folded as the lexical index folds text), in dictionary order."""
-    form = lexical_form(word)
+    return list(_synonyms(lexical_form(word), path))
+
+
+@functools.lru_cache(
+    maxsize=65536
+)  # the table never changes: a word looked up once is looked up for good
+def _synonyms(form: str, path: Path) -> tuple[str, ...]:
     rows = _conn(path).execute(
         "SELECT DISTINCT b.surface FROM synonyms a JOIN synonyms b ON a.grp = b.grp "
         "WHERE a.surface = ? AND b.surface != ? ORDER BY b.grp, b.rowid",
         (form, form),
     )
-    return [r[0] for r in rows]
+    return tuple(r[0] for r in rows)
 
 
 def groups_of(word: str, path: Path) -> int:
@@ -128,11 +134,15 @@ def groups_of(word: str, path: Path) -> int:
 
 def variants(word: str, path: Path) -> list[str]:
     """Other spellings with the word's normalised form (子ども, こども, 子供; 問合せ, 問い合わせ), the form included."""
-    form = lexical_form(word)
+    return list(_variants(lexical_form(word), path))
+
+
+@functools.lru_cache(maxsize=65536)
+def _variants(form: str, path: Path) -> tuple[str, ...]:
     rows = _conn(path).execute(
         "SELECT normalized FROM variants WHERE surface = ? "
         "UNION SELECT surface FROM variants WHERE normalized IN "
         "(SELECT normalized FROM variants WHERE surface = ? UNION SELECT ?)",
         (form, form, form),
     )
-    return sorted({r[0] for r in rows} - {form})
+    return tuple(sorted({r[0] for r in rows} - {form}))
