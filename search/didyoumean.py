@@ -29,8 +29,8 @@ class Vocabulary:
 
     surfaces: dict[str, tuple[str, float]]  # folded surface → (term, weight)
     readings: dict[str, tuple[str, float]]  # folded reading → the heaviest term read so
-    keys: tuple[str, ...]  # folded surfaces, for the edit distance
-    reading_keys: tuple[str, ...]
+    keys: dict[int, tuple[str, ...]]  # folded surfaces by length, for the edit distance
+    reading_keys: dict[int, tuple[str, ...]]
 
     @classmethod
     def of(cls, words: Mapping[str, tuple[float, str]]) -> Vocabulary:
@@ -40,7 +40,19 @@ class Vocabulary:
             for table, key in ((surfaces, fold(term)), (readings, read)):
                 if key and (key not in table or table[key][1] < weight):
                     table[key] = (term, weight)
-        return cls(surfaces, readings, tuple(surfaces), tuple(readings))
+        return cls(surfaces, readings, _by_length(surfaces), _by_length(readings))
+
+
+def _by_length(keys: Mapping[str, object]) -> dict[int, tuple[str, ...]]:
+    """Keys grouped by length: an edit distance of at most d only needs the keys within d characters of length."""
+    grouped: dict[int, list[str]] = {}
+    for key in keys:
+        grouped.setdefault(len(key), []).append(key)
+    return {n: tuple(found) for n, found in grouped.items()}
+
+
+def _near(key: str, keys: dict[int, tuple[str, ...]], limit: int) -> list[str]:
+    return [k for n in range(len(key) - limit, len(key) + limit + 1) for k in keys.get(n, ())]
 
 
 def query_words(query: str) -> list[tuple[int, int, str]]:
@@ -91,7 +103,7 @@ def _closest(word: str, vocabulary: Vocabulary) -> tuple[str, str] | None:
         (read, vocabulary.reading_keys, vocabulary.readings),
     ):
         for found, distance, _ in process.extract(
-            key, keys, scorer=OSA.distance, score_cutoff=limit, limit=20
+            key, _near(key, keys, limit), scorer=OSA.distance, score_cutoff=limit, limit=None
         ):
             term, weight = table[found]
             if fold(term) == folded:
