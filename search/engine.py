@@ -438,8 +438,9 @@ def _one_after_other(first: Callable[[], object], second: Callable[[], object]) 
 def _lexical_hits(
     view: CommitView, query: str, pool: int, allowed, extra: dict[str, float] | None = None
 ) -> LexicalHits:
-    """The best rows by BM25; memory-mapped arrays damaged on disk become a clear 503, not a crash."""
+    """The best rows by BM25; memory-mapped arrays damaged on disk become a clear 503, not a crash (a damaged
+    offset can also ask numpy for an array of exabytes: MemoryError)."""
     try:
         return view.lexical_hits(query, pool, allowed, extra)
-    except (IndexError, ValueError) as exc:
+    except (IndexError, ValueError, MemoryError) as exc:
         raise IndexUnavailable(exc) from exc
