@@ -140,9 +140,14 @@ VARIANTS: dict[str, tuple[str, Callable[[Path, Path], None]]] = {
         "static QDQ MinMax as qdq-minmax, FFN down-projections fp32",
         static("MinMax", nodes_to_exclude=ffn_out(range(12))),
     ),
+    "dyn-channel-no-ffn-out": (
+        "dynamic, per-channel, the FFN down-projections (the 12 MatMuls fed by GELU) fp32: the product's int8 "
+        "from issue 23's first session (exporter 2), batch-dependent",
+        dynamic(per_channel=True, nodes_to_exclude=ffn_out(range(12))),
+    ),
     "product": (
-        "indexer.model.export.quantize_int8 since issue 23: dynamic, per-channel, the FFN down-projections "
-        "(the 12 MatMuls fed by GELU) fp32",
+        "indexer.model.export.quantize_int8 now (exporter 3): per-token int8 activations (one scale per row), "
+        "per-channel int8 weights, all 48 weight products incl. QKV, attention as MultiHeadAttention",
         product,
     ),
 }

@@ -19,7 +19,7 @@ from filelock import FileLock
 
 from common.errors import UserError
 
-EXPORTER_VERSION = 2  # 2: int8 per channel, FFN down-projections in fp32
+EXPORTER_VERSION = 3  # 2: int8 per channel, FFN down-projections in fp32; 3: int8 per token, everything int8
 MARKER_FILE = "onnx_export.json"
 PRECISIONS = ("fp32", "int8")
 FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
@@ -248,38 +248,16 @@ def _fuse(raw: Path, target: Path, heads: int, hidden: int) -> None:
         fused.save_model_to_file(str(target))
 
 
-GELU_OPS = {"Gelu", "BiasGelu", "FastGelu"}
-
-
 def quantize_int8(fp32: Path, target: Path) -> None:
-    """Dynamic int8 quantisation of the weights, per output channel (activations quantised at run time), with
-    the feed-forward down-projections (the MatMuls fed by a GELU) left in fp32: per-tensor activation
-    quantisation of their input loses most (benchmarks/results/quantization.md: cosine to fp32 ≥ 0.995 this
-    way, 0.977 with everything quantised per tensor as before)."""
+    """Per-token int8 of the fused fp32 graph (indexer/model/quantize.py): the vectors of a text depend on that
+    text alone, and keep fp32's quality (benchmarks/results/quantization.md)."""
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    model = onnx.load(str(fp32))
+    from indexer.model.quantize import quantize_per_token
+
     with _quiet():
-        quantize_dynamic(
-            model,
-            str(target),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            nodes_to_exclude=ffn_down_projections(model.graph),
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
-
-
-def ffn_down_projections(graph) -> list[str]:
-    """Names of the MatMul nodes fed by a GELU operator as onnxruntime's BERT fusion writes it (none found: all are
-    quantised)."""
-    gelu_outputs = {out for node in graph.node if node.op_type in GELU_OPS for out in node.output}
-    return [
-        node.name
-        for node in graph.node
-        if node.op_type == "MatMul" and any(i in gelu_outputs for i in node.input)
-    ]
+        model, _ = quantize_per_token(onnx.load(str(fp32)))
+        onnx.save(model, str(target))
 
 
 @contextmanager

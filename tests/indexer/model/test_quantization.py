@@ -1,4 +1,4 @@
-"""The int8 export keeps the fp32 vectors: per-channel weights, the FFN down-projections left in fp32."""
+"""The int8 export keeps the fp32 vectors: per-channel weights, per-token activations, no batch dependence."""
 
 from __future__ import annotations
 
@@ -53,15 +53,35 @@ def test_int8_vectors_stay_within_cosine_0_995_of_fp32(fp32_embedder, int8_embed
         assert cos.max() < 0.99999  # quantised, not a copy of fp32
 
 
-def test_the_ffn_down_projections_stay_fp32_and_the_rest_is_int8(int8_embedder):
+def test_every_weight_product_is_int8_and_attention_keeps_its_mask(int8_embedder):
     directory = export.export_dir(bundled_model_dir())
-    fp32 = onnx.load(str(directory / export.FILES["fp32"]), load_external_data=False).graph
-    kept = export.ffn_down_projections(fp32)
-    assert kept == [f"/model/encoder/layer.{i}/output/dense/MatMul" for i in range(12)]
     int8 = onnx.load(str(directory / export.FILES["int8"]), load_external_data=False).graph
-    ops = {node.name: node.op_type for node in int8.node}
-    assert all(ops[name] == "MatMul" for name in kept)
-    assert sum(op == "MatMulInteger" for op in ops.values()) == 36 - 12
-    assert sum(op == "QAttention" for op in ops.values()) == 12
-    per_channel = [np.prod(list(t.dims)) for t in int8.initializer if t.name.endswith("_scale")]
-    assert max(per_channel) > 1  # one scale per output channel, not one per tensor
+    weights = {t.name: t for t in int8.initializer}
+    ops = [node.op_type for node in int8.node]
+    fp32_products = [
+        n.name for n in int8.node if n.op_type == "MatMul" and n.input[1] in weights
+    ]
+    assert fp32_products == []
+    assert ops.count("MatMulIntegerToFloat") == 48  # 12 layers: QKV, attention out, FFN in, FFN out
+    assert ops.count("MultiHeadAttention") == 12 and "Attention" not in ops
+    assert all(
+        n.input[4] for n in int8.node if n.op_type == "MultiHeadAttention"
+    )  # the padding mask reaches the attention
+    scales = [np.prod(list(t.dims)) for t in int8.initializer if t.name.endswith("_weight_scale")]
+    assert min(scales) > 1  # one scale per output channel
+
+
+def test_a_vector_depends_on_its_own_text_only(int8_embedder, sample):
+    """Each token is scaled alone, so a text's vector is the same alone, in a batch, and padded beside longer
+    texts (the old per-tensor int8 moved it to cosine 0.998)."""
+    passages, queries = sample
+    alone = np.stack([int8_embedder.encode_queries([q])[0] for q in queries])
+    together = int8_embedder.encode_queries(queries)
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+    padded = int8_embedder.encode_passages(passages[:8], batch_size=8)
+    single = int8_embedder.encode_passages(passages[:8], batch_size=1)
+    np.testing.assert_allclose(padded, single, atol=1e-6)
+    short, long = int8_embedder.token_ids([queries[0], passages[0]])
+    assert len(long) > 3 * len(short)
+    beside_long = int8_embedder.forward([short, long])[0]  # three quarters of its row is padding
+    np.testing.assert_allclose(beside_long, int8_embedder.forward([short])[0], atol=1e-6)

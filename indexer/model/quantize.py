@@ -1,0 +1,165 @@
+"""Per-token int8: every weight product of the fused graph as int8 × int8, each token's activations scaled alone.
+
+onnxruntime's dynamic quantisation scales a whole input tensor at once, so a text's vector depended on the
+texts that shared its forward pass, and the feed-forward down-projections (fed by GELU, with outliers) lost
+quality and had to stay fp32. Here each row (token) gets its own scale, from its own largest value:
+- a vector depends only on its own text, whatever the batch or its padding (tested);
+- all 72 weight products run in int8, the QKV projections included (cosine to fp32 ≥ 0.998,
+  benchmarks/results/quantization.md).
+
+Built from standard operators (opset 21 blocked QuantizeLinear with one block per row) and onnxruntime's
+MatMulIntegerToFloat and MultiHeadAttention, which the fused Attention operator is split into (its QKV product
+quantised like the others; the attention itself stays fp32).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+OPSET = 21  # QuantizeLinear with block_size
+LEVELS = 127.0  # symmetric: -127..127 for weights, 1..255 around 128 for activations
+MS_DOMAIN = "com.microsoft"
+
+
+@dataclass
+class _Rewrite:
+    """Nodes and initialisers of the new graph; one quantisation per activation, shared by its consumers."""
+
+    nodes: list = field(default_factory=list)
+    initializers: list = field(default_factory=list)
+    quantized: dict[str, tuple[str, str]] = field(default_factory=dict)
+    count: int = 0
+
+
+def quantize_weights(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 per output column ([K, N] in, int8 [K, N] and float32 scales [N] out)."""
+    scales = np.maximum(np.abs(weights).max(axis=0), 1e-12) / LEVELS
+    return np.clip(np.round(weights / scales), -LEVELS, LEVELS).astype(np.int8), scales.astype(
+        np.float32
+    )
+
+
+def quantize_per_token(fp32_model):
+    """The model with each weight MatMul (and each plain fused Attention's QKV product) in per-token int8."""
+    from onnx import helper, numpy_helper, version_converter
+
+    model = version_converter.convert_version(fp32_model, OPSET)
+    graph = model.graph
+    weights = {i.name: i for i in graph.initializer}
+    work = _Rewrite(initializers=_constants(numpy_helper))
+    for index, node in enumerate(graph.node):
+        if node.op_type == "MatMul" and _is_weight(weights.get(node.input[1])):
+            out = _int8_product(
+                work, f"rq{index}", node.input[0], weights[node.input[1]], helper, numpy_helper
+            )
+            work.nodes.append(helper.make_node("Mul", [out, _scale_of(work, node.input[0])], [node.output[0]]))
+        elif node.op_type == "Attention" and _plain_attention(node, weights):
+            _split_attention(work, f"rq{index}", node, weights, helper, numpy_helper)
+        else:
+            work.nodes.append(node)
+    used = {name for node in work.nodes for name in node.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    graph.ClearField("node")
+    graph.node.extend(work.nodes)
+    graph.ClearField("initializer")
+    graph.initializer.extend(kept + work.initializers)
+    if not any(o.domain == MS_DOMAIN for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
+    return model, work.count
+
+
+def _constants(numpy_helper) -> list:
+    return [
+        numpy_helper.from_array(np.array(1 / LEVELS, np.float32), "rq_inverse_levels"),
+        numpy_helper.from_array(np.array(1e-12, np.float32), "rq_smallest_scale"),
+        numpy_helper.from_array(np.array([128], np.uint8), "rq_zero_point"),
+        numpy_helper.from_array(np.array([-1], np.int64), "rq_last_axis"),
+        numpy_helper.from_array(np.array(1.0, np.float32), "rq_one"),
+    ]
+
+
+def _is_weight(initializer) -> bool:
+    return initializer is not None and len(initializer.dims) == 2 and initializer.data_type == 1
+
+
+def _plain_attention(node, weights) -> bool:
+    """A fused BERT Attention with packed QKV weights and bias, an optional key mask and no other option."""
+    extra = {a.name for a in node.attribute} - {"num_heads"}
+    return (
+        not extra
+        and 3 <= len(node.input) <= 4
+        and _is_weight(weights.get(node.input[1]))
+        and node.input[2] in weights
+        and len(node.output) == 1
+    )
+
+
+def _scale_of(work: _Rewrite, activation: str) -> str:
+    return work.quantized[activation][1]
+
+
+def _quantize_activation(work: _Rewrite, activation: str, width: int, helper) -> str:
+    """uint8 rows around 128, each scaled by its own largest magnitude; shared by every consumer."""
+    if activation not in work.quantized:
+        p = f"rq_{len(work.quantized)}"
+        work.nodes += [
+            helper.make_node("Abs", [activation], [p + "_abs"]),
+            helper.make_node("ReduceMax", [p + "_abs", "rq_last_axis"], [p + "_max"], keepdims=1),
+            helper.make_node("Mul", [p + "_max", "rq_inverse_levels"], [p + "_raw_scale"]),
+            helper.make_node("Max", [p + "_raw_scale", "rq_smallest_scale"], [p + "_scale"]),
+            helper.make_node("Shape", [p + "_scale"], [p + "_scale_shape"]),
+            helper.make_node("Expand", ["rq_zero_point", p + "_scale_shape"], [p + "_zero"]),
+            helper.make_node(
+                "QuantizeLinear",
+                [activation, p + "_scale", p + "_zero"],
+                [p + "_q"],
+                axis=-1,
+                block_size=width,
+            ),
+        ]
+        work.quantized[activation] = (p + "_q", p + "_scale")
+    return work.quantized[activation][0]
+
+
+def _int8_product(work: _Rewrite, p: str, activation: str, weight, helper, numpy_helper) -> str:
+    """activation @ weight in int8, scaled by the weight's columns but not yet by the rows (output name)."""
+    matrix = numpy_helper.to_array(weight).astype(np.float32)
+    q, scales = quantize_weights(matrix)
+    work.initializers += [
+        numpy_helper.from_array(q, p + "_weight"),
+        numpy_helper.from_array(scales, p + "_weight_scale"),
+    ]
+    rows = _quantize_activation(work, activation, matrix.shape[0], helper)
+    work.nodes.append(
+        helper.make_node(
+            "MatMulIntegerToFloat",
+            [rows, p + "_weight", "rq_one", p + "_weight_scale", "rq_zero_point"],
+            [p + "_product"],
+            domain=MS_DOMAIN,
+        )
+    )
+    work.count += 1
+    return p + "_product"
+
+
+def _split_attention(work: _Rewrite, p: str, node, weights, helper, numpy_helper) -> None:
+    """Attention = QKV product (int8 here) + MultiHeadAttention over its three thirds, bias and mask unchanged."""
+    activation, weight, bias = node.input[:3]
+    mask = node.input[3] if len(node.input) > 3 else ""
+    heads = next(a.i for a in node.attribute if a.name == "num_heads")
+    product = _int8_product(work, p, activation, weights[weight], helper, numpy_helper)
+    work.nodes += [
+        helper.make_node("Mul", [product, _scale_of(work, activation)], [p + "_qkv"]),
+        helper.make_node(
+            "Split", [p + "_qkv"], [p + "_q", p + "_k", p + "_v"], axis=-1, num_outputs=3
+        ),
+        helper.make_node(
+            "MultiHeadAttention",
+            [p + "_q", p + "_k", p + "_v", bias, mask],
+            [node.output[0]],
+            domain=MS_DOMAIN,
+            num_heads=heads,
+        ),
+    ]
