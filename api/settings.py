@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         "onnx"  # ONNX Runtime (exported once into cache_dir) or sentence-transformers
     )
     precision: Literal["fp32", "int8"] | None = (
-        None  # unset: the index's own, else DEFAULT_PRECISION (fp32) for a new index; int8 is ONNX Runtime only
+        None  # unset: the index's own, else DEFAULT_PRECISION (int8 on ONNX Runtime, fp32 on torch) for a new index
     )
     threads: int | None = Field(
         None, ge=1, le=256

@@ -64,8 +64,9 @@ class ModelInfo:
     @property
     def vectors(self) -> str:
         """The family of vectors this model writes: fp32 from any engine is one family (cosine 1.0000 between
-        torch and ONNX Runtime), int8 another; an index holds one family only."""
-        return self.name if self.precision == "fp32" else f"{self.name}#{self.precision}"
+        torch and ONNX Runtime), int8 another; an index holds one family only. int8 names its quantisation: the
+        embedding cache must not hand back vectors of the per-tensor int8 that came before it."""
+        return self.name if self.precision == "fp32" else f"{self.name}#{self.precision}/per-token"
 
 
 class Embedder:
@@ -117,11 +118,9 @@ class Embedder:
 
 
 ENGINES = ("onnx", "torch")
-DEFAULT_PRECISION = (
-    "fp32"  # of a new index. int8 keeps fp32's quality (cosine ≥ 0.9969, JSQuAD −0.0002:
-)
-# benchmarks/results/quantization.md) but quantises activations per batch, so a query's vector depends on the
-# queries that share its forward pass (cosine 0.998 to its lone vector): answers would move with the load.
+DEFAULT_PRECISION = "int8"  # of a new index on ONNX Runtime: per-token int8 keeps fp32's quality (cosine to fp32
+# ≥ 0.998, JSQuAD valid within 0.001, dev rows equal: benchmarks/results/quantization.md) and a text's vector does not
+# depend on its batch; an fp32 index keeps fp32 until `jsearch index --rebuild` (choose_precision).
 
 
 def choose_precision(configured: str | None, engine: str, built: str | None) -> str:

@@ -85,9 +85,8 @@ def test_int8_is_close_but_its_own_family(fp32_embedder, int8_embedder):
         and int8_embedder.info.precision == "int8"
     )
     directory = export.export_dir(bundled_model_dir())
-    assert (directory / "model.int8.onnx").stat().st_size < (
-        directory / "model.onnx"
-    ).stat().st_size / 3
+    assert (directory / "model.int8.onnx").stat().st_size < (directory / "model.onnx").stat().st_size * 0.9
+    # the 48 weight matrices are int8; the word embeddings (96 M of 118 M parameters) stay fp32
 
 
 def test_the_export_is_made_once_and_recorded(embedder):
@@ -176,31 +175,30 @@ def test_a_missing_export_without_torch_is_refused_clearly(tmp_path, bundled_ind
 def test_the_manifest_records_engine_and_precision_and_refuses_to_mix(
     tmp_path, fp32_embedder, int8_embedder, gazetteer, bundled_articles, bundled_index
 ):
-    embedder = fp32_embedder
     served = manifest.read(IndexDir(bundled_index).require_current())
-    assert (served.engine, served.precision) == ("onnx", DEFAULT_PRECISION) == ("onnx", "fp32")
-    with pytest.raises(manifest.IndexMismatch, match="JSEARCH_PRECISION=fp32"):
-        Engine(bundled_index, int8_embedder, gazetteer)
+    assert (served.engine, served.precision) == ("onnx", DEFAULT_PRECISION) == ("onnx", "int8")
+    with pytest.raises(manifest.IndexMismatch, match="JSEARCH_PRECISION=int8"):
+        Engine(bundled_index, fp32_embedder, gazetteer)
     root = tmp_path / "index"
     report = faiss_writer.apply(
-        root, changes.Change(upsert=tuple(bundled_articles[:2])), int8_embedder, gazetteer
+        root, changes.Change(upsert=tuple(bundled_articles[:2])), fp32_embedder, gazetteer
     )
-    assert manifest.read(IndexDir(root).require_current()).precision == "int8"
-    assert Engine(root, int8_embedder, gazetteer).search("窓口キャッシュレス", 3)["passages"]
-    with pytest.raises(manifest.IndexMismatch, match="int8"):
+    assert manifest.read(IndexDir(root).require_current()).precision == "fp32"
+    assert Engine(root, fp32_embedder, gazetteer).search("窓口キャッシュレス", 3)["passages"]
+    with pytest.raises(manifest.IndexMismatch, match="fp32"):
         faiss_writer.apply(
-            root, changes.Change(upsert=tuple(bundled_articles[2:3])), embedder, gazetteer
+            root, changes.Change(upsert=tuple(bundled_articles[2:3])), int8_embedder, gazetteer
         )
     again = faiss_writer.apply(
         root,
         changes.Change(upsert=tuple(bundled_articles[:2]), replace_all=True),
-        embedder,
+        int8_embedder,
         gazetteer,
     )
     assert (
         again.embedded_chunks == report.chunks
-    )  # the int8 vectors in the cache are never reused as fp32
-    assert manifest.read(IndexDir(root).require_current()).precision == "fp32"
+    )  # the fp32 vectors in the cache are never reused as int8
+    assert manifest.read(IndexDir(root).require_current()).precision == "int8"
 
 
 def test_a_model_directory_of_the_user_is_never_written_to(tmp_path, embedder):
