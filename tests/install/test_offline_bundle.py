@@ -50,6 +50,7 @@ def test_the_bundle_installs_and_answers_with_no_network(tmp_path):
         names = archive.getnames()
         assert any(n.endswith("/install.sh") for n in names)
         assert any(n.endswith("-onnx/model.onnx") for n in names)
+        assert any(n.endswith("-onnx/model.int8.onnx") for n in names)  # the default precision
         assert not any("/torch-" in n for n in names), "torch is not shipped"
     subprocess.run(
         ["tar", "-C", str(tmp_path), "-xzf", summary["bundle"]], check=True
