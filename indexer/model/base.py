@@ -118,9 +118,10 @@ class Embedder:
 
 
 ENGINES = ("onnx", "torch")
-DEFAULT_PRECISION = "int8"  # of a new index on ONNX Runtime: per-token int8 keeps fp32's quality (cosine to fp32
-# ≥ 0.998, JSQuAD valid within 0.001, dev rows equal: benchmarks/results/quantization.md) and a text's vector does not
-# depend on its batch; an fp32 index keeps fp32 until `jsearch index --rebuild` (choose_precision).
+# The precision of a new index on ONNX Runtime. Per-token int8 keeps fp32's quality (cosine to fp32 ≥ 0.998, JSQuAD
+# valid within 0.001, dev rows equal: benchmarks/results/quantization.md) and a text's vector does not depend on
+# its batch; an fp32 index keeps fp32 until `jsearch index --rebuild` (choose_precision).
+DEFAULT_PRECISION = "int8"
 
 
 def choose_precision(configured: str | None, engine: str, built: str | None) -> str:

@@ -19,7 +19,8 @@ from filelock import FileLock
 
 from common.errors import UserError
 
-EXPORTER_VERSION = 3  # 2: int8 per channel, FFN down-projections in fp32; 3: int8 per token, everything int8
+# 2: int8 per channel, FFN down-projections in fp32; 3: int8 per token, everything int8
+EXPORTER_VERSION = 3
 MARKER_FILE = "onnx_export.json"
 PRECISIONS = ("fp32", "int8")
 FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
@@ -255,9 +256,15 @@ def quantize_int8(fp32: Path, target: Path) -> None:
 
     from indexer.model.quantize import quantize_per_token
 
-    with _quiet():
-        model, _ = quantize_per_token(onnx.load(str(fp32)))
-        onnx.save(model, str(target))
+    try:
+        with _quiet():
+            model, _ = quantize_per_token(onnx.load(str(fp32)))
+            onnx.save(model, str(target))
+    except Exception as exc:  # noqa: BLE001 - onnx's converter and checker raise many types
+        raise ModelUnavailable(
+            f"このモデルは int8 にできません（{type(exc).__name__}: {exc}）。JSEARCH_PRECISION=fp32 で使ってください",
+            f"this model cannot be quantised to int8 ({type(exc).__name__}: {exc}); use JSEARCH_PRECISION=fp32",
+        ) from None
 
 
 @contextmanager

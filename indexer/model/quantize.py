@@ -54,7 +54,9 @@ def quantize_per_token(fp32_model):
             out = _int8_product(
                 work, f"rq{index}", node.input[0], weights[node.input[1]], helper, numpy_helper
             )
-            work.nodes.append(helper.make_node("Mul", [out, _scale_of(work, node.input[0])], [node.output[0]]))
+            work.nodes.append(
+                helper.make_node("Mul", [out, _scale_of(work, node.input[0])], [node.output[0]])
+            )
         elif node.op_type == "Attention" and _plain_attention(node, weights):
             _split_attention(work, f"rq{index}", node, weights, helper, numpy_helper)
         else:

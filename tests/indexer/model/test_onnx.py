@@ -85,7 +85,9 @@ def test_int8_is_close_but_its_own_family(fp32_embedder, int8_embedder):
         and int8_embedder.info.precision == "int8"
     )
     directory = export.export_dir(bundled_model_dir())
-    assert (directory / "model.int8.onnx").stat().st_size < (directory / "model.onnx").stat().st_size * 0.9
+    assert (directory / "model.int8.onnx").stat().st_size < (
+        directory / "model.onnx"
+    ).stat().st_size * 0.9
     # the 48 weight matrices are int8; the word embeddings (96 M of 118 M parameters) stay fp32
 
 

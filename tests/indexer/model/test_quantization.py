@@ -58,9 +58,7 @@ def test_every_weight_product_is_int8_and_attention_keeps_its_mask(int8_embedder
     int8 = onnx.load(str(directory / export.FILES["int8"]), load_external_data=False).graph
     weights = {t.name: t for t in int8.initializer}
     ops = [node.op_type for node in int8.node]
-    fp32_products = [
-        n.name for n in int8.node if n.op_type == "MatMul" and n.input[1] in weights
-    ]
+    fp32_products = [n.name for n in int8.node if n.op_type == "MatMul" and n.input[1] in weights]
     assert fp32_products == []
     assert ops.count("MatMulIntegerToFloat") == 48  # 12 layers: QKV, attention out, FFN in, FFN out
     assert ops.count("MultiHeadAttention") == 12 and "Attention" not in ops
@@ -85,3 +83,14 @@ def test_a_vector_depends_on_its_own_text_only(int8_embedder, sample):
     assert len(long) > 3 * len(short)
     beside_long = int8_embedder.forward([short, long])[0]  # three quarters of its row is padding
     np.testing.assert_allclose(beside_long, int8_embedder.forward([short])[0], atol=1e-6)
+
+
+def test_a_graph_that_cannot_be_quantised_names_the_way_out(tmp_path):
+    broken = tmp_path / "model.onnx"
+    broken.write_bytes(b"not an onnx graph" * 100)
+    with pytest.raises(export.ModelUnavailable) as refused:
+        export.quantize_int8(broken, tmp_path / "model.int8.onnx")
+    assert "JSEARCH_PRECISION=fp32" in str(refused.value) and "int8 にできません" in str(
+        refused.value
+    )
+    assert not (tmp_path / "model.int8.onnx").exists()
