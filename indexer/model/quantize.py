@@ -4,8 +4,8 @@ onnxruntime's dynamic quantisation scales a whole input tensor at once, so a tex
 texts that shared its forward pass, and the feed-forward down-projections (fed by GELU, with outliers) lost
 quality and had to stay fp32. Here each row (token) gets its own scale, from its own largest value:
 - a vector depends only on its own text, whatever the batch or its padding (tested);
-- all 72 weight products run in int8, the QKV projections included (cosine to fp32 ≥ 0.998,
-  benchmarks/results/quantization.md).
+- all 48 weight products run in int8, the QKV projections included, and the word table is stored as int8 rows
+  (407 → 120 MB; cosine to fp32 ≥ 0.998, benchmarks/results/quantization.md).
 
 Built from standard operators (opset 21 blocked QuantizeLinear with one block per row) and onnxruntime's
 MatMulIntegerToFloat and MultiHeadAttention, which the fused Attention operator is split into (its QKV product
@@ -59,6 +59,10 @@ def quantize_per_token(fp32_model):
             )
         elif node.op_type == "Attention" and _plain_attention(node, weights):
             _split_attention(work, f"rq{index}", node, weights, helper, numpy_helper)
+        elif node.op_type == "EmbedLayerNormalization" and _plain_embedding(
+            node, weights, graph
+        ):
+            _int8_embedding(work, f"rq{index}", node, weights, helper, numpy_helper)
         else:
             work.nodes.append(node)
     used = {name for node in work.nodes for name in node.input}
@@ -96,6 +100,58 @@ def _plain_attention(node, weights) -> bool:
         and node.input[2] in weights
         and len(node.output) == 1
     )
+
+
+def _plain_embedding(node, weights, graph) -> bool:
+    """A fused BERT embedding (word, position and token-type tables, LayerNorm, the mask's lengths) without position
+    ids or the embedding-sum output."""
+    consumed = {name for other in graph.node for name in other.input}
+    return (
+        len(node.input) in (7, 8)
+        and all(name in weights for name in node.input[2:7])
+        and len(weights[node.input[2]].dims) == 2
+        and (len(node.input) == 8 or not any(name in consumed for name in node.output[1:]))
+        and not any(name in consumed for name in node.output[2:])
+    )
+
+
+def _int8_embedding(work: _Rewrite, p: str, node, weights, helper, numpy_helper) -> None:
+    """The word table (most of the model's parameters) as int8 rows with one scale each, gathered and scaled back;
+    positions, token types and LayerNorm as the fused operator computes them."""
+    ids, types, words, positions, type_table, gamma, beta = node.input[:7]
+    table = numpy_helper.to_array(weights[words]).astype(np.float32)
+    scales = np.maximum(np.abs(table).max(axis=1, keepdims=True), 1e-12) / LEVELS
+    work.initializers += [
+        numpy_helper.from_array(np.round(table / scales).astype(np.int8), p + "_words"),
+        numpy_helper.from_array(scales.astype(np.float32), p + "_word_scales"),
+        numpy_helper.from_array(np.array([0], np.int64), p + "_zero"),
+        numpy_helper.from_array(np.array([1], np.int64), p + "_one"),
+    ]
+    epsilon = next((a.f for a in node.attribute if a.name == "epsilon"), 1e-12)
+    work.nodes += [
+        helper.make_node("Gather", [p + "_words", ids], [p + "_rows"]),
+        helper.make_node("Gather", [p + "_word_scales", ids], [p + "_row_scales"]),
+        helper.make_node("Cast", [p + "_rows"], [p + "_rows_float"], to=1),
+        helper.make_node("Mul", [p + "_rows_float", p + "_row_scales"], [p + "_word"]),
+        helper.make_node("Shape", [ids], [p + "_length"], start=1, end=2),
+        helper.make_node(
+            "Slice", [positions, p + "_zero", p + "_length", p + "_zero"], [p + "_position"]
+        ),
+        helper.make_node("Gather", [type_table, types], [p + "_type"]),
+        helper.make_node("Add", [p + "_word", p + "_position"], [p + "_word_position"]),
+        helper.make_node("Add", [p + "_word_position", p + "_type"], [p + "_sum"]),
+        helper.make_node(
+            "LayerNormalization",
+            [p + "_sum", gamma, beta],
+            [node.output[0]],
+            axis=-1,
+            epsilon=epsilon,
+        ),
+    ]
+    if len(node.input) == 8 and len(node.output) > 1 and node.output[1]:
+        work.nodes.append(  # the mask index: each row's count of real tokens (int32, as the fused operator)
+            helper.make_node("ReduceSum", [node.input[7], p + "_one"], [node.output[1]], keepdims=0)
+        )
 
 
 def _scale_of(work: _Rewrite, activation: str) -> str:
