@@ -59,9 +59,7 @@ def quantize_per_token(fp32_model):
             )
         elif node.op_type == "Attention" and _plain_attention(node, weights):
             _split_attention(work, f"rq{index}", node, weights, helper, numpy_helper)
-        elif node.op_type == "EmbedLayerNormalization" and _plain_embedding(
-            node, weights, graph
-        ):
+        elif node.op_type == "EmbedLayerNormalization" and _plain_embedding(node, weights, graph):
             _int8_embedding(work, f"rq{index}", node, weights, helper, numpy_helper)
         else:
             work.nodes.append(node)

@@ -63,7 +63,9 @@ def test_every_weight_product_is_int8_and_attention_keeps_its_mask(int8_embedder
     assert ops.count("MatMulIntegerToFloat") == 48  # 12 layers: QKV, attention out, FFN in, FFN out
     assert ops.count("MultiHeadAttention") == 12 and "Attention" not in ops
     assert "EmbedLayerNormalization" not in ops  # the word table is gathered as int8 rows
-    assert {t.data_type for t in int8.initializer if t.name.endswith("_words")} == {onnx.TensorProto.INT8}
+    assert {t.data_type for t in int8.initializer if t.name.endswith("_words")} == {
+        onnx.TensorProto.INT8
+    }
     assert all(
         n.input[4] for n in int8.node if n.op_type == "MultiHeadAttention"
     )  # the padding mask reaches the attention
