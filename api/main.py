@@ -73,13 +73,14 @@ def load_engine(settings: Settings) -> Engine:
 def load_embedder(settings: Settings) -> Embedder:
     """The model on the configured engine and threads, at the index's precision unless one is configured."""
     from indexer.model.base import Embedder
+    from indexer.model.onnx_engine import serving_threads
 
     return Embedder.load(
         settings.model,
         settings.cache_dir,
         settings.engine,
         settings.model_precision(),
-        settings.threads,
+        settings.threads or serving_threads(),
     )
 
 

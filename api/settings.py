@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     )
     threads: int | None = Field(
         None, ge=1, le=256
-    )  # intra-op threads of the model; default: the usable cores
+    )  # intra-op threads of the model; default: the usable cores, one fewer in a server
     mcp_allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["127.0.0.1", "localhost", "[::1]"]
     )  # Host names /mcp answers to (any port unless one is given); other Host headers get 421

@@ -44,6 +44,7 @@ SERVERS = {
     "fp32": {"JSEARCH_PRECISION": "fp32"},
     "onnx-nobatch": {"JSEARCH_BATCH_MAX": "1"},
     "onnx-b16": {"JSEARCH_BATCH_MAX": "16"},
+    "onnx-t1": {"JSEARCH_THREADS": "1"},
     "int8": {"JSEARCH_PRECISION": "int8"},
     "torch": {"JSEARCH_ENGINE": "torch", "JSEARCH_BATCH_MAX": "1"},
 }

@@ -26,6 +26,13 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def serving_threads() -> int:
+    """A server's model threads: one core fewer than it may use, left to the web server and the search around the
+    forward pass (16 clients on 2 cores, benchmarks/results/query_path.md: 2,338–2,422 answers in 20 s with p99
+    224–228 ms on one thread, 2,197–2,375 with p99 238–260 on two; one query alone as fast)."""
+    return max(1, default_threads() - 1)
+
+
 def _unsupported(directory: Path | str, why: str) -> UserError:
     return UserError(
         f"このモデルは ONNX Runtime で動かせません（{why}）。JSEARCH_ENGINE=torch を使ってください: {directory}",
