@@ -258,7 +258,7 @@ def quantize_int8(fp32: Path, target: Path) -> None:
 
     try:
         with _quiet():
-            model, _ = quantize_per_token(onnx.load(str(fp32)))
+            model = quantize_per_token(onnx.load(str(fp32)))
             onnx.save(model, str(target))
     except Exception as exc:  # noqa: BLE001 - onnx's converter and checker raise many types
         raise ModelUnavailable(

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from onnx import helper, numpy_helper, version_converter
 
 OPSET = 21  # QuantizeLinear with block_size
 LEVELS = 127.0  # symmetric: -127..127 for weights, 1..255 around 128 for activations
@@ -30,37 +31,29 @@ class _Rewrite:
     nodes: list = field(default_factory=list)
     initializers: list = field(default_factory=list)
     quantized: dict[str, tuple[str, str]] = field(default_factory=dict)
-    count: int = 0
 
 
-def quantize_weights(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int8 per output column ([K, N] in, int8 [K, N] and float32 scales [N] out)."""
-    scales = np.maximum(np.abs(weights).max(axis=0), 1e-12) / LEVELS
-    return np.clip(np.round(weights / scales), -LEVELS, LEVELS).astype(np.int8), scales.astype(
-        np.float32
-    )
+def symmetric_int8(matrix: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 with one float32 scale per slice along `axis` reduced (0: per column, 1: per row); the
+    scales keep the reduced axis."""
+    scales = np.maximum(np.abs(matrix).max(axis=axis, keepdims=True), 1e-12) / LEVELS
+    q = np.clip(np.round(matrix / scales), -LEVELS, LEVELS).astype(np.int8)
+    return q, scales.astype(np.float32)
 
 
 def quantize_per_token(fp32_model):
     """The model with each weight MatMul (and each plain fused Attention's QKV product) in per-token int8."""
-    from onnx import helper, numpy_helper, version_converter
-
     model = version_converter.convert_version(fp32_model, OPSET)
     graph = model.graph
     weights = {i.name: i for i in graph.initializer}
-    work = _Rewrite(initializers=_constants(numpy_helper))
+    work = _Rewrite(initializers=_constants())
     for index, node in enumerate(graph.node):
         if node.op_type == "MatMul" and _is_weight(weights.get(node.input[1])):
-            out = _int8_product(
-                work, f"rq{index}", node.input[0], weights[node.input[1]], helper, numpy_helper
-            )
-            work.nodes.append(
-                helper.make_node("Mul", [out, _scale_of(work, node.input[0])], [node.output[0]])
-            )
+            _int8_product(work, f"rq{index}", node.input[0], weights[node.input[1]], node.output[0])
         elif node.op_type == "Attention" and _plain_attention(node, weights):
-            _split_attention(work, f"rq{index}", node, weights, helper, numpy_helper)
+            _split_attention(work, f"rq{index}", node, weights)
         elif node.op_type == "EmbedLayerNormalization" and _plain_embedding(node, weights, graph):
-            _int8_embedding(work, f"rq{index}", node, weights, helper, numpy_helper)
+            _int8_embedding(work, f"rq{index}", node, weights)
         else:
             work.nodes.append(node)
     used = {name for node in work.nodes for name in node.input}
@@ -71,10 +64,10 @@ def quantize_per_token(fp32_model):
     graph.initializer.extend(kept + work.initializers)
     if not any(o.domain == MS_DOMAIN for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
-    return model, work.count
+    return model
 
 
-def _constants(numpy_helper) -> list:
+def _constants() -> list:
     return [
         numpy_helper.from_array(np.array(1 / LEVELS, np.float32), "rq_inverse_levels"),
         numpy_helper.from_array(np.array(1e-12, np.float32), "rq_smallest_scale"),
@@ -113,15 +106,14 @@ def _plain_embedding(node, weights, graph) -> bool:
     )
 
 
-def _int8_embedding(work: _Rewrite, p: str, node, weights, helper, numpy_helper) -> None:
+def _int8_embedding(work: _Rewrite, p: str, node, weights) -> None:
     """The word table (most of the model's parameters) as int8 rows with one scale each, gathered and scaled back;
     positions, token types and LayerNorm as the fused operator computes them."""
     ids, types, words, positions, type_table, gamma, beta = node.input[:7]
-    table = numpy_helper.to_array(weights[words]).astype(np.float32)
-    scales = np.maximum(np.abs(table).max(axis=1, keepdims=True), 1e-12) / LEVELS
+    rows, scales = symmetric_int8(numpy_helper.to_array(weights[words]).astype(np.float32), axis=1)
     work.initializers += [
-        numpy_helper.from_array(np.round(table / scales).astype(np.int8), p + "_words"),
-        numpy_helper.from_array(scales.astype(np.float32), p + "_word_scales"),
+        numpy_helper.from_array(rows, p + "_words"),
+        numpy_helper.from_array(scales, p + "_word_scales"),
         numpy_helper.from_array(np.array([0], np.int64), p + "_zero"),
         numpy_helper.from_array(np.array([1], np.int64), p + "_one"),
     ]
@@ -152,11 +144,7 @@ def _int8_embedding(work: _Rewrite, p: str, node, weights, helper, numpy_helper)
         )
 
 
-def _scale_of(work: _Rewrite, activation: str) -> str:
-    return work.quantized[activation][1]
-
-
-def _quantize_activation(work: _Rewrite, activation: str, width: int, helper) -> str:
+def _quantize_activation(work: _Rewrite, activation: str, width: int) -> tuple[str, str]:
     """uint8 rows around 128, each scaled by its own largest magnitude; shared by every consumer."""
     if activation not in work.quantized:
         p = f"rq_{len(work.quantized)}"
@@ -176,38 +164,36 @@ def _quantize_activation(work: _Rewrite, activation: str, width: int, helper) ->
             ),
         ]
         work.quantized[activation] = (p + "_q", p + "_scale")
-    return work.quantized[activation][0]
+    return work.quantized[activation]
 
 
-def _int8_product(work: _Rewrite, p: str, activation: str, weight, helper, numpy_helper) -> str:
-    """activation @ weight in int8, scaled by the weight's columns but not yet by the rows (output name)."""
+def _int8_product(work: _Rewrite, p: str, activation: str, weight, output: str) -> None:
+    """output = activation @ weight in int8, scaled back by the weight's columns and the activation's rows."""
     matrix = numpy_helper.to_array(weight).astype(np.float32)
-    q, scales = quantize_weights(matrix)
+    q, scales = symmetric_int8(matrix, axis=0)
     work.initializers += [
         numpy_helper.from_array(q, p + "_weight"),
-        numpy_helper.from_array(scales, p + "_weight_scale"),
+        numpy_helper.from_array(scales.reshape(-1), p + "_weight_scale"),
     ]
-    rows = _quantize_activation(work, activation, matrix.shape[0], helper)
-    work.nodes.append(
+    rows, row_scales = _quantize_activation(work, activation, matrix.shape[0])
+    work.nodes += [
         helper.make_node(
             "MatMulIntegerToFloat",
             [rows, p + "_weight", "rq_one", p + "_weight_scale", "rq_zero_point"],
             [p + "_product"],
             domain=MS_DOMAIN,
-        )
-    )
-    work.count += 1
-    return p + "_product"
+        ),
+        helper.make_node("Mul", [p + "_product", row_scales], [output]),
+    ]
 
 
-def _split_attention(work: _Rewrite, p: str, node, weights, helper, numpy_helper) -> None:
+def _split_attention(work: _Rewrite, p: str, node, weights) -> None:
     """Attention = QKV product (int8 here) + MultiHeadAttention over its three thirds, bias and mask unchanged."""
     activation, weight, bias = node.input[:3]
     mask = node.input[3] if len(node.input) > 3 else ""
     heads = next(a.i for a in node.attribute if a.name == "num_heads")
-    product = _int8_product(work, p, activation, weights[weight], helper, numpy_helper)
+    _int8_product(work, p, activation, weights[weight], p + "_qkv")
     work.nodes += [
-        helper.make_node("Mul", [product, _scale_of(work, activation)], [p + "_qkv"]),
         helper.make_node(
             "Split", [p + "_qkv"], [p + "_q", p + "_k", p + "_v"], axis=-1, num_outputs=3
         ),
